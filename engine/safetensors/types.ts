@@ -16,4 +16,9 @@ export interface TensorInfo {
   byteLength: number;
   /** The file that holds it (one checkpoint may span several files, e.g. diffusers folders). */
   file: string;
+  /**
+   * The tensor's name inside `file` when `name` is a canonical name that differs from it
+   * (diffusers / OpenCLIP keys mapped into the LDM key space, or a slice of a fused tensor).
+   */
+  sourceName?: string;
 }

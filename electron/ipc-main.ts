@@ -1,0 +1,30 @@
+// One of the two files allowed to touch raw IPC (see eslint.config.js).
+import type { IpcMain, WebContents } from 'electron';
+import type { Handlers } from '../engine/api/contract.ts';
+import { dispatch } from '../engine/api/dispatch.ts';
+import type { JobEvent } from '../engine/api/events.ts';
+import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf } from '../engine/api/operations.ts';
+
+/**
+ * Registers one invoke handler per contract operation. Payloads are validated by
+ * `dispatch` here, at the main-process edge, whatever the renderer sends.
+ */
+export function registerIpcHandlers(ipcMain: Pick<IpcMain, 'handle'>, handlers: Handlers): string[] {
+  return OPERATION_NAMES.map((op) => {
+    const channel = channelOf(op);
+    ipcMain.handle(channel, (_event, payload: unknown) => dispatch(handlers, op, payload));
+    return channel;
+  });
+}
+
+/** Forwards job events to a window for as long as it lives. */
+export function forwardJobEvents(
+  onJobEvent: (listener: (e: JobEvent) => void) => () => void,
+  contents: Pick<WebContents, 'send' | 'isDestroyed' | 'once'>,
+): () => void {
+  const off = onJobEvent((event) => {
+    if (!contents.isDestroyed()) contents.send(JOB_EVENT_CHANNEL, event);
+  });
+  contents.once('destroyed', off);
+  return off;
+}

@@ -1,0 +1,28 @@
+// One of the two files allowed to touch raw IPC (see eslint.config.js).
+import type { IpcRenderer, IpcRendererEvent } from 'electron';
+import type { JobEvent } from '../engine/api/events.ts';
+import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '../engine/api/operations.ts';
+
+type Invoker = (payload?: unknown) => Promise<unknown>;
+
+/**
+ * The object the preload exposes as `window.studio`: per-domain functions
+ * (`studio.models.list(req)`), one per operation, plus a job-event subscription.
+ * The renderer never sees ipcRenderer itself or a channel name.
+ */
+export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>) {
+  const domains: Record<string, Record<string, Invoker>> = {};
+  for (const op of OPERATION_NAMES) {
+    const [domain, method] = splitOperation(op);
+    const channel = channelOf(op);
+    (domains[domain] ??= {})[method] = (payload?: unknown) => ipc.invoke(channel, payload ?? {});
+  }
+  return {
+    ...domains,
+    onJobEvent(listener: (event: JobEvent) => void): () => void {
+      const wrapped = (_e: IpcRendererEvent, event: JobEvent): void => listener(event);
+      ipc.on(JOB_EVENT_CHANNEL, wrapped);
+      return () => void ipc.removeListener(JOB_EVENT_CHANNEL, wrapped);
+    },
+  };
+}

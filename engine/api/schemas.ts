@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * Payload schemas shared by several operations. The renderer imports only the
+ * inferred types; the schemas run at the transport boundaries.
+ */
+
+/** Largest side we accept for any image handed to the engine (pixels). */
+export const MAX_IMAGE_SIDE = 4096;
+
+export const SAMPLERS = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'] as const;
+export const SamplerSchema = z.enum(SAMPLERS);
+
+/** An image the engine should read: one it produced, a file, or PNG/JPEG bytes. */
+export const ImageInputSchema = z.union([
+  z.object({ imageId: z.string().min(1).max(200) }).strict(),
+  z.object({ path: z.string().min(1).max(4096) }).strict(),
+  z.object({ base64: z.string().min(1).max(64 * 1024 * 1024) }).strict(),
+]);
+export type ImageInput = z.infer<typeof ImageInputSchema>;
+
+const side = z.number().int().min(64).max(MAX_IMAGE_SIDE);
+
+export const TokenMergingSchema = z
+  .object({
+    ratio: z.number().min(0).max(0.75),
+    sx: z.number().int().min(1).max(8).default(2),
+    sy: z.number().int().min(1).max(8).default(2),
+    useRand: z.boolean().default(true),
+    seed: z.number().int().min(0).default(0),
+    maxDownsample: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(1),
+  })
+  .strict();
+
+/** Settings every generating operation shares. */
+export const SamplingSchema = z
+  .object({
+    model: z.string().min(1).max(4096),
+    prompt: z.string().max(20_000),
+    negativePrompt: z.string().max(20_000).default(''),
+    steps: z.number().int().min(1).max(1000).default(25),
+    cfg: z.number().min(0).max(50).default(7.5),
+    seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
+    width: side.default(512),
+    height: side.default(512),
+    sampler: SamplerSchema.default('ddim'),
+    batchCount: z.number().int().min(1).max(64).default(1),
+    tokenMerging: TokenMergingSchema.optional(),
+  })
+  .strict();
+
+export const GenerateRequestSchema = SamplingSchema;
+export type GenerateRequest = z.input<typeof GenerateRequestSchema>;
+
+/** Prompt-to-prompt edit of a generated image or a real photo (then `image` is inverted first). */
+export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
+  .extend({
+    sourcePrompt: z.string().max(20_000),
+    targetPrompt: z.string().max(20_000),
+    image: ImageInputSchema.optional(),
+    crossReplaceSteps: z.number().min(0).max(1).default(0.8),
+    selfReplaceSteps: z.number().min(0).max(1).default(0.4),
+    wordWeights: z.record(z.string().max(200), z.number().min(-10).max(10)).default({}),
+    localBlendWords: z.array(z.string().max(200)).max(77).default([]),
+    mask: ImageInputSchema.optional(),
+  })
+  .strict();
+export type EditRequest = z.input<typeof EditRequestSchema>;
+
+export const InpaintRequestSchema = SamplingSchema.extend({
+  image: ImageInputSchema,
+  mask: ImageInputSchema,
+  strength: z.number().min(0).max(1).default(1),
+  maskFeather: z.number().min(0).max(256).default(8),
+}).strict();
+export type InpaintRequest = z.input<typeof InpaintRequestSchema>;
+
+export const ArchitectureSchema = z
+  .object({
+    family: z.string(),
+    /** Plain-words summary such as "SD 1.x UNet, 9-channel inpainting, eps". */
+    summary: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type Architecture = z.infer<typeof ArchitectureSchema>;
+
+export const ModelEntrySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    path: z.string(),
+    kind: z.enum(['single-file', 'diffusers-folder']),
+    sizeBytes: z.number(),
+    architecture: ArchitectureSchema.nullable(),
+    /** Why the model cannot be loaded, in plain words; null when it can. */
+    error: z.object({ code: z.string(), message: z.string() }).strict().nullable(),
+  })
+  .strict();
+export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+
+export const SettingsSchema = z
+  .object({
+    modelsDir: z.string().min(1).max(4096),
+    outputDir: z.string().min(1).max(4096),
+    executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']),
+    threads: z.number().int().min(0).max(256),
+    previewEvery: z.number().int().min(0).max(1000),
+  })
+  .strict();
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const ImageRefSchema = z
+  .object({ imageId: z.string(), width: z.number().int(), height: z.number().int(), seed: z.number().int().optional() })
+  .strict();
+export type ImageRef = z.infer<typeof ImageRefSchema>;

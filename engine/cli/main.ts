@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { toStudioError } from '../api/errors.ts';
+import { registerModelsCommand } from './models.ts';
+import { registerServeCommand } from './serve.ts';
+
+/** Builds the CLI; each command lives in its own module and registers itself here. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('latent-studio')
+    .description('Latent Studio: edit images with latent diffusion models (CLI and local server)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerModelsCommand(program);
+  registerServeCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; errors print as `error [CODE]: message`. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const err = toStudioError(e);
+    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,50 @@
+import { constants } from 'node:fs';
+import { access, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import sharp from 'sharp';
+import { StudioError } from '../api/errors.ts';
+import { addPngText } from './pngText.ts';
+import type { LoadedImage } from './loadImage.ts';
+
+export type ExportFormat = 'png' | 'jpeg' | 'webp';
+
+/**
+ * Encodes and writes an image with its recipe. PNG keeps it in the `parameters` text
+ * chunk, as AUTOMATIC1111 does; JPEG and WebP in the EXIF UserComment. The file is
+ * written to a temporary name and renamed, so a full disk never leaves a truncated export
+ * or destroys an existing file.
+ */
+export async function exportImage(
+  image: LoadedImage,
+  path: string,
+  format: ExportFormat,
+  options: { quality: number; overwrite: boolean },
+): Promise<{ path: string; bytes: number }> {
+  if (!options.overwrite) {
+    const exists = await access(path, constants.F_OK).then(() => true, () => false);
+    if (exists) throw new StudioError('INVALID_REQUEST', `${path} exists; pass overwrite to replace it`);
+  }
+  let encoded: Buffer;
+  const pipeline = sharp(image.bytes);
+  if (format === 'png') {
+    encoded = await pipeline.png().toBuffer();
+    if (image.parameters) encoded = addPngText(encoded, { parameters: image.parameters });
+  } else {
+    const withMeta = image.parameters
+      ? pipeline.withExif({ IFD0: { ImageDescription: image.parameters } })
+      : pipeline;
+    encoded = format === 'jpeg'
+      ? await withMeta.jpeg({ quality: options.quality }).toBuffer()
+      : await withMeta.webp({ quality: options.quality }).toBuffer();
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.partial-${process.pid}`;
+  try {
+    await writeFile(tmp, encoded);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return { path, bytes: encoded.length };
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { StudioError } from '../api/errors.ts';
+import type { ImageRef } from '../api/schemas.ts';
+
+export interface StoredImage {
+  imageId: string;
+  png: Buffer;
+  width: number;
+  height: number;
+  seed?: number;
+  /** The recipe in A1111 `parameters` form, written into exports. */
+  parameters?: string;
+}
+
+/** How many results stay in memory; older ones must be exported to be kept. */
+const CAPACITY = 256;
+
+/** Images the engine produced during this launch, addressed by id. */
+export class ResultStore {
+  private readonly images = new Map<string, StoredImage>();
+
+  add(image: Omit<StoredImage, 'imageId'>): ImageRef {
+    const imageId = randomUUID();
+    this.images.set(imageId, { ...image, imageId });
+    while (this.images.size > CAPACITY) {
+      const oldest = this.images.keys().next().value as string;
+      this.images.delete(oldest);
+    }
+    return { imageId, width: image.width, height: image.height, ...(image.seed !== undefined ? { seed: image.seed } : {}) };
+  }
+
+  get(imageId: string): StoredImage {
+    const image = this.images.get(imageId);
+    if (!image) throw new StudioError('NOT_FOUND', `No image ${imageId} in this session's results`);
+    return image;
+  }
+}

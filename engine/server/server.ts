@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Handlers } from '../api/contract.ts';
+import { dispatch } from '../api/dispatch.ts';
+import type { JobEvent } from '../api/events.ts';
+import { newToken, refusal } from './auth.ts';
+import { serveStatic } from './static.ts';
+
+/** Requests carry base64 images; anything larger is refused before it is buffered. */
+const MAX_BODY_BYTES = 96 * 1024 * 1024;
+
+export interface ServerOptions {
+  handlers: Handlers;
+  onJobEvent: (listener: (e: JobEvent) => void) => () => void;
+  /** Folder of the built renderer. */
+  staticDir: string;
+  port?: number;
+  token?: string;
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  token: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(Object.assign(new Error('Request body too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      parts.push(c);
+    });
+    req.on('end', () => {
+      if (size === 0) return resolve({});
+      try {
+        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
+      } catch {
+        reject(Object.assign(new Error('Body is not JSON'), { status: 400 }));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The Studio API over HTTP (POST /api/op/<operation>) and job events over a WebSocket
+ * (/api/events), bound to 127.0.0.1 only and guarded by a per-launch token.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const token = options.token ?? newToken();
+  let port = 0;
+  const server = createServer((req, res) => void handle(req, res));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!url.pathname.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
+      return serveStatic(options.staticDir, url.pathname, res);
+    }
+    const why = refusal(req, url, token, port);
+    if (why) return sendJson(res, 403, { ok: false, error: { code: 'UNAUTHORIZED', message: `Refused: ${why}` } });
+    const op = url.pathname.match(/^\/api\/op\/([\w.]+)$/)?.[1];
+    if (op && req.method === 'POST') {
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        // A JSON content type forces a CORS preflight from foreign pages; form posts never get here.
+        return sendJson(res, 415, { ok: false, error: { code: 'INVALID_REQUEST', message: 'Send application/json' } });
+      }
+      let payload: unknown;
+      try {
+        payload = await readBody(req);
+      } catch (e) {
+        const status = (e as { status?: number }).status ?? 400;
+        return sendJson(res, status, { ok: false, error: { code: 'INVALID_REQUEST', message: (e as Error).message } });
+      }
+      const envelope = await dispatch(options.handlers, op, payload);
+      return sendJson(res, envelope.ok ? 200 : 400, envelope);
+    }
+    const image = url.pathname.match(/^\/api\/images\/([\w-]+)\.png$/)?.[1];
+    if (image && req.method === 'GET') {
+      const envelope = await dispatch(options.handlers, 'images.read', { imageId: image });
+      if (!envelope.ok) return sendJson(res, 404, envelope);
+      const { base64 } = envelope.result as { base64: string };
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+      return void res.end(Buffer.from(base64, 'base64'));
+    }
+    sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `No route ${req.method} ${url.pathname}` } });
+  }
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/api/events' || refusal(req, url, token, port)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const off = options.onJobEvent((event) => ws.send(JSON.stringify(event)));
+      ws.on('close', off);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    token,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,18 @@
+import { JobQueue } from '../jobs/queue.ts';
+import { ResultStore } from '../results/store.ts';
+import { SettingsStore } from '../settings/store.ts';
+import { inspectModel } from '../catalog/inspect.ts';
+import { enginePipelines } from '../pipelines/index.ts';
+import type { StudioContext } from './context.ts';
+
+/** A studio wired to the real engine; tests replace parts through `overrides`. */
+export function createStudio(overrides: Partial<StudioContext> = {}): StudioContext {
+  return {
+    queue: new JobQueue(),
+    results: new ResultStore(),
+    settings: new SettingsStore(),
+    pipelines: enginePipelines,
+    inspect: inspectModel,
+    ...overrides,
+  };
+}

@@ -1,0 +1,39 @@
+import type { Handlers } from '../api/contract.ts';
+import { scanModelsDir } from '../catalog/scan.ts';
+import { exportImage } from '../export/exportImage.ts';
+import { loadImageInput } from '../export/loadImage.ts';
+import type { StudioContext } from './context.ts';
+
+/** One handler per contract operation; the type makes a missing one a compile error. */
+export function createHandlers(studio: StudioContext): Handlers {
+  const { queue, results, settings, pipelines } = studio;
+  return {
+    'models.list': async ({ dir }) => {
+      const folder = dir ?? (await settings.get()).modelsDir;
+      const candidates = await scanModelsDir(folder);
+      const models = [];
+      for (const c of candidates) models.push(await studio.inspect(c.path));
+      return { dir: folder, models };
+    },
+    'models.inspect': async ({ path, config }) => studio.inspect(path, config),
+    'jobs.generate': async (params) => ({
+      jobId: queue.submit('generate', (job) => pipelines.generate(params, job, studio)),
+    }),
+    'jobs.edit': async (params) => ({
+      jobId: queue.submit('edit', (job) => pipelines.edit(params, job, studio)),
+    }),
+    'jobs.inpaint': async (params) => ({
+      jobId: queue.submit('inpaint', (job) => pipelines.inpaint(params, job, studio)),
+    }),
+    'jobs.cancel': async ({ jobId }) => ({ cancelled: queue.cancel(jobId) }),
+    'jobs.list': async () => ({ jobs: queue.list() }),
+    'images.read': async ({ imageId }) => {
+      const img = results.get(imageId);
+      return { mime: 'image/png', base64: img.png.toString('base64'), width: img.width, height: img.height };
+    },
+    'images.export': async ({ image, path, format, quality, overwrite }) =>
+      exportImage(await loadImageInput(image, results), path, format, { quality, overwrite }),
+    'settings.get': async () => settings.get(),
+    'settings.set': async (patch) => settings.set(patch),
+  };
+}
