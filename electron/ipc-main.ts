@@ -1,5 +1,5 @@
 // One of the two files allowed to touch raw IPC (see eslint.config.js).
-import type { IpcMain, WebContents } from 'electron';
+import { ipcMain, type IpcMain, type WebContents } from 'electron';
 import type { Handlers } from '../engine/api/contract.ts';
 import { dispatch } from '../engine/api/dispatch.ts';
 import type { JobEvent } from '../engine/api/events.ts';
@@ -9,10 +9,10 @@ import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf } from '../engine/api/ope
  * Registers one invoke handler per contract operation. Payloads are validated by
  * `dispatch` here, at the main-process edge, whatever the renderer sends.
  */
-export function registerIpcHandlers(ipcMain: Pick<IpcMain, 'handle'>, handlers: Handlers): string[] {
+export function registerIpcHandlers(handlers: Handlers, ipc: Pick<IpcMain, 'handle'> = ipcMain): string[] {
   return OPERATION_NAMES.map((op) => {
     const channel = channelOf(op);
-    ipcMain.handle(channel, (_event, payload: unknown) => dispatch(handlers, op, payload));
+    ipc.handle(channel, (_event, payload: unknown) => dispatch(handlers, op, payload));
     return channel;
   });
 }

@@ -1,5 +1,5 @@
 // One of the two files allowed to touch raw IPC (see eslint.config.js).
-import type { IpcRenderer, IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, type IpcRenderer, type IpcRendererEvent } from 'electron';
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '../engine/api/operations.ts';
 
@@ -25,4 +25,9 @@ export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remo
       return () => void ipc.removeListener(JOB_EVENT_CHANNEL, wrapped);
     },
   };
+}
+
+/** Exposes the bridge as `window.studio` (contextIsolation keeps everything else out of reach). */
+export function exposeStudioBridge(): void {
+  contextBridge.exposeInMainWorld('studio', buildStudioBridge(ipcRenderer));
 }

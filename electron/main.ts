@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, shell } from 'electron';
+import { app, BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../engine/studio/handlers.ts';
@@ -31,7 +31,7 @@ function createWindow(studio: ReturnType<typeof createStudio>): void {
 
 void app.whenReady().then(() => {
   const studio = createStudio();
-  registerIpcHandlers(ipcMain, createHandlers(studio));
+  registerIpcHandlers(createHandlers(studio));
   buildMenu();
   createWindow(studio);
   app.on('activate', () => {

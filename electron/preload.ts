@@ -1,4 +1,3 @@
-import { contextBridge, ipcRenderer } from 'electron';
-import { buildStudioBridge } from './ipc-preload.ts';
+import { exposeStudioBridge } from './ipc-preload.ts';
 
-contextBridge.exposeInMainWorld('studio', buildStudioBridge(ipcRenderer));
+exposeStudioBridge();

@@ -1,0 +1,55 @@
+import tseslint from 'typescript-eslint';
+
+const rawIpc = {
+  name: 'electron',
+  importNames: ['ipcMain', 'ipcRenderer', 'contextBridge'],
+  message: 'Raw IPC lives only in electron/ipc-main.ts and electron/ipc-preload.ts; use their typed wrappers.',
+};
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', 'node_modules/**', 'models/**/runs/**', 'test-output/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [rawIpc] }],
+    },
+  },
+  {
+    // The engine runs in the CLI, tests, the server and Electron's main process alike.
+    files: ['engine/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The engine never imports electron (DESIGN.md).' }],
+          patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'The engine does not depend on the UI or the shell.' }],
+        },
+      ],
+    },
+  },
+  {
+    // The renderer sees only the contract's types and the plain operation list, never engine runtime code.
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to the engine through the preload bridge or HTTP.' }],
+          patterns: [
+            {
+              regex: '(^|/)engine/(?!api/operations\\.ts$)',
+              allowTypeImports: true,
+              message: 'Renderer code may import only types from engine/api (and engine/api/operations.ts).',
+            },
+            { regex: '^(node:|fs$|path$|child_process$|os$)', message: 'No Node built-ins in the renderer.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/ipc-main.ts', 'electron/ipc-preload.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+);
