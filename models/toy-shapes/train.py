@@ -30,7 +30,7 @@ import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
 
-RUNS = os.path.join(HERE, "runs")
+RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
 
 
 def base_config(vocab_size, bos, eos, scale_factor=None):
@@ -53,7 +53,7 @@ def base_config(vocab_size, bos, eos, scale_factor=None):
                 "dropout": 0.0},
         "text_encoder": {"type": "CLIPTextModel (transformers), used by ldm FrozenCLIPEmbedder (last_hidden_state)",
                          "vocab_size": vocab_size, "hidden_size": 128, "intermediate_size": 512,
-                         "num_hidden_layers": 3, "num_attention_heads": 4, "max_position_embeddings": 77,
+                         "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 77,
                          "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05, "max_length": 77,
                          "pad_token_id_used_by_tokenizer": eos, "bos_token_id": bos, "eos_token_id": eos},
     }
@@ -133,7 +133,14 @@ def train_vae(args):
             g["lr"] = lr_at(step, args.vae_steps, args.vae_lr)
         # data seeds are a function of the step: resuming reproduces the same batches
         x, _ = toyworld.batch(range(step * args.vae_batch, (step + 1) * args.vae_batch))
-        loss, parts = vae_loss(vae, torch.from_numpy(x), gen, args)
+        if step < args.vae_steps - args.vae_full_steps:
+            # most steps see random 32x32 crops (4x cheaper; the VAE is convolutional), the last
+            # --vae-full-steps see whole 64x64 images so the mid-block attention sees its real 8x8 grid
+            r = np.random.default_rng([args.seed, step])
+            x = np.stack([xi[:, oy:oy + 32, ox:ox + 32] for xi, oy, ox in
+                          zip(x, r.integers(0, 33, len(x)), r.integers(0, 33, len(x)))])
+            x = np.concatenate([x, x[:, :, :, ::-1]], 0)[: args.vae_batch * args.crop_mult]
+        loss, parts = vae_loss(vae, torch.from_numpy(np.ascontiguousarray(x)), gen, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
@@ -381,8 +388,10 @@ def main():
     p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "export", "bench"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--vae-steps", type=int, default=3000)
+    p.add_argument("--vae-steps", type=int, default=1500)
     p.add_argument("--vae-batch", type=int, default=16)
+    p.add_argument("--vae-full-steps", type=int, default=200)
+    p.add_argument("--crop-mult", type=int, default=1)
     p.add_argument("--vae-lr", type=float, default=4e-4)
     p.add_argument("--kl-weight", type=float, default=1e-5)
     p.add_argument("--edge-weight", type=float, default=0.5)
