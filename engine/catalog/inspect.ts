@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import { toStudioError } from '../api/errors.ts';
 import type { ModelEntry } from '../api/schemas.ts';
 import { folderSize } from './scan.ts';
-import { describeModel, detectModel } from '../models/detect.ts';
+import { detectModel } from '../models/detect.ts';
+import { describeModel } from './describe.ts';
 
 /**
  * A catalog entry for one checkpoint file or diffusers folder, read from headers only.
@@ -20,7 +21,7 @@ export async function inspectModel(path: string, config?: string): Promise<Model
     sizeBytes: info.isDirectory() ? await folderSize(path) : info.size,
   } as const;
   try {
-    const spec = await detectModel(path, config ? { config } : {});
+    const spec = await detectModel(path, config ? { configPath: config } : {});
     return { ...base, architecture: describeModel(spec), error: null };
   } catch (e) {
     const err = toStudioError(e);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
+import { registerDebugCommand } from './debug.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerServeCommand } from './serve.ts';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerModelsCommand(program);
   registerServeCommand(program);
+  registerDebugCommand(program);
   return program;
 }
 

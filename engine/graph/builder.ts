@@ -1,9 +1,10 @@
-import onnxProto from 'onnx-proto';
+import onnxProto, { type onnx } from 'onnx-proto';
 import type { TensorInfo } from '../safetensors/types.ts';
 import { StudioError } from '../api/errors.ts';
-import { type AnyTypedArray, type DType, ONNX_DTYPE, dtypeOfArray, dtypeOfSafetensors, f32ToF16Bits, isFloat } from './dtypes.ts';
+import { numberToF16Bits } from '../safetensors/halfFloat.ts';
+import { type AnyTypedArray, type DType, ONNX_DTYPE, dtypeOfArray, dtypeOfSafetensors, isFloat } from './dtypes.ts';
 
-const { onnx } = onnxProto;
+const proto = onnxProto.onnx;
 
 /** A typed handle to a tensor inside the graph under construction. */
 export interface Value {
@@ -26,7 +27,10 @@ export const MS_DOMAIN = 'com.microsoft';
 export interface GraphOptions {
   /** Graph name; also the prefix of generated file names. */
   name: string;
-  /** Default-domain opset. 17 is the floor (LayerNormalization); ops that need more raise it. */
+  /**
+   * Default-domain opset. 18 is the floor: op helpers emit the opset-18 forms (axes as inputs),
+   * which stay valid when a helper raises it further (e.g. 23 for Attention).
+   */
   opset?: number;
   /**
    * Element type arithmetic runs in. Weights of another float type are cast to it right after
@@ -76,7 +80,7 @@ export class GraphBuilder {
 
   constructor(opts: GraphOptions) {
     this.name = opts.name;
-    this.opset = Math.max(17, opts.opset ?? 17);
+    this.opset = Math.max(18, opts.opset ?? 18);
     this.computeType = opts.computeType ?? 'float32';
   }
 
@@ -203,6 +207,12 @@ export class GraphBuilder {
     return this.constant(filledArray(dtype, [x]), [], hint, dtype);
   }
 
+  /** A constant of `shape` filled with `value`. */
+  full(shape: readonly number[], value: number, dtype: DType = this.computeType, hint = 'full'): Value {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return this.constant(filledArray(dtype, new Array<number>(n).fill(value)), shape, hint, dtype);
+  }
+
   /** A float tensor constant in the compute type. */
   floatTensor(values: ArrayLike<number>, shape: readonly number[], hint = 'const'): Value {
     return this.constant(filledArray(this.computeType, Array.from(values)), shape, hint, this.computeType);
@@ -222,7 +232,7 @@ export class GraphBuilder {
         name: w.info.name,
         dataType: ONNX_DTYPE[w.dtype],
         dims: w.info.shape,
-        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        dataLocation: proto.TensorProto.DataLocation.EXTERNAL,
         externalData: [
           { key: 'location', value: ref.location },
           { key: 'offset', value: String(ref.offset) },
@@ -232,7 +242,7 @@ export class GraphBuilder {
     }
     const opsetImport: onnx.IOperatorSetIdProto[] = [{ domain: '', version: this.opset }];
     for (const d of this.domains) opsetImport.push({ domain: d, version: 1 });
-    return onnx.ModelProto.create({
+    return proto.ModelProto.create({
       irVersion: this.opset >= 21 ? 10 : this.opset >= 19 ? 9 : 8,
       producerName: 'latent-studio',
       opsetImport,
@@ -248,7 +258,7 @@ export class GraphBuilder {
 
   /** Serialised bytes of `toModel(place)`. */
   encode(place: (w: ExternalWeight) => ExternalRef): Uint8Array {
-    return onnx.ModelProto.encode(this.toModel(place)).finish();
+    return proto.ModelProto.encode(this.toModel(place)).finish();
   }
 }
 
@@ -259,7 +269,7 @@ function valueInfo(name: string, dtype: DType, shape?: readonly Dim[]): onnx.IVa
 }
 
 function attributeProto(name: string, v: AttrValue): onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = proto.AttributeProto.AttributeType;
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw new StudioError('RUNTIME_FAILURE', `Attribute ${name}=${v}: wrap floats with float()`);
     return { name, type: T.INT, i: v };
@@ -274,7 +284,7 @@ function filledArray(dtype: DType, values: number[]): AnyTypedArray {
   switch (dtype) {
     case 'float32': return Float32Array.from(values);
     case 'float64': return Float64Array.from(values);
-    case 'float16': return Uint16Array.from(values.map(f32ToF16Bits));
+    case 'float16': return Uint16Array.from(values.map(numberToF16Bits));
     case 'int64': return BigInt64Array.from(values.map((x) => BigInt(x)));
     case 'int32': return Int32Array.from(values);
     case 'uint8': case 'bool': return Uint8Array.from(values);

@@ -72,6 +72,8 @@ export interface TAESDConfig {
   hasDecoder: boolean;
   /** taef2-style blocks with a GroupNorm "pool" branch (encoder blocks 11-13, decoder 3-5). */
   midBlockGroupNorm: boolean;
+  /** Width of that branch (256 in taef2), 0 without it. */
+  poolChannels: number;
 }
 
 interface SpecBase {

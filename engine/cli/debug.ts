@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { StudioError } from '../api/errors.ts';
+import { readNpy, writeNpy, type NpyArray } from '../npy/npy.ts';
+import { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import { tokenizerFor } from '../tokenizer/forModel.ts';
+import { DEBUG_MODULES, type DebugModuleName } from './debugModules.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseInputs(pairs: string[]): Map<string, string> {
+  const inputs = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new StudioError('INVALID_REQUEST', `--in expects name=file.npy, got ${JSON.stringify(pair)}`);
+    inputs.set(pair.slice(0, eq), resolve(pair.slice(eq + 1)));
+  }
+  return inputs;
+}
+
+export function registerDebugCommand(program: Command): void {
+  const debug = program
+    .command('debug')
+    .description('Run one network module or the tokenizer on given inputs: the door for parity checks on any checkpoint');
+
+  debug
+    .command('tokenize')
+    .description('Print the 77 token ids of a prompt as JSON')
+    .requiredOption('--text <text>', 'the prompt')
+    .option('--tokenizer <dir>', 'folder with vocab.json and merges.txt (or a diffusers tokenizer/ folder)')
+    .option('--checkpoint <file>', "use the checkpoint's tokenizer and its family's padding (SD 1.x: end token, SD 2.x: 0)")
+    .option('--config <file>', 'config file for the checkpoint')
+    .action(async (opts: { text: string; tokenizer?: string; checkpoint?: string; config?: string }) => {
+      let tokenizer: CLIPTokenizer;
+      if (opts.checkpoint) {
+        const { detectModel } = await import('../models/detect.ts');
+        const spec = await detectModel(resolve(opts.checkpoint), opts.config ? { configPath: resolve(opts.config) } : {});
+        if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
+        tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: resolve(opts.checkpoint) });
+      } else if (opts.tokenizer) {
+        tokenizer = await CLIPTokenizer.fromDirectory(resolve(opts.tokenizer));
+      } else {
+        tokenizer = await tokenizerFor({ family: 'sd1' });
+      }
+      process.stdout.write(`${JSON.stringify(tokenizer.encode(opts.text).ids)}\n`);
+    });
+
+  for (const [name, mod] of Object.entries(DEBUG_MODULES)) {
+    debug
+      .command(name)
+      .description(`${mod.description}. Inputs: ${mod.inputs.map((i) => `${i.name} (${i.meaning})`).join(', ')}`)
+      .requiredOption('--checkpoint <path>', 'checkpoint file or diffusers folder')
+      .option('--config <file>', 'config file for what shapes cannot tell (heads, prediction)')
+      .option('--in <name=file.npy>', 'an input array (repeatable)', collect, [])
+      .requiredOption('--out <file.npy>', 'where to write the output array')
+      .option('--repeat <n>', 'run N more evaluations after the first and print the median seconds of one', '0')
+      .action(async (opts: { checkpoint: string; config?: string; in: string[]; out: string; repeat: string }) => {
+        const files = parseInputs(opts.in);
+        const inputs = new Map<string, NpyArray>();
+        for (const spec of mod.inputs) {
+          const file = files.get(spec.name);
+          if (!file) throw new StudioError('INVALID_REQUEST', `debug ${name} needs --in ${spec.name}=<file.npy> (${spec.meaning})`);
+          inputs.set(spec.name, await readNpy(file));
+        }
+        const unknown = [...files.keys()].filter((k) => !mod.inputs.some((i) => i.name === k));
+        if (unknown.length) throw new StudioError('INVALID_REQUEST', `debug ${name} has no input ${unknown.join(', ')}`);
+        const run = await mod.load(resolve(opts.checkpoint), opts.config ? resolve(opts.config) : undefined);
+        const output = await run(inputs);
+        const repeat = Number(opts.repeat);
+        if (repeat > 0) {
+          const times: number[] = [];
+          for (let i = 0; i < repeat; i++) {
+            const t0 = performance.now();
+            await run(inputs);
+            times.push((performance.now() - t0) / 1000);
+          }
+          times.sort((a, b) => a - b);
+          process.stdout.write(`median ${times[Math.floor(times.length / 2)].toFixed(4)} s over ${repeat} evaluations\n`);
+        }
+        await writeNpy(resolve(opts.out), output);
+        process.stdout.write(`wrote ${opts.out} [${output.shape.join(', ')}] ${output.dtype}\n`);
+      });
+  }
+}
+
+export type { DebugModuleName };

@@ -1,0 +1,27 @@
+import type { GraphBuilder, Value } from '../graph/builder.ts';
+import * as op from '../graph/ops/index.ts';
+import { type WeightScope, modulePath } from './types.ts';
+
+export interface Conv2dOptions {
+  stride?: number;
+  /** Symmetric padding; default kernel/2 ("same" for odd kernels at stride 1). */
+  padding?: number;
+  /** Explicit [top, left, bottom, right] padding, e.g. LDM's asymmetric (0, 1) downsampling. */
+  pads?: readonly [number, number, number, number];
+}
+
+/**
+ * torch.nn.Conv2d from `weight` [Cout, Cin, kh, kw] and optional `bias` [Cout] in scope `w`.
+ * x [B, Cin, H, W] → [B, Cout, H', W'].
+ */
+export function conv2d(g: GraphBuilder, w: WeightScope, x: Value, opts: Conv2dOptions = {}): Value {
+  const weight = w.get('weight');
+  const [, , kh, kw] = weight.shape;
+  const s = opts.stride ?? 1;
+  const p = opts.padding;
+  const pads = opts.pads ?? (p !== undefined ? [p, p, p, p] : [kh >> 1, kw >> 1, kh >> 1, kw >> 1]);
+  const bias = w.has('bias') ? g.weight(w.get('bias')) : null;
+  return op.conv(g, x, g.weight(weight), bias, {
+    strides: [s, s], pads: pads as [number, number, number, number], name: modulePath(w, 'conv'),
+  });
+}
