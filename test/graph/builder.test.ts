@@ -45,10 +45,10 @@ async function writeCheckpoint(path: string, dtype: 'F32' | 'F16' | 'BF16'): Pro
   return WeightStore.from(header.tensors, path);
 }
 
-function buildTiny(store: WeightStore, computeType: 'float32' | 'float16'): GraphBuilder {
+function buildTiny(store: WeightStore, computeType: 'float32' | 'float16', channels: number | string = 3): GraphBuilder {
   const g = new GraphBuilder({ name: 'tiny', computeType });
   const w = store.scope('net');
-  const x = g.input('x', 'float32', ['batch', 3, 'h', 'w']);
+  const x = g.input('x', 'float32', ['batch', channels, 'h', 'w']);
   let h: Value = conv2d(g, w.scope('conv'), x);
   h = op.silu(g, groupNorm(g, w.scope('norm'), h, { groups: 2 }));
   const tokens = op.transpose(g, op.reshape(g, h, [0, 0, -1]), [0, 2, 1]);
@@ -160,7 +160,7 @@ describe('graph builder with external-data weights', () => {
   it('runtime errors name the checkpoint key of the failing node', async () => {
     const store = await writeCheckpoint(join(dir, 'rw', 'tinyerr.safetensors'), 'F32');
     const cache = new SessionCache({ intraOpNumThreads: 1 });
-    const s = await cache.get({ checkpoint: 'x', architecture: 'tiny' }, (ctx) => buildTiny(store, ctx.computeType), { placement: { cacheDir: join(dir, 'cache-a') } });
+    const s = await cache.get({ checkpoint: 'x', architecture: 'tiny' }, (ctx) => buildTiny(store, ctx.computeType, 'c'), { placement: { cacheDir: join(dir, 'cache-a') } });
     const err = await runSession(s, { x: { data: new Float32Array(2 * 36), dims: [1, 2, 6, 6] } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StudioError);
     expect((err as StudioError).message).toContain('net.conv');
