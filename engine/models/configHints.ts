@@ -126,8 +126,9 @@ async function exists(p: string): Promise<boolean> {
 /**
  * A config beside a single-file checkpoint: `<name>.yaml|.yml|.json`, trying the name with
  * each dotted suffix removed (`sd15-tiny.f32.safetensors` → `sd15-tiny.f32.*`,
- * `sd15-tiny.*`), then a `config.json` / `config.yaml` in the same folder — the latter
- * only if it is in a known format, since folders often hold unrelated config.json files.
+ * `sd15-tiny.*`), then `config.json` / `config.yaml` in the same folder. Files in no known
+ * format are skipped rather than fatal: UIs keep their own `<name>.json` notes beside
+ * checkpoints, and folders often hold unrelated config.json files.
  */
 export async function findConfigBeside(checkpoint: string): Promise<ConfigHints | undefined> {
   const dir = dirname(checkpoint);
@@ -139,14 +140,12 @@ export async function findConfigBeside(checkpoint: string): Promise<ConfigHints 
     if (dot <= 0) break;
     stem = stem.slice(0, dot);
   }
-  for (const s of stems) {
-    for (const ext of ['.yaml', '.yml', '.json']) {
-      const p = join(dir, s + ext);
-      if (await exists(p)) return loadConfigHints(p);
-    }
-  }
-  for (const name of ['config.json', 'config.yaml']) {
-    const p = join(dir, name);
+  const candidates = [
+    ...stems.flatMap((s) => ['.yaml', '.yml', '.json'].map((ext) => join(dir, s + ext))),
+    join(dir, 'config.json'),
+    join(dir, 'config.yaml'),
+  ];
+  for (const p of candidates) {
     if (!(await exists(p))) continue;
     const hints = await loadConfigHints(p).catch(() => undefined);
     if (hints) return hints;

@@ -83,7 +83,9 @@ async function detectFolder(dir: string, explicit: ConfigHints | undefined, opti
       () => false,
     );
   if (await has('config.json')) {
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8').catch(() => '{}')) as { _class_name?: string };
+    const config = await readFile(join(dir, 'config.json'), 'utf8')
+      .then((t) => JSON.parse(t) as { _class_name?: unknown })
+      .catch(() => ({ _class_name: undefined }));
     if (config._class_name === 'AutoencoderTiny') return detectTaesdFolder(dir);
   }
   if (!(await has('model_index.json')) && !(await has('unet'))) {

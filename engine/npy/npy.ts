@@ -29,7 +29,18 @@ const DTYPES = {
 } as const;
 
 export type NpyDType = keyof typeof DTYPES;
-export type NpyData = InstanceType<(typeof DTYPES)[NpyDType]['array']>;
+/** Spelled out (not InstanceType<…>) so views over any ArrayBufferLike are accepted. */
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
 
 export interface NpyArray {
   dtype: NpyDType;

@@ -92,8 +92,9 @@ export function randn(seed: number, shape: number | readonly number[], stream = 
 export function itemSeed(seed: number, index: number): number {
   checkId(seed, 'seed');
   checkId(index, 'batch index');
-  const s = seed + index;
-  return s > MAX_SEED ? s - MAX_SEED - 1 : s;
+  // Compared before adding: seed + index may not be representable past 2^53.
+  const room = MAX_SEED - seed;
+  return index > room ? index - room - 1 : seed + index;
 }
 
 /**

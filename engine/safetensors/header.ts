@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { StudioError, toStudioError } from '../api/errors.ts';
 import { DTYPE_SIZES, type SafetensorsDType, type TensorInfo } from './types.ts';
 
@@ -57,7 +57,7 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 }
 
 async function readFully(
-  fh: import('node:fs/promises').FileHandle,
+  fh: FileHandle,
   into: Uint8Array,
   position: number,
   path: string,

@@ -3,6 +3,7 @@ export { MAX_HEADER_BYTES, parseSafetensorsHeader, readSafetensorsHeader, type S
 export {
   TensorReader,
   decodeTensor,
+  readFloat32,
   readTensor,
   readTensorBytes,
   readTensors,

@@ -93,6 +93,20 @@ export function readTensor(info: TensorInfo): Promise<TensorData> {
   return withTensorReader((r) => r.read(info));
 }
 
+/**
+ * A floating-point tensor as float32, whatever its storage width (F64 is narrowed).
+ * Integer tensors are refused: silently turning ids into floats hides bugs.
+ */
+export async function readFloat32(info: TensorInfo): Promise<Float32Array> {
+  const data = await readTensor(info);
+  if (data instanceof Float32Array) return data;
+  if (data instanceof Float64Array) return Float32Array.from(data);
+  throw new StudioError('SHAPE_MISMATCH', `${info.file}: tensor "${info.name}" is ${info.dtype}, not floating point`, {
+    file: info.file,
+    tensor: info.name,
+  });
+}
+
 export function readTensorBytes(info: TensorInfo): Promise<Uint8Array> {
   return withTensorReader((r) => r.readBytes(info));
 }

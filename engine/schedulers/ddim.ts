@@ -126,6 +126,9 @@ export class DdimSampler implements Sampler {
   constructor(options: SamplerOptions) {
     this.schedule = options.schedule ?? makeSchedule();
     this.parameterization = options.parameterization ?? 'eps';
+    if (this.parameterization !== 'eps' && this.parameterization !== 'v') {
+      throw new StudioError('INVALID_REQUEST', `unknown parameterization '${String(this.parameterization)}'`);
+    }
     this.tables = ddimTables(this.schedule, options.steps, options.eta ?? 0);
     this.stepNoise = options.stepNoise;
     if (this.tables.sigmas.some((s) => s > 0) && !this.stepNoise) {

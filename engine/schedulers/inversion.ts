@@ -46,7 +46,7 @@ export async function invertDdim(options: InversionOptions): Promise<InversionRe
   }
   const tables = ddimTables(schedule, options.steps, 0);
   const count = stepsForStrength(tables.timesteps.length, options.strength ?? 1);
-  let x = Float32Array.from(options.x0);
+  let x: Float32Array = Float32Array.from(options.x0);
   const latents: Float32Array[] = [Float32Array.from(x)];
   for (let i = 0; i < count; i++) {
     throwIfCancelled(options.signal);

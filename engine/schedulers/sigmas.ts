@@ -75,6 +75,9 @@ export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho 
     const ramp = n === 1 ? 0 : i / (n - 1);
     out.push((maxInv + ramp * (minInv - maxInv)) ** rho);
   }
+  // Exact ends, so the first step is evaluated at exactly t = T − 1 (the root and power round).
+  out[0] = sigmaMax;
+  if (n > 1) out[n - 1] = sigmaMin;
   return out;
 }
 

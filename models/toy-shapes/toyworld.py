@@ -129,15 +129,16 @@ def caption_words():
     return sorted(w)
 
 
-def batch(seeds):
-    """float32 [B, 3, 64, 64] in [-1, 1] and the captions."""
-    imgs, caps = [], []
+def batch(seeds, with_meta=False):
+    """float32 [B, 3, 64, 64] in [-1, 1] and the captions (and the scene descriptions)."""
+    imgs, caps, metas = [], [], []
     for s in seeds:
-        im, c, _ = make_sample(s)
+        im, c, m = make_sample(s)
         imgs.append(im)
         caps.append(c)
+        metas.append(m)
     x = np.stack(imgs).astype(np.float32).transpose(0, 3, 1, 2) / 127.5 - 1.0
-    return x, caps
+    return (x, caps, metas) if with_meta else (x, caps)
 
 
 if __name__ == "__main__":

@@ -132,14 +132,24 @@ def train_vae(args):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.vae_steps, args.vae_lr)
         # data seeds are a function of the step: resuming reproduces the same batches
-        x, _ = toyworld.batch(range(step * args.vae_batch, (step + 1) * args.vae_batch))
+        x, _, metas = toyworld.batch(range(step * args.vae_batch, (step + 1) * args.vae_batch), with_meta=True)
         if step < args.vae_steps - args.vae_full_steps:
-            # most steps see random 32x32 crops (4x cheaper; the VAE is convolutional), the last
-            # --vae-full-steps see whole 64x64 images so the mid-block attention sees its real 8x8 grid
+            # most steps see 32x32 crops (4x cheaper; the VAE is convolutional), the last --vae-full-steps
+            # see whole 64x64 images so GroupNorm statistics and the mid-block attention see the real grid.
+            # Crops are placed so that they contain part of a shape: with 32 channels at level 0, GroupNorm(32)
+            # is a per-channel instance norm, and a flat crop's colour cannot be carried through the decoder's
+            # norm_out (steps before 1000 of the first run used uniform random crops).
             r = np.random.default_rng([args.seed, step])
-            x = np.stack([xi[:, oy:oy + 32, ox:ox + 32] for xi, oy, ox in
-                          zip(x, r.integers(0, 33, len(x)), r.integers(0, 33, len(x)))])
-            x = np.concatenate([x, x[:, :, :, ::-1]], 0)[: args.vae_batch * args.crop_mult]
+            crops = []
+            for xi, m in zip(x, metas):
+                if step < args.uniform_crop_steps:
+                    oy, ox = r.integers(0, 33), r.integers(0, 33)
+                else:
+                    o = m["objects"][r.integers(len(m["objects"]))]
+                    oy = int(np.clip(o["cy"] - 16 + r.integers(-12, 13), 0, 32))
+                    ox = int(np.clip(o["cx"] - 16 + r.integers(-12, 13), 0, 32))
+                crops.append(xi[:, oy:oy + 32, ox:ox + 32])
+            x = np.stack(crops)
         loss, parts = vae_loss(vae, torch.from_numpy(np.ascontiguousarray(x)), gen, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -391,7 +401,7 @@ def main():
     p.add_argument("--vae-steps", type=int, default=1500)
     p.add_argument("--vae-batch", type=int, default=16)
     p.add_argument("--vae-full-steps", type=int, default=200)
-    p.add_argument("--crop-mult", type=int, default=1)
+    p.add_argument("--uniform-crop-steps", type=int, default=1000)
     p.add_argument("--vae-lr", type=float, default=4e-4)
     p.add_argument("--kl-weight", type=float, default=1e-5)
     p.add_argument("--edge-weight", type=float, default=0.5)

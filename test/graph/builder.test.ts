@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import onnxProto from 'onnx-proto';
+import onnxProto, { type onnx } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../engine/api/errors.ts';
 import { GraphBuilder, type Value } from '../../engine/graph/builder.ts';
@@ -56,6 +56,11 @@ function buildTiny(store: WeightStore, computeType: 'float32' | 'float16', chann
   return g;
 }
 
+function readGraph(path: string): { initializer: onnx.TensorProto[]; node: onnx.NodeProto[] } {
+  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(path)).graph!;
+  return { initializer: graph.initializer as onnx.TensorProto[], node: graph.node as onnx.NodeProto[] };
+}
+
 let dir: string;
 const events: GraphEvent[] = [];
 let unsubscribe: () => void;
@@ -105,16 +110,16 @@ describe('graph builder with external-data weights', () => {
   it('F16 checkpoint: fp16 initializers pointing into the file, Cast to fp32, same numbers as fp16-rounded weights', async () => {
     const store = await writeCheckpoint(join(dir, 'rw', 'tiny16.safetensors'), 'F16');
     const { s, y } = await compileAndRun(store, { cacheDir: join(dir, 'cache-a') });
-    const model = onnxProto.onnx.ModelProto.decode(readFileSync(s.graph.modelPath!));
-    const init = model.graph!.initializer.find((t) => t.name === 'net.conv.weight')!;
+    const graph = readGraph(s.graph.modelPath!);
+    const init = graph.initializer.find((t) => t.name === 'net.conv.weight')!;
     const info = store.get('net.conv.weight');
     expect(init.dataType).toBe(onnxProto.onnx.TensorProto.DataType.FLOAT16);
     expect(init.rawData.length).toBe(0);
     expect(Object.fromEntries(init.externalData.map((e) => [e.key, e.value]))).toEqual({
       location: 'tiny16.safetensors', offset: String(info.offset), length: String(info.byteLength),
     });
-    expect(model.graph!.node.some((n) => n.opType === 'Cast' && n.input[0] === 'net.conv.weight')).toBe(true);
-    expect(model.graph!.node.some((n) => n.name === 'net.conv' && n.opType === 'Conv')).toBe(true);
+    expect(graph.node.some((n) => n.opType === 'Cast' && n.input[0] === 'net.conv.weight')).toBe(true);
+    expect(graph.node.some((n) => n.name === 'net.conv' && n.opType === 'Conv')).toBe(true);
     expect(maxAbsDiff(y, reference((a) => roundTo(a, f32ToF16, f16ToF32)))).toBeLessThan(1e-5);
   });
 
@@ -138,8 +143,7 @@ describe('graph builder with external-data weights', () => {
     const { s, y } = await compileAndRun(store, { cacheDir });
     expect(s.graph.mode).toBe('cache');
     expect(dirname(s.graph.modelPath!)).toBe(cacheDir);
-    const model = onnxProto.onnx.ModelProto.decode(readFileSync(s.graph.modelPath!));
-    const location = model.graph!.initializer.find((t) => t.name === 'net.proj.weight')!.externalData.find((e) => e.key === 'location')!.value!;
+    const location = readGraph(s.graph.modelPath!).initializer.find((t) => t.name === 'net.proj.weight')!.externalData.find((e) => e.key === 'location')!.value!;
     expect(statSync(join(cacheDir, location)).ino).toBe(statSync(join(ro, 'tiny.safetensors')).ino);
     expect(maxAbsDiff(y, reference((a) => a))).toBeLessThan(1e-5);
 

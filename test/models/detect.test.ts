@@ -190,6 +190,23 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
       expect(e.message).toContain(bad);
     });
 
+    it('old files without the text_model level map onto the canonical names', async () => {
+      const s = asSD(
+        await detectModel(
+          await variant('old-transformers', (m) => {
+            for (const [k, v] of [...m]) {
+              if (!k.startsWith('cond_stage_model.transformer.text_model.')) continue;
+              m.delete(k);
+              m.set(k.replace('.text_model.', '.'), v);
+            }
+          }),
+        ),
+      );
+      expect(s.textEncoder.numLayers).toBe(2);
+      const ln = s.weights.get('cond_stage_model.transformer.text_model.final_layer_norm.weight');
+      expect(ln.sourceName).toBe('cond_stage_model.transformer.final_layer_norm.weight');
+    });
+
     it('inpainting: 9 UNet input channels', async () => {
       const s = asSD(await detectModel(await variant('inpaint', (m) => m.set('model.diffusion_model.input_blocks.0.0.weight', f32([32, 9, 3, 3])))));
       expect(s.inpainting).toBe(true);

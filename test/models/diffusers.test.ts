@@ -6,7 +6,7 @@ import { StudioError } from '../../engine/api/errors.ts';
 import { detectModel } from '../../engine/models/detect.ts';
 import type { StableDiffusionSpec } from '../../engine/models/spec.ts';
 import { f16ToF32 } from '../../engine/safetensors/halfFloat.ts';
-import { readTensor } from '../../engine/safetensors/reader.ts';
+import { readFloat32 } from '../../engine/safetensors/reader.ts';
 import type { TensorToWrite } from '../../engine/safetensors/writer.ts';
 import { writeSafetensors } from '../../engine/safetensors/writer.ts';
 import { hasShared } from '../support/shared.ts';
@@ -109,7 +109,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('diffusers pipeline folder (s
     const skip = s.weights.scope('model.diffusion_model.input_blocks.4.0').get('skip_connection.weight');
     expect(skip.sourceName).toBe('down_blocks.1.resnets.0.conv_shortcut.weight');
     const written = f16ToF32(unet.get('down_blocks.1.resnets.0.conv_shortcut.weight')!.data as Uint16Array);
-    expect(Array.from(await readTensor(skip))).toEqual(Array.from(written));
+    expect(Array.from(await readFloat32(skip))).toEqual(Array.from(written));
 
     const up = s.weights.get('model.diffusion_model.output_blocks.5.2.conv.weight');
     expect(up.sourceName).toBe('up_blocks.1.upsamplers.0.conv.weight');
@@ -118,7 +118,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('diffusers pipeline folder (s
     expect(ups.sourceName).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
     const q = s.weights.get('first_stage_model.encoder.mid.attn_1.q.weight');
     expect(q.shape).toEqual([96, 96, 1, 1]); // Linear [96, 96] viewed as LDM's 1x1 conv
-    expect(Array.from(await readTensor(q))).toEqual(Array.from(vae32.get('encoder.mid_block.attentions.0.to_q.weight')!.data as Float32Array));
+    expect(Array.from(await readFloat32(q))).toEqual(Array.from(vae32.get('encoder.mid_block.attentions.0.to_q.weight')!.data as Float32Array));
   });
 
   it('prefers the fp16 VAE when asked for the fp16 variant', async () => {

@@ -1,0 +1,211 @@
+import { StudioError } from '../../api/errors.ts';
+import { checkpointIdentity } from '../../graph/identity.ts';
+import type { PlacementOptions } from '../../graph/placement.ts';
+import type { ProviderPreference } from '../../graph/provider.ts';
+import { type CompiledSession, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
+import type { PromptChunk } from '../../tokenizer/chunking.ts';
+import { TEXT } from '../families/ldmFamily.ts';
+import type { StableDiffusionSpec, TextEncoderConfig } from '../spec.ts';
+import { type TextAttentionKernel, buildTextEncoderGraph, resolveClipSkip, textEncoderSignature } from './graph.ts';
+
+/** What the text encoder needs from a detected checkpoint. */
+export type TextEncoderSource = Pick<StableDiffusionSpec, 'family' | 'weights' | 'textEncoder'>;
+
+export interface TextEncoderRuntime {
+  /** onnxruntime intra-op threads (default: LATENT_STUDIO_THREADS, else one per core). */
+  threads?: number;
+  provider?: ProviderPreference;
+  placement?: PlacementOptions;
+  /** Session cache to use; default the process-wide one. */
+  cache?: SessionCache;
+  /** Default clip skip for every call (1 = last layer); default: the family's (SD 1.x 1, SD 2.x single file 2). */
+  clipSkip?: number;
+  kernel?: TextAttentionKernel;
+}
+
+export interface EncodeOptions {
+  /** Overrides the encoder's clip skip for this call (a second session is compiled and cached). */
+  clipSkip?: number;
+}
+
+/** Hidden states, row-major. */
+export interface TextEmbedding {
+  data: Float32Array;
+  dims: [batch: number, tokens: number, hidden: number];
+}
+
+/** A prompt of any length: one 77-token window per chunk, concatenated along the token axis. */
+export interface PromptEmbedding extends TextEmbedding {
+  dims: [1, tokens: number, hidden: number];
+  /** The windows in order; `chunks[i]` produced tokens [77·i, 77·(i+1)) of `data`. */
+  chunks: PromptChunk[];
+  /** Prompt tokens before chunking (no BOS/EOS/padding). */
+  numTokens: number;
+  words: string[];
+  /** Clip skip the embedding was computed with (padding chunks reuse it). */
+  clipSkip: number;
+}
+
+export interface TextEncoder {
+  readonly family: 'sd1' | 'sd2';
+  readonly config: TextEncoderConfig;
+  /** Tokens per window (77). */
+  readonly sequenceLength: number;
+  readonly hiddenSize: number;
+  readonly clipSkip: number;
+  /** ids [batch, 77] (flat BigInt64Array or rows) → [batch, 77, hidden]. */
+  encodeIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, options?: EncodeOptions): Promise<TextEmbedding>;
+  /** Tokenises with `encodeChunks` and encodes every chunk. */
+  encodePrompt(text: string, tokenizer: CLIPTokenizer, options?: EncodeOptions & { commaBacktrack?: number }): Promise<PromptEmbedding>;
+  /** Appends empty-prompt chunks so every embedding has as many chunks as the longest (CFG needs equal lengths). */
+  padToSameChunks(embeddings: readonly PromptEmbedding[], tokenizer: CLIPTokenizer): Promise<PromptEmbedding[]>;
+}
+
+/**
+ * The text encoder of a detected SD 1.x / 2.x checkpoint. Compiles the graph for the default
+ * clip skip up front, so a broken checkpoint fails here rather than at the first prompt.
+ */
+export async function loadTextEncoder(spec: TextEncoderSource, runtime: TextEncoderRuntime = {}): Promise<TextEncoder> {
+  const encoder = new CLIPTextEncoder(spec, runtime);
+  await encoder.session(encoder.clipSkip);
+  return encoder;
+}
+
+export class CLIPTextEncoder implements TextEncoder {
+  readonly family: 'sd1' | 'sd2';
+  readonly config: TextEncoderConfig;
+  readonly sequenceLength: number;
+  readonly hiddenSize: number;
+  readonly clipSkip: number;
+  private readonly identity: string;
+  private readonly emptyChunks = new Map<string, Promise<TextEmbedding>>();
+
+  constructor(private readonly spec: TextEncoderSource, private readonly runtime: TextEncoderRuntime = {}) {
+    this.family = spec.family;
+    this.config = spec.textEncoder;
+    this.sequenceLength = spec.textEncoder.maxPositions;
+    this.hiddenSize = spec.textEncoder.hiddenSize;
+    this.clipSkip = resolveClipSkip(this.config, runtime.clipSkip);
+    this.identity = checkpointIdentity(spec.weights.scope(TEXT).files());
+  }
+
+  /** The compiled graph for a clip skip (cached by checkpoint, layers run, heads, kernel, provider). */
+  session(clipSkip: number): Promise<CompiledSession> {
+    const opts = { clipSkip, kernel: this.runtime.kernel };
+    return (this.runtime.cache ?? sessionCache).get(
+      { checkpoint: this.identity, architecture: `text-encoder:${this.family}`, signature: textEncoderSignature(this.config, opts) },
+      (ctx) => buildTextEncoderGraph(this.spec.weights.scope(TEXT), this.config, { ...opts, computeType: ctx.computeType }),
+      {
+        ...(this.runtime.threads ? { intraOpNumThreads: this.runtime.threads } : {}),
+        ...(this.runtime.provider ? { provider: this.runtime.provider } : {}),
+        ...(this.runtime.placement ? { placement: this.runtime.placement } : {}),
+      },
+    );
+  }
+
+  async encodeIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, options: EncodeOptions = {}): Promise<TextEmbedding> {
+    const flat = this.checkIds(ids, batch);
+    const B = flat.length / this.sequenceLength;
+    const s = await this.session(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip));
+    const out = await runSession(s, { ids: { data: flat, dims: [B, this.sequenceLength] } });
+    const y = out.last_hidden_state;
+    return { data: y.data as Float32Array, dims: [B, this.sequenceLength, this.hiddenSize] };
+  }
+
+  /**
+   * Long prompts as AUTOMATIC1111 encodes them: the token stream is cut into chunks of at most
+   * 75 tokens (comma backtracking per `tokenizer/chunking.ts`), each chunk is wrapped as
+   * BOS … EOS + padding to 77 and encoded on its own (its own positions 0..76, no attention
+   * across chunks), and the chunks' hidden states are concatenated along the token axis:
+   * N chunks → [1, 77·N, hidden]. The UNet's cross-attention accepts any context length.
+   * A prompt of ≤ 75 tokens is one chunk, identical to `encodeIds(tokenizer.encode(text).ids)`.
+   */
+  async encodePrompt(text: string, tokenizer: CLIPTokenizer, options: EncodeOptions & { commaBacktrack?: number } = {}): Promise<PromptEmbedding> {
+    this.checkTokenizer(tokenizer);
+    const clipSkip = resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip);
+    const prompt = tokenizer.encodeChunks(text, options.commaBacktrack === undefined ? {} : { commaBacktrack: options.commaBacktrack });
+    const ids = prompt.chunks.map((c) => c.ids);
+    // The chunks are independent sequences: one batched run is the same as N runs.
+    const out = await this.encodeIds(ids, ids.length, { clipSkip });
+    return {
+      data: out.data,
+      dims: [1, ids.length * this.sequenceLength, this.hiddenSize],
+      chunks: prompt.chunks,
+      numTokens: prompt.numTokens,
+      words: prompt.words,
+      clipSkip,
+    };
+  }
+
+  /**
+   * Classifier-free guidance batches the prompt and the negative prompt, so their token axes
+   * must match. Like A1111 (`pad_cond`), the shorter ones are extended with the encoding of
+   * the empty prompt — BOS, EOS, padding (the tokenizer's family padding) — once per missing
+   * chunk, computed with each embedding's own clip skip. Embeddings already long enough are
+   * returned unchanged.
+   */
+  async padToSameChunks(embeddings: readonly PromptEmbedding[], tokenizer: CLIPTokenizer): Promise<PromptEmbedding[]> {
+    this.checkTokenizer(tokenizer);
+    const target = Math.max(...embeddings.map((e) => e.chunks.length));
+    const window = this.sequenceLength * this.hiddenSize;
+    return Promise.all(embeddings.map(async (e) => {
+      const missing = target - e.chunks.length;
+      if (missing <= 0) return e;
+      const empty = tokenizer.encode('');
+      const filler = await this.emptyChunk(empty.ids, e.clipSkip);
+      const data = new Float32Array(target * window);
+      data.set(e.data);
+      for (let i = e.chunks.length; i < target; i++) data.set(filler.data, i * window);
+      const pad: PromptChunk = { ids: empty.ids, attentionMask: empty.attentionMask, tokens: [], tokenWordIndex: [], tokenOffset: e.numTokens };
+      return { ...e, data, dims: [1, target * this.sequenceLength, this.hiddenSize], chunks: [...e.chunks, ...Array.from({ length: missing }, () => pad)] };
+    }));
+  }
+
+  private emptyChunk(ids: readonly number[], clipSkip: number): Promise<TextEmbedding> {
+    const key = `${clipSkip}|${ids.join(',')}`;
+    let p = this.emptyChunks.get(key);
+    if (!p) {
+      p = this.encodeIds([ids], 1, { clipSkip });
+      p.catch(() => this.emptyChunks.delete(key));
+      this.emptyChunks.set(key, p);
+    }
+    return p;
+  }
+
+  private checkTokenizer(tokenizer: CLIPTokenizer): void {
+    if (tokenizer.maxLength !== this.sequenceLength) {
+      throw new StudioError('SHAPE_MISMATCH', `tokenizer windows are ${tokenizer.maxLength} tokens, the text encoder takes ${this.sequenceLength}`);
+    }
+  }
+
+  /** ids as one flat int64 array of batch × P, or a SHAPE_MISMATCH / INVALID_REQUEST naming the problem. */
+  private checkIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number): BigInt64Array {
+    const P = this.sequenceLength;
+    const shapeError = (got: string) =>
+      new StudioError('SHAPE_MISMATCH', `text encoder takes token ids [batch, ${P}], got ${got}`, { expected: ['batch', P] });
+    let flat: BigInt64Array;
+    if (ids instanceof BigInt64Array) {
+      const B = batch ?? ids.length / P;
+      if (!Number.isInteger(B) || B < 1 || ids.length !== B * P) throw shapeError(`${ids.length} ids${batch !== undefined ? ` for batch ${batch}` : ''}`);
+      flat = ids;
+    } else {
+      if (ids.length < 1 || (batch !== undefined && batch !== ids.length)) throw shapeError(`${ids.length} rows${batch !== undefined ? ` for batch ${batch}` : ''}`);
+      const bad = ids.findIndex((row) => row.length !== P);
+      if (bad >= 0) throw shapeError(`row ${bad} of length ${ids[bad].length}`);
+      flat = new BigInt64Array(ids.length * P);
+      ids.forEach((row, b) => row.forEach((id, t) => {
+        if (!Number.isSafeInteger(id)) throw new StudioError('INVALID_REQUEST', `token id ${id} at [${b}, ${t}] is not an integer`);
+        flat[b * P + t] = BigInt(id);
+      }));
+    }
+    // Gather would wrap negative ids and fail late on large ones; say which id is wrong instead.
+    const V = BigInt(this.config.vocabSize);
+    for (let i = 0; i < flat.length; i++) {
+      if (flat[i] < 0n || flat[i] >= V) {
+        throw new StudioError('INVALID_REQUEST', `token id ${flat[i]} at [${Math.floor(i / P)}, ${i % P}] is outside the vocabulary (0..${V - 1n})`);
+      }
+    }
+    return flat;
+  }
+}

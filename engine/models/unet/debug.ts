@@ -1,0 +1,34 @@
+import { StudioError } from '../../api/errors.ts';
+import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
+import { detectModel } from '../detect.ts';
+import { loadUNet } from './runner.ts';
+
+const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
+  const a = inputs.get(name);
+  if (!a) throw new StudioError('INVALID_REQUEST', `unet: missing input ${name}`);
+  if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `unet: ${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);
+  return a;
+};
+
+/** `latent-studio debug unet`: one UNet evaluation on .npy inputs (golden layout, see golden/README.md). */
+export const unetDebugModule = {
+  description: 'LDM UNet (SD 1.x/2.x): raw model output (eps or v) for one evaluation',
+  inputs: [
+    { name: 'x', meaning: 'float32 [B, C, h, w] noisy latent (C = 4, or 9 for inpainting: latent ‖ mask ‖ masked-image latent)' },
+    { name: 't', meaning: 'int64 or float [B] DDPM timesteps (0..999)' },
+    { name: 'context', meaning: 'float32 [B, 77·chunks, context_dim] text-encoder hidden states' },
+  ],
+  async load(checkpointPath: string, configPath?: string): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+    const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
+    if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
+    const unet = await loadUNet(spec);
+    return async (inputs) => {
+      const x = need(inputs, 'x', 4);
+      const t = need(inputs, 't', 1);
+      const context = need(inputs, 'context', 3);
+      const steps = Array.from(t.data as ArrayLike<number | bigint>, Number);
+      const output = await unet.run(npyToFloat32(x), x.shape, steps, npyToFloat32(context), context.shape);
+      return { dtype: '<f4', shape: [x.shape[0], spec.unet.outChannels, x.shape[2], x.shape[3]], data: output };
+    };
+  },
+};

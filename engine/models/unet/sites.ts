@@ -1,0 +1,97 @@
+import { StudioError } from '../../api/errors.ts';
+import type { AttentionSite, AttentionStage, TokenCount, TransformerBlockSite } from '../../controllers/site.ts';
+import type { UNetConfig } from '../spec.ts';
+
+/** Where LDM's UNetModel puts a SpatialTransformer, relative to `model.diffusion_model`. */
+export interface TransformerPlacement {
+  /** e.g. `input_blocks.1.1`, `middle_block.1`, `output_blocks.5.1`. */
+  readonly path: string;
+  readonly stage: AttentionStage;
+  readonly level: number;
+  readonly blockIndex: number;
+  readonly channels: number;
+}
+
+/** Fixed sizes, when the graph is built for them; otherwise token counts stay symbolic. */
+export interface LatentExtent {
+  height?: number;
+  width?: number;
+  /** Context length (77 · prompt chunks). */
+  tokens?: number;
+}
+
+/**
+ * Walks the block layout exactly as LDM numbers its Sequentials: input block 0 is conv_in,
+ * then per level `numResBlocks` ResBlocks (a transformer at sub-index 1 on attention
+ * levels) and a downsampler except after the last level; the output path mirrors it with
+ * one extra ResBlock per level.
+ */
+export function transformerPlacements(c: UNetConfig): TransformerPlacement[] {
+  const levels = c.channelMult.length;
+  const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth > 0;
+  const out: TransformerPlacement[] = [];
+  const counters = { down: 0, mid: 0, up: 0 };
+  const add = (path: string, stage: AttentionStage, level: number) =>
+    out.push({ path, stage, level, blockIndex: counters[stage]++, channels: c.channelMult[level] * c.modelChannels });
+  let idx = 1;
+  for (let l = 0; l < levels; l++) {
+    for (let j = 0; j < c.numResBlocks; j++, idx++) if (attn(l)) add(`input_blocks.${idx}.1`, 'down', l);
+    if (l < levels - 1) idx++;
+  }
+  if (c.midBlockAttention && c.transformerDepth > 0) add('middle_block.1', 'mid', levels - 1);
+  idx = 0;
+  for (let l = levels - 1; l >= 0; l--) {
+    for (let j = 0; j <= c.numResBlocks; j++, idx++) if (attn(l)) add(`output_blocks.${idx}.1`, 'up', l);
+  }
+  return out;
+}
+
+/** Token count at a level: conv stride 2 with padding 1 gives ⌈n/2⌉ per downsampling. */
+function tokensAt(level: number, e: LatentExtent): TokenCount {
+  const f = 2 ** level;
+  if (e.height !== undefined && e.width !== undefined) return Math.ceil(e.height / f) * Math.ceil(e.width / f);
+  return level === 0 ? 'h·w' : `⌈h/${f}⌉·⌈w/${f}⌉`;
+}
+
+export interface UNetSites {
+  /** Every attention site in forward order (`site.index` is the position here). */
+  readonly attention: readonly AttentionSite[];
+  readonly blocks: readonly TransformerBlockSite[];
+  /** The block at a full checkpoint path (`…transformer_blocks.N`). */
+  block(path: string): TransformerBlockSite;
+}
+
+/** The UNet's attention sites, derived from the config alone (no graph, no weights). */
+export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'model.diffusion_model'): UNetSites {
+  const attention: AttentionSite[] = [];
+  const blocks: TransformerBlockSite[] = [];
+  for (const p of transformerPlacements(c)) {
+    const heads = c.headsPerLevel[p.level];
+    if (!heads || p.channels % heads !== 0) {
+      throw new StudioError('CHECKPOINT_UNSUPPORTED', `UNet level ${p.level}: ${p.channels} channels cannot split into ${heads} heads`);
+    }
+    const queryTokens = tokensAt(p.level, extent);
+    for (let depth = 0; depth < c.transformerDepth; depth++) {
+      const path = `${prefix}.${p.path}.transformer_blocks.${depth}`;
+      const common = {
+        stage: p.stage, level: p.level, blockIndex: p.blockIndex, depth, heads, dimHead: p.channels / heads,
+        channels: p.channels, queryTokens, resolution: 2 ** p.level,
+      };
+      const self: AttentionSite = { ...common, path: `${path}.attn1`, index: attention.length, kind: 'self', keyTokens: queryTokens };
+      attention.push(self);
+      const cross: AttentionSite = { ...common, path: `${path}.attn2`, index: attention.length, kind: 'cross', keyTokens: extent.tokens ?? 'tokens' };
+      attention.push(cross);
+      blocks.push({ path, stage: p.stage, level: p.level, blockIndex: p.blockIndex, depth, channels: p.channels, queryTokens, resolution: 2 ** p.level, self, cross });
+    }
+  }
+  const byPath = new Map(blocks.map((b) => [b.path, b]));
+  return {
+    attention,
+    blocks,
+    block(path) {
+      const b = byPath.get(path);
+      if (!b) throw new StudioError('RUNTIME_FAILURE', `UNet builder reached ${path}, which the site plan does not list`);
+      return b;
+    },
+  };
+}
