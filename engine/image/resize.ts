@@ -1,12 +1,12 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { ImageSource } from './tensor.ts';
 
-function open(src: ImageSource): sharp.Sharp {
+function open(src: ImageSource): Sharp {
   return typeof src === 'string' || Buffer.isBuffer(src) ? sharp(src) : src.clone();
 }
 
 /** The largest centred square (offset rounded down), as the reference preprocessing crops. */
-export async function centerSquareCrop(src: ImageSource): Promise<sharp.Sharp> {
+export async function centerSquareCrop(src: ImageSource): Promise<Sharp> {
   const img = open(src);
   const { width = 0, height = 0 } = await img.metadata();
   const side = Math.min(width, height);
@@ -17,7 +17,7 @@ export async function centerSquareCrop(src: ImageSource): Promise<sharp.Sharp> {
 }
 
 /** Lanczos (a = 3) resize to exactly width×height, like PIL's `resize(..., LANCZOS)` (aspect not kept). */
-export async function resizeLanczos(src: ImageSource, width: number, height: number): Promise<sharp.Sharp> {
+export async function resizeLanczos(src: ImageSource, width: number, height: number): Promise<Sharp> {
   const buf = await open(src).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).png({ compressionLevel: 0 }).toBuffer();
   return sharp(buf);
 }

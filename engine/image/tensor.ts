@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { HostTensor } from '../graph/session.ts';
 
@@ -10,9 +10,9 @@ import type { HostTensor } from '../graph/session.ts';
 export type ValueRange = 'minus1to1' | 'zero1';
 
 /** Anything sharp can open, or an open sharp pipeline. */
-export type ImageSource = string | Buffer | sharp.Sharp;
+export type ImageSource = string | Buffer | Sharp;
 
-function open(src: ImageSource): sharp.Sharp {
+function open(src: ImageSource): Sharp {
   return typeof src === 'string' || Buffer.isBuffer(src) ? sharp(src, { failOn: 'error' }) : src.clone();
 }
 
@@ -65,7 +65,7 @@ export function tensorToRgb(t: HostTensor, range: ValueRange, index = 0): { data
   return { data: out, width: W, height: H };
 }
 
-export function tensorToSharp(t: HostTensor, range: ValueRange, index = 0): sharp.Sharp {
+export function tensorToSharp(t: HostTensor, range: ValueRange, index = 0): Sharp {
   const rgb = tensorToRgb(t, range, index);
   return sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
 }

@@ -1,5 +1,6 @@
 import { StudioError } from '../api/errors.ts';
 import type { Pipelines } from '../studio/context.ts';
+import { generate } from './txt2img.ts';
 
 function notYet(what: string): never {
   throw new StudioError('CHECKPOINT_UNSUPPORTED', `${what} is not available in this build of the engine yet`);
@@ -7,7 +8,7 @@ function notYet(what: string): never {
 
 /** The engine's image pipelines, as the job operations run them. */
 export const enginePipelines: Pipelines = {
-  generate: async () => notYet('Text-to-image'),
+  generate,
   edit: async () => notYet('Prompt editing'),
   inpaint: async () => notYet('Inpainting'),
 };

@@ -1,4 +1,5 @@
 import { StudioError } from '../api/errors.ts';
+import { checkModelOutput } from './guards.ts';
 import { ddimTimesteps, makeSchedule, sigmaFromAlpha, type NoiseSchedule } from './schedule.ts';
 import type { ModelFn, NoiseSource, Parameterization, Sampler, SamplerOptions } from './types.ts';
 
@@ -104,15 +105,6 @@ function x0FromV(schedule: NoiseSchedule, t: number, x: Float32Array, v: Float32
   const sa = f(Math.sqrt(a));
   const s1 = f(Math.sqrt(1 - a));
   for (let i = 0; i < x.length; i++) out[i] = f(f(sa * x[i]) - f(s1 * v[i]));
-}
-
-export function checkModelOutput(out: Float32Array, x: Float32Array, t: number): void {
-  if (!(out instanceof Float32Array) || out.length !== x.length) {
-    throw new StudioError(
-      'SHAPE_MISMATCH',
-      `model output at t=${t} has ${out?.length} values, the latent ${x.length}`,
-    );
-  }
 }
 
 export class DdimSampler implements Sampler {

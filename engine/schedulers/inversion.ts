@@ -1,7 +1,7 @@
 import { StudioError } from '../api/errors.ts';
-import { checkModelOutput, ddimStep, ddimTables, epsFromV } from './ddim.ts';
+import { ddimStep, ddimTables, epsFromV } from './ddim.ts';
+import { checkModelOutput, throwIfCancelled } from './guards.ts';
 import { makeSchedule, sigmaFromAlpha, stepsForStrength, type NoiseSchedule } from './schedule.ts';
-import { throwIfCancelled } from './cancel.ts';
 import type { ModelFn, Parameterization } from './types.ts';
 
 /**

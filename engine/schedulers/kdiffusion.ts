@@ -1,5 +1,5 @@
 import { StudioError } from '../api/errors.ts';
-import { checkModelOutput } from './ddim.ts';
+import { checkModelOutput } from './guards.ts';
 import { makeSchedule } from './schedule.ts';
 import { SigmaTable, samplingSigmas } from './sigmas.ts';
 import type { ModelFn, NoiseSource, Parameterization, Sampler, SamplerOptions } from './types.ts';

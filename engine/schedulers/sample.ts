@@ -1,5 +1,5 @@
 import { StudioError } from '../api/errors.ts';
-import { throwIfCancelled } from './cancel.ts';
+import { throwIfCancelled } from './guards.ts';
 import { DdimSampler } from './ddim.ts';
 import { KDiffusionSampler } from './kdiffusion.ts';
 import { stepsForStrength } from './schedule.ts';
@@ -21,8 +21,11 @@ export function createSampler(name: SamplerName, options: SamplerOptions): Sampl
 export interface SampleOptions extends SamplerOptions {
   sampler: SamplerName;
   model: ModelFn;
-  /** Unit Gaussian noise of the latent's size: the start of a full run, the noise added for img2img. */
-  noise: Float32Array;
+  /**
+   * Unit Gaussian noise of the latent's size: the start of a full run, the noise added for
+   * img2img. Required unless `startLatent` is given.
+   */
+  noise?: Float32Array;
   /**
    * img2img / inpainting: the clean latent to start from. With strength s < 1 the run
    * executes the last floor(s·N) of the N steps, starting from `init` noised to the
@@ -54,19 +57,19 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
   const total = sampler.timesteps().length;
   const count = stepsForStrength(total, options.strength ?? 1);
   const first = total - count;
-  const size = (startLatent ?? init ?? noise).length;
+  const size = (startLatent ?? init ?? noise)?.length ?? 0;
   for (const [what, arr] of [['noise', noise], ['init', init], ['startLatent', startLatent]] as const) {
     if (arr && arr.length !== size) {
       throw new StudioError('INVALID_REQUEST', `${what} has ${arr.length} values, expected ${size}`);
     }
   }
-  if (!startLatent && !noise) throw new StudioError('INVALID_REQUEST', 'sampling needs start noise');
 
   let x: Float32Array;
   if (startLatent) x = Float32Array.from(startLatent);
+  else if (count === 0 && init) return Float32Array.from(init);
+  else if (!noise) throw new StudioError('INVALID_REQUEST', 'sampling needs start noise (or startLatent)');
   else if (first === 0) x = sampler.initial(noise);
   else if (!init) throw new StudioError('INVALID_REQUEST', 'strength < 1 needs an init latent (or startLatent)');
-  else if (count === 0) return Float32Array.from(init);
   else x = sampler.noised(init, noise, first);
 
   const sigmas = sampler.sigmas();

@@ -67,6 +67,14 @@ describe('img2img strength', () => {
     expect(distances[1]).toBeLessThan(distances[2]);
   });
 
+  it('strength 0 needs no noise; a startLatent needs none either', async () => {
+    expect(await sample({ sampler: 'euler', steps: 10, init, strength: 0, model })).toEqual(init);
+    const start = createSampler('ddim', { steps: 10 }).noised(init, noise, 5);
+    const viaStart = await sample({ sampler: 'ddim', steps: 10, strength: 0.5, startLatent: start, model });
+    const viaInit = await sample({ sampler: 'ddim', steps: 10, strength: 0.5, init, noise, model });
+    expect(viaStart).toEqual(viaInit);
+  });
+
   it('needs an init latent below strength 1', async () => {
     expect((await rejection(sample({ sampler: 'euler', steps: 10, noise, strength: 0.5, model }))).code).toBe('INVALID_REQUEST');
   });

@@ -10,6 +10,7 @@ import { sd2 } from '../../../engine/models/families/sd2.ts';
 import { renameTensors } from '../../../engine/models/keyRules.ts';
 import { detectTextEncoderShapes } from '../../../engine/models/ldm/clipText.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
+import { tokenizerFor } from '../../../engine/tokenizer/forModel.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import { writeSafetensors } from '../../../engine/safetensors/writer.ts';
 import { maxAbsDiff, openClipReference, randomOpenClip } from './reference.ts';
@@ -117,4 +118,17 @@ describe('SD 2.x OpenCLIP text tower', () => {
     }
     await expect(loadTextEncoder(source, { ...runtime(), clipSkip: 4 })).rejects.toBeInstanceOf(StudioError);
   });
+
+  it('long prompts with the SD 2.x tokenizer (pads with 0): chunks of 75 → [1, 154, 64]', async () => {
+    const enc = await loadTextEncoder(source, runtime());
+    const tokenizer = await tokenizerFor({ family: 'sd2' });
+    const e = await enc.encodePrompt(Array.from({ length: 100 }, () => 'dog').join(' '), tokenizer);
+    expect(e.dims).toEqual([1, 154, 64]);
+    const ids = e.chunks[1].ids;
+    expect([ids[0], ids[26]]).toEqual([49406, 49407]);
+    expect(new Set(ids.slice(27))).toEqual(new Set([0]));
+    const second = openClipReference(model, e.chunks[1].ids, 2);
+    expect(maxAbsDiff(e.data.subarray(77 * 64), second)).toBeLessThan(1e-4);
+  });
 });
+

@@ -1,0 +1,72 @@
+import { StudioError } from '../api/errors.ts';
+import type { Settings } from '../api/schemas.ts';
+import type { ProviderPreference } from '../graph/provider.ts';
+import { loadTextEncoder, type TextEncoder } from '../models/clip/textEncoder.ts';
+import { detectModel } from '../models/detect.ts';
+import type { StableDiffusionSpec } from '../models/spec.ts';
+import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
+import { VAEDecoder, VAEEncoder, vaeFromSpec } from '../models/vae/vae.ts';
+import { makeSchedule, type NoiseSchedule } from '../schedulers/schedule.ts';
+import type { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import { tokenizerFor } from '../tokenizer/forModel.ts';
+
+/** Everything a pipeline needs of one Stable Diffusion checkpoint, loaded once. */
+export interface ModelBundle {
+  path: string;
+  name: string;
+  spec: StableDiffusionSpec;
+  tokenizer: CLIPTokenizer;
+  textEncoder: TextEncoder;
+  unet: UNetRunner;
+  vaeDecoder: VAEDecoder;
+  vaeEncoder: VAEEncoder;
+  schedule: NoiseSchedule;
+}
+
+export interface BundleRuntime {
+  threads?: number;
+  provider?: ProviderPreference;
+}
+
+export function runtimeFromSettings(settings: Settings): BundleRuntime {
+  const provider = settings.executionProvider === 'auto' ? 'auto' : settings.executionProvider;
+  return { ...(settings.threads > 0 ? { threads: settings.threads } : {}), provider: provider as ProviderPreference };
+}
+
+/** Loaded bundles kept warm; switching back and forth between two models stays fast. */
+const KEEP = 2;
+const bundles = new Map<string, Promise<ModelBundle>>();
+
+async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> {
+  const spec = await detectModel(path);
+  if (spec.family === 'taesd') {
+    throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is a TAESD preview autoencoder, not an image model`);
+  }
+  const rt = { threads: runtime.threads, provider: runtime.provider };
+  const tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
+  const textEncoder = await loadTextEncoder(spec, rt);
+  const unet = await loadUNet(spec, { runtime: rt });
+  const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads } };
+  const vae = vaeFromSpec(spec);
+  const name = path.split(/[\\/]/).pop()!.replace(/\.safetensors$/, '');
+  return {
+    path, name, spec, tokenizer, textEncoder, unet,
+    vaeDecoder: new VAEDecoder(vae, vaeRuntime),
+    vaeEncoder: new VAEEncoder(vae, vaeRuntime),
+    schedule: makeSchedule(),
+  };
+}
+
+export function loadBundle(path: string, runtime: BundleRuntime = {}): Promise<ModelBundle> {
+  const key = `${path}|${runtime.threads ?? ''}|${runtime.provider ?? ''}`;
+  let bundle = bundles.get(key);
+  if (bundle) {
+    bundles.delete(key);
+  } else {
+    bundle = load(path, runtime);
+    bundle.catch(() => bundles.delete(key));
+  }
+  bundles.set(key, bundle);
+  while (bundles.size > KEEP) bundles.delete(bundles.keys().next().value as string);
+  return bundle;
+}
