@@ -38,7 +38,7 @@ export const SamplingSchema = z
     model: z.string().min(1).max(4096),
     prompt: z.string().max(20_000),
     negativePrompt: z.string().max(20_000).default(''),
-    steps: z.number().int().min(1).max(1000).default(25),
+    steps: z.number().int().min(1).max(500).default(25),
     cfg: z.number().min(0).max(50).default(7.5),
     seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
     width: side.default(512),

@@ -69,21 +69,31 @@ export function ddimStep(
     throw new StudioError('INVALID_REQUEST', 'DDIM with eta > 0 needs step noise of the latent size');
   }
   const a = f(alpha);
-  const an = f(alphaNext);
-  const s = f(sigma);
   const sqrtOneMinusA = f(Math.sqrt(f(1 - a)));
   const sqrtA = f(Math.sqrt(a));
+  for (let i = 0; i < x.length; i++) predX0[i] = f(f(x[i] - f(sqrtOneMinusA * eps[i])) / sqrtA);
+  towardLevel(predX0, eps, alphaNext, sigma, noise, out);
+  return { x: out, predX0 };
+}
+
+/** x' = sqrt(ᾱ')·x0 + sqrt(1 − ᾱ' − σ²)·ε + σ·z, rounded to float32 in ldm's order. */
+function towardLevel(
+  predX0: Float32Array,
+  eps: Float32Array,
+  alphaNext: number,
+  sigma: number,
+  noise: Float32Array | undefined,
+  out: Float32Array,
+): void {
+  const an = f(alphaNext);
+  const s = f(sigma);
   const sqrtAn = f(Math.sqrt(an));
   const dirCoef = f(Math.sqrt(f(f(1 - an) - f(s * s))));
-  for (let i = 0; i < x.length; i++) {
-    const e = eps[i];
-    const p = f(f(x[i] - f(sqrtOneMinusA * e)) / sqrtA);
-    let next = f(f(sqrtAn * p) + f(dirCoef * e));
+  for (let i = 0; i < out.length; i++) {
+    let next = f(f(sqrtAn * predX0[i]) + f(dirCoef * eps[i]));
     if (s > 0) next = f(next + f(s * noise![i]));
-    predX0[i] = p;
     out[i] = next;
   }
-  return { x: out, predX0 };
 }
 
 /**
@@ -181,15 +191,7 @@ export class DdimSampler implements Sampler {
     const eps = epsFromV(this.schedule, t, x, out);
     const predX0 = new Float32Array(x.length);
     x0FromV(this.schedule, t, x, out, predX0);
-    const an = f(this.tables.alphasPrev[idx]);
-    const s = f(sigma);
-    const sqrtAn = f(Math.sqrt(an));
-    const dirCoef = f(Math.sqrt(f(f(1 - an) - f(s * s))));
-    for (let i = 0; i < x.length; i++) {
-      let next = f(f(sqrtAn * predX0[i]) + f(dirCoef * eps[i]));
-      if (s > 0) next = f(next + f(s * noise![i]));
-      x[i] = next;
-    }
+    towardLevel(predX0, eps, this.tables.alphasPrev[idx], sigma, noise, x);
     return predX0;
   }
 }

@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio in Chromium over the local
     await page.locator('[data-testid=job][data-state=done]').waitFor({ timeout: 120_000 });
     const result = page.getByTestId('result').first();
     await result.waitFor();
-    const loaded = await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
+    const loaded = await result.evaluate((img) => (img as { complete: boolean; naturalWidth: number }).complete && (img as { naturalWidth: number }).naturalWidth > 0);
     expect(loaded).toBe(true);
     await page.screenshot({ path: join(PACKAGE_ROOT, 'docs', 'studio.png') });
 
