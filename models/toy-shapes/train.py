@@ -13,6 +13,7 @@ runs/train_log.jsonl. Uses only torch, numpy, PIL and the standard library.
 """
 import argparse
 import copy
+import signal
 import json
 import math
 import os
@@ -29,6 +30,13 @@ import nets  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
+
+STOP = {"flag": False}
+
+
+def _request_stop(signum, frame):  # SIGTERM / SIGINT: save the state at the end of the current step, then exit
+    STOP["flag"] = True
+
 
 RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
 
@@ -163,10 +171,67 @@ def train_vae(args):
                      **{k: round(v / args.log_every, 5) for k, v in acc.items()},
                      steps_per_s=round(args.log_every / (time.time() - t0), 3)))
             acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.vae_steps:
+        if time.time() - last_save > args.save_minutes * 60 or step == args.vae_steps or STOP["flag"]:
             atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path)
             last_save = time.time()
+            if STOP["flag"]:
+                log(dict(stage="vae", event="stopped by signal, state saved", step=step))
+                sys.exit(0)
     return vae
+
+
+def train_decoder(args):
+    """Stage (a'): decoder-only fine-tuning at full resolution with the encoder frozen (the encoder, hence
+    the latent space the UNet is trained in, does not change). State: runs/decoder_state.pt."""
+    cfg = get_config()
+    path = os.path.join(RUNS, "decoder_state.pt")
+    vae = load_vae(cfg)
+    vae.requires_grad_(False)
+    params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters())
+    for p_ in params:
+        p_.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=args.dec_lr, betas=(0.9, 0.99), weight_decay=0.0)
+    gen = torch.Generator().manual_seed(args.seed + 5)
+    step = 0
+    if os.path.exists(path):
+        s = torch.load(path)
+        vae.load_state_dict(s["vae"]), opt.load_state_dict(s["opt"]), gen.set_state(s["gen"])
+        step = s["step"]
+        print(f"resumed decoder fine-tuning at step {step}")
+    vae.decoder.train()
+    last_save, t0, acc = time.time(), time.time(), {}
+    while step < args.dec_steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.dec_steps, args.dec_lr, warmup=50)
+        x, _ = toyworld.batch(range(20_000_000 + step * args.vae_batch, 20_000_000 + (step + 1) * args.vae_batch))
+        x = torch.from_numpy(x)
+        with torch.no_grad():
+            mean, logvar = vae.encode(x)
+            z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen)
+        xr = vae.decode(z)
+        l1 = (xr - x).abs().mean()
+        l2 = (xr - x).pow(2).mean()
+        edge = ((xr[..., 1:, :] - xr[..., :-1, :]) - (x[..., 1:, :] - x[..., :-1, :])).abs().mean() + \
+               ((xr[..., :, 1:] - xr[..., :, :-1]) - (x[..., :, 1:] - x[..., :, :-1])).abs().mean()
+        loss = l1 + l2 + args.edge_weight * edge
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        for k, v in dict(l1=l1.item(), l2=l2.item(), edge=edge.item(), loss=loss.item()).items():
+            acc[k] = acc.get(k, 0.0) + v
+        if step % args.log_every == 0:
+            log(dict(stage="decoder", step=step, lr=opt.param_groups[0]["lr"],
+                     **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+                     steps_per_s=round(args.log_every / (time.time() - t0), 3)))
+            acc, t0 = {}, time.time()
+        if time.time() - last_save > args.save_minutes * 60 or step == args.dec_steps or STOP["flag"]:
+            atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path)
+            last_save = time.time()
+            if STOP["flag"]:
+                log(dict(stage="decoder", event="stopped by signal, state saved", step=step))
+                sys.exit(0)
 
 
 def load_vae(cfg):
@@ -286,10 +351,14 @@ def train_unet(args):
             log(dict(stage="unet", step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
                      steps_per_s=round(args.log_every / (time.time() - t0), 3)))
             acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.unet_steps:
+        if time.time() - last_save > args.save_minutes * 60 or step == args.unet_steps or STOP["flag"]:
             atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
                              gen=gen.get_state(), step=step), path)
             last_save = time.time()
+            if STOP["flag"]:
+                log(dict(stage="unet", event="stopped by signal, state saved", step=step))
+                export(args)
+                sys.exit(0)
             if args.export_on_save:
                 export(args, quiet=True)
 
@@ -309,6 +378,11 @@ def export(args, quiet=False):
         s = torch.load(vp)
         ldm.first_stage_model.load_state_dict(s["vae"])
         info["vae_step"] = s["step"]
+    dp = os.path.join(RUNS, "decoder_state.pt")
+    if os.path.exists(dp):  # same encoder, fine-tuned decoder
+        s = torch.load(dp)
+        ldm.first_stage_model.load_state_dict(s["vae"])
+        info["decoder_finetune_step"] = s["step"]
     up = os.path.join(RUNS, "unet_state.pt")
     if os.path.exists(up):
         s = torch.load(up)
@@ -395,7 +469,7 @@ def bench(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "export", "bench"])
+    p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "decoder", "export", "bench"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--vae-steps", type=int, default=1500)
@@ -403,6 +477,8 @@ def main():
     p.add_argument("--vae-full-steps", type=int, default=200)
     p.add_argument("--uniform-crop-steps", type=int, default=1000)
     p.add_argument("--vae-lr", type=float, default=4e-4)
+    p.add_argument("--dec-steps", type=int, default=400)
+    p.add_argument("--dec-lr", type=float, default=2e-4)
     p.add_argument("--kl-weight", type=float, default=1e-5)
     p.add_argument("--edge-weight", type=float, default=0.5)
     p.add_argument("--n-images", type=int, default=20000)
@@ -418,6 +494,8 @@ def main():
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
     os.makedirs(RUNS, exist_ok=True)
     if args.cmd == "bench":
         return bench(args)
@@ -428,7 +506,9 @@ def main():
         encode_dataset(args)
     if args.cmd in ("unet", "all"):
         train_unet(args)
-    if args.cmd in ("export", "all", "unet", "latents"):
+    if args.cmd == "decoder":
+        train_decoder(args)
+    if args.cmd in ("export", "all", "unet", "latents", "decoder"):
         export(args)
 
 

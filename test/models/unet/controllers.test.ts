@@ -51,7 +51,7 @@ describe('controller chain on the UNet', () => {
     const unet = await loadUNet(spec, options([]));
     const s = await unet.session(1, 8, 8, 77);
     const model = onnxProto.onnx.ModelProto.decode(readFileSync(s.graph.modelPath!));
-    const attention = model.graph!.node.filter((n) => /Attention|Softmax/.test(n.opType!));
+    const attention = (model.graph?.node ?? []).filter((n) => /Attention|Softmax/.test(n.opType ?? ''));
     expect(unet.sites.attention).toHaveLength(14);
     expect(attention).toHaveLength(14);
     expect(attention.every((n) => n.opType === 'MultiHeadAttention' && n.domain === 'com.microsoft')).toBe(true);
