@@ -4,6 +4,7 @@ import { OPERATION_NAMES, type OperationName } from './operations.ts';
 import {
   EditRequestSchema,
   GenerateRequestSchema,
+  Img2ImgRequestSchema,
   ImageInputSchema,
   InpaintRequestSchema,
   ModelEntrySchema,
@@ -27,6 +28,7 @@ export const CONTRACT = {
     response: ModelEntrySchema,
   },
   'jobs.generate': { request: GenerateRequestSchema, response: JobStarted },
+  'jobs.img2img': { request: Img2ImgRequestSchema, response: JobStarted },
   'jobs.edit': { request: EditRequestSchema, response: JobStarted },
   'jobs.inpaint': { request: InpaintRequestSchema, response: JobStarted },
   'jobs.cancel': {

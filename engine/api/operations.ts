@@ -7,6 +7,7 @@ export const OPERATION_NAMES = [
   'models.list',
   'models.inspect',
   'jobs.generate',
+  'jobs.img2img',
   'jobs.edit',
   'jobs.inpaint',
   'jobs.cancel',

@@ -67,7 +67,19 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
   .strict();
 export type EditRequest = z.input<typeof EditRequestSchema>;
 
+/** img2img and inpaint default to the input image's size (rounded down to a multiple of 8). */
+const ImageSizeOverride = { width: side.optional(), height: side.optional() };
+
+export const Img2ImgRequestSchema = SamplingSchema.extend({
+  ...ImageSizeOverride,
+  image: ImageInputSchema,
+  strength: z.number().min(0).max(1).default(0.6),
+}).strict();
+export type Img2ImgRequest = z.input<typeof Img2ImgRequestSchema>;
+
+/** The mask is white (or opaque) where the image should change, black where it must stay. */
 export const InpaintRequestSchema = SamplingSchema.extend({
+  ...ImageSizeOverride,
   image: ImageInputSchema,
   mask: ImageInputSchema,
   strength: z.number().min(0).max(1).default(1),

@@ -9,6 +9,8 @@ export interface SpatialSelfAttentionOptions {
   groups?: number;
   eps?: number;
   kernel?: AttentionKernel;
+  /** Replaces the GroupNorm (e.g. with shared statistics for tiled runs); gets the `norm` scope. */
+  norm?: (g: GraphBuilder, w: WeightScope, x: Value) => Value;
 }
 
 /**
@@ -20,7 +22,9 @@ export interface SpatialSelfAttentionOptions {
  */
 export function spatialSelfAttention(g: GraphBuilder, w: WeightScope, x: Value, opts: SpatialSelfAttentionOptions = {}): Value {
   return g.within(w.prefix || 'attn', () => {
-    const h = groupNorm(g, w.scope('norm'), x, { groups: opts.groups ?? 32, eps: opts.eps ?? 1e-6 });
+    const h = opts.norm
+      ? opts.norm(g, w.scope('norm'), x)
+      : groupNorm(g, w.scope('norm'), x, { groups: opts.groups ?? 32, eps: opts.eps ?? 1e-6 });
     const channels = w.get('q.weight').shape[0];
     const tokens = op.transpose(g, op.reshape(g, h, [0, 0, -1]), [0, 2, 1]); // [B, HW, C]
     const q = linear(g, w.scope('q'), tokens);

@@ -6,22 +6,36 @@ import type { TextEmbedding } from '../models/clip/textEncoder.ts';
  * The sampler's model callback with classifier-free guidance: one UNet call on the batch
  * [uncond, cond] (the reference's order), then uncond + cfg·(cond − uncond). With cfg = 1
  * the unconditional branch cannot change the result, so only the conditional one runs.
+ * `extra` are channels appended to the latent for every call (a 9-channel inpainting UNet's
+ * mask and masked-image latent, [1, E, h, w]).
  */
-export function guidedModel(unet: UNetRunner, cond: TextEmbedding, uncond: TextEmbedding, cfg: number, latentDims: readonly number[]): ModelFn {
+export function guidedModel(
+  unet: UNetRunner,
+  cond: TextEmbedding,
+  uncond: TextEmbedding,
+  cfg: number,
+  latentDims: readonly number[],
+  extra?: Float32Array,
+): ModelFn {
   const [, c, h, w] = latentDims;
   const n = c * h * w;
-  if (cfg === 1) {
-    return (x, t) => unet.run(x, [1, c, h, w], [t], cond.data, [1, cond.dims[1], cond.dims[2]]);
+  const e = extra ? extra.length : 0;
+  const inChannels = c + e / (h * w);
+  const batches = cfg === 1 ? 1 : 2;
+  const context = batches === 1 ? cond.data : new Float32Array(uncond.data.length + cond.data.length);
+  if (batches === 2) {
+    context.set(uncond.data, 0);
+    context.set(cond.data, uncond.data.length);
   }
-  const context = new Float32Array(uncond.data.length + cond.data.length);
-  context.set(uncond.data, 0);
-  context.set(cond.data, uncond.data.length);
-  const contextDims = [2, cond.dims[1], cond.dims[2]];
-  const batch = new Float32Array(2 * n);
+  const contextDims = [batches, cond.dims[1], cond.dims[2]];
+  const input = new Float32Array(batches * (n + e));
   return async (x, t) => {
-    batch.set(x, 0);
-    batch.set(x, n);
-    const out = await unet.run(batch, [2, c, h, w], [t, t], context, contextDims);
+    for (let b = 0; b < batches; b++) {
+      input.set(x, b * (n + e));
+      if (extra) input.set(extra, b * (n + e) + n);
+    }
+    const out = await unet.run(input, [batches, inChannels, h, w], batches === 1 ? [t] : [t, t], context, contextDims);
+    if (batches === 1) return out;
     const guided = new Float32Array(n);
     for (let i = 0; i < n; i++) guided[i] = out[i] + cfg * (out[n + i] - out[i]);
     return guided;

@@ -7,12 +7,14 @@ import { ResultStore } from '../results/store.ts';
 import { SettingsStore } from '../settings/store.ts';
 
 export type GenerateParams = ParsedRequestOf<'jobs.generate'>;
+export type Img2ImgParams = ParsedRequestOf<'jobs.img2img'>;
 export type EditParams = ParsedRequestOf<'jobs.edit'>;
 export type InpaintParams = ParsedRequestOf<'jobs.inpaint'>;
 
 /** The image-making work behind the job operations; each returns the images it stored. */
 export interface Pipelines {
   generate(params: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
+  img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
 }

@@ -19,6 +19,9 @@ export function createHandlers(studio: StudioContext): Handlers {
     'jobs.generate': async (params) => ({
       jobId: queue.submit('generate', (job) => pipelines.generate(params, job, studio)),
     }),
+    'jobs.img2img': async (params) => ({
+      jobId: queue.submit('img2img', (job) => pipelines.img2img(params, job, studio)),
+    }),
     'jobs.edit': async (params) => ({
       jobId: queue.submit('edit', (job) => pipelines.edit(params, job, studio)),
     }),

@@ -26,6 +26,9 @@ export function fakeStudio(stepDelayMs = 5): StudioContext {
       const png = await sharp({ create: { width: params.width, height: params.height, channels: 3, background: '#ff0000' } }).png().toBuffer();
       return [results.add({ png, width: params.width, height: params.height, seed: params.seed, parameters: params.prompt })];
     },
+    async img2img() {
+      throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no img2img in the fake');
+    },
     async edit() {
       throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no edit in the fake');
     },

@@ -10,16 +10,23 @@ export interface VAEBuildOptions {
   kernel?: AttentionKernel;
 }
 
+const norm = (g: GraphBuilder, w: WeightScope, x: Value) => groupNorm(g, w, x, VAE_NORM);
+
 /** LDM ResnetBlock without time embedding: norm1 → swish → conv1 → norm2 → swish → conv2, plus (nin_shortcut of) x. */
-export function resnetBlock(g: GraphBuilder, w: WeightScope, x: Value): Value {
+export function resnetBlock(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
   return g.within(w.prefix, () => {
-    let h = op.silu(g, groupNorm(g, w.scope('norm1'), x, VAE_NORM));
+    let h = op.silu(g, norm(g, w.scope('norm1'), x));
     h = conv2d(g, w.scope('conv1'), h);
-    h = op.silu(g, groupNorm(g, w.scope('norm2'), h, VAE_NORM));
+    h = op.silu(g, norm(g, w.scope('norm2'), h));
     h = conv2d(g, w.scope('conv2'), h);
     const skip = w.has('nin_shortcut.weight') ? conv2d(g, w.scope('nin_shortcut'), x) : x;
     return op.add(g, skip, h);
   });
+}
+
+/** LDM AttnBlock (single head, 1x1-conv projections). */
+export function attnBlock(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
+  return spatialSelfAttention(g, w, x, { ...VAE_NORM, kernel: opts.kernel });
 }
 
 /** LDM Downsample(with_conv): pad right/bottom by one, then 3x3 stride-2 conv without padding. */
@@ -34,12 +41,11 @@ export function upsample(g: GraphBuilder, w: WeightScope, x: Value): Value {
 
 /** The middle: block_1 → attn_1 → block_2. */
 export function midBlock(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
-  let h = resnetBlock(g, w.scope('block_1'), x);
-  h = spatialSelfAttention(g, w.scope('attn_1'), h, { ...VAE_NORM, kernel: opts.kernel });
+  const h = attnBlock(g, w.scope('attn_1'), resnetBlock(g, w.scope('block_1'), x), opts);
   return resnetBlock(g, w.scope('block_2'), h);
 }
 
 /** norm_out → swish → conv_out, shared by encoder and decoder. */
-export function outputHead(g: GraphBuilder, w: WeightScope, x: Value): Value {
-  return conv2d(g, w.scope('conv_out'), op.silu(g, groupNorm(g, w.scope('norm_out'), x, VAE_NORM)));
+export function outputHead(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
+  return conv2d(g, w.scope('conv_out'), op.silu(g, norm(g, w.scope('norm_out'), x)));
 }

@@ -1,10 +1,12 @@
 import { StudioError } from '../../api/errors.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
-import { type HostTensor, type RuntimeOptions, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import { type CompiledSession, type HostTensor, type RuntimeOptions, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
 import type { WeightScope } from '../../nn/types.ts';
 import type { StableDiffusionSpec, VAEConfig } from '../spec.ts';
 import { buildVAEDecoder, buildVAEEncoder } from './graphs.ts';
+import type { NormMode } from './norms.ts';
+import { resizeArea } from './resample.ts';
 import { DEFAULT_TILING, type TilingOptions, runTiled, shouldTile } from './tiling.ts';
 
 /** What the VAE graphs need: weights at `first_stage_model`, shapes, scale factor, files (cache identity). */
@@ -26,56 +28,98 @@ export interface VAERunOptions {
   kernel?: AttentionKernel;
 }
 
-abstract class VAEPart {
-  protected readonly cache: SessionCache;
+interface Role {
+  name: 'encoder' | 'decoder';
+  input: string;
+  output: string;
+  /** Input / output pixels per latent pixel. */
+  inScale: number;
+  outScale: number;
+}
+
+const ENCODER: Role = { name: 'encoder', input: 'image', output: 'moments', inScale: 8, outScale: 1 };
+const DECODER: Role = { name: 'decoder', input: 'z', output: 'image', inScale: 1, outScale: 8 };
+
+class VAEPart {
+  private readonly cache: SessionCache;
   private readonly identity: string;
 
-  constructor(protected readonly model: VAEModel, protected readonly opts: VAERunOptions, private readonly role: 'encoder' | 'decoder') {
+  constructor(private readonly model: VAEModel, private readonly opts: VAERunOptions, private readonly role: Role) {
     this.cache = opts.cache ?? sessionCache;
     this.identity = checkpointIdentity(model.files);
   }
 
-  protected session() {
+  private session(norm: NormMode): Promise<CompiledSession> {
     const { model, opts, role } = this;
+    const build = { kernel: opts.kernel, norm };
     return this.cache.get(
-      { checkpoint: this.identity, architecture: `vae-${role}:${model.weights.prefix}`, signature: `kernel=${opts.kernel ?? 'fused'};sf=${model.scaleFactor}` },
-      ({ computeType }) => (role === 'encoder'
-        ? buildVAEEncoder(model.weights, model.config, computeType, { kernel: opts.kernel })
-        : buildVAEDecoder(model.weights, model.config, model.scaleFactor, computeType, { kernel: opts.kernel })),
+      {
+        checkpoint: this.identity,
+        architecture: `vae-${role.name}:${model.weights.prefix}`,
+        signature: `kernel=${opts.kernel ?? 'fused'};norm=${norm};sf=${model.scaleFactor}`,
+      },
+      ({ computeType }) => (role.name === 'encoder'
+        ? buildVAEEncoder(model.weights, model.config, computeType, build)
+        : buildVAEDecoder(model.weights, model.config, model.scaleFactor, computeType, build)),
       opts.runtime,
     );
   }
 
-  protected async runTiledOrWhole(x: HostTensor, inName: string, outName: string, inScale: number, outScale: number): Promise<HostTensor> {
-    if (x.dims.length !== 4) throw new StudioError('SHAPE_MISMATCH', `VAE ${this.role} expects NCHW, got [${x.dims.join(', ')}]`);
+  async run(x: HostTensor): Promise<HostTensor> {
+    const { role } = this;
+    if (x.dims.length !== 4) throw new StudioError('SHAPE_MISMATCH', `VAE ${role.name} expects NCHW, got [${x.dims.join(', ')}]`);
     const [, , H, W] = x.dims;
-    if (H % inScale || W % inScale) throw new StudioError('SHAPE_MISMATCH', `VAE ${this.role}: ${H}x${W} is not a multiple of ${inScale}`);
-    const s = await this.session();
-    const once = async (t: HostTensor) => (await runSession(s, { [inName]: t }))[outName];
+    if (H % role.inScale || W % role.inScale) {
+      throw new StudioError('SHAPE_MISMATCH', `VAE ${role.name}: ${H}x${W} is not a multiple of ${role.inScale}`);
+    }
     const tiling = { ...DEFAULT_TILING, ...this.opts.tiling };
-    if (!shouldTile(H / inScale, W / inScale, tiling)) return once(x);
-    return runTiled(x, once, { tileSize: tiling.tileSize, overlap: tiling.overlap, inScale, outScale });
+    const [LH, LW] = [H / role.inScale, W / role.inScale];
+    if (!shouldTile(LH, LW, tiling)) {
+      return (await runSession(await this.session('local'), { [role.input]: x }))[role.output];
+    }
+    const tiled = { tileSize: tiling.tileSize, overlap: tiling.overlap, inScale: role.inScale, outScale: role.outScale };
+    if (!tiling.sharedNormStats) {
+      const s = await this.session('local');
+      return runTiled(x, async (t) => (await runSession(s, { [role.input]: t }))[role.output], tiled);
+    }
+    const stats = await this.normStats(x, tiling.statsSize ?? tiling.tileSize);
+    const s = await this.session('import');
+    return runTiled(x, async (t) => (await runSession(s, { [role.input]: t, ...stats }))[role.output], tiled);
+  }
+
+  /** GroupNorm statistics of every site, measured on a copy of `x` at most `size` latent pixels a side. */
+  private async normStats(x: HostTensor, size: number): Promise<Record<string, HostTensor>> {
+    const { role } = this;
+    const [LH, LW] = [x.dims[2] / role.inScale, x.dims[3] / role.inScale];
+    const k = Math.min(1, size / Math.max(LH, LW));
+    const [sh, sw] = [Math.max(1, Math.round(LH * k)), Math.max(1, Math.round(LW * k))];
+    const small = k === 1 ? x : resizeArea(x, sh * role.inScale, sw * role.inScale);
+    const s = await this.session('export');
+    const names = s.session.outputNames.filter((n) => n !== role.output);
+    return runSession(s, { [role.input]: small }, names);
   }
 }
 
 /** Diffusion-space latent z [B, 4, h, w] → raw image [B, 3, 8h, 8w] (nominal [-1, 1], not clamped). */
-export class VAEDecoder extends VAEPart {
+export class VAEDecoder {
+  private readonly part: VAEPart;
   constructor(model: VAEModel, opts: VAERunOptions = {}) {
-    super(model, opts, 'decoder');
+    this.part = new VAEPart(model, opts, DECODER);
   }
 
   decode(z: HostTensor): Promise<HostTensor> {
-    return this.runTiledOrWhole(z, 'z', 'image', 1, 8);
+    return this.part.run(z);
   }
 }
 
 /** Image [B, 3, H, W] in [-1, 1] → moments [B, 2z, H/8, W/8] (see latent.ts for mean / sampling). */
-export class VAEEncoder extends VAEPart {
+export class VAEEncoder {
+  private readonly part: VAEPart;
   constructor(model: VAEModel, opts: VAERunOptions = {}) {
-    super(model, opts, 'encoder');
+    this.part = new VAEPart(model, opts, ENCODER);
   }
 
   encode(image: HostTensor): Promise<HostTensor> {
-    return this.runTiledOrWhole(image, 'image', 'moments', 8, 1);
+    return this.part.run(image);
   }
 }

@@ -1,0 +1,32 @@
+import type { ImageRef } from '../api/schemas.ts';
+import type { JobContext } from '../jobs/queue.ts';
+import type { Img2ImgParams, StudioContext } from '../studio/context.ts';
+import { decodeToPng } from './encodeImage.ts';
+import { encodeLatent, prepareImage } from './inputImage.ts';
+import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { formatParameters } from './parameters.ts';
+import { runSampling } from './sampling.ts';
+import { refuseTokenMerging } from './txt2img.ts';
+
+/** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
+export async function img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+  refuseTokenMerging(params);
+  const settings = await studio.settings.get();
+  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const image = await prepareImage(params.image, studio.results, params.width, params.height);
+  const { size } = image;
+  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const init = await encodeLatent(bundle, image.tensor);
+  job.throwIfCancelled();
+  return runSampling({
+    bundle, params, dims, job, settings, init, strength: params.strength,
+    finish: async (latent, seed) => {
+      const png = await decodeToPng(bundle, latent, dims);
+      const parameters = formatParameters({
+        ...params, seed, width: size.width, height: size.height, model: bundle.name,
+        extra: { 'Denoising strength': params.strength },
+      });
+      return studio.results.add({ png, width: size.width, height: size.height, seed, parameters });
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import sharp from 'sharp';
+import type { ImageRef } from '../api/schemas.ts';
+import type { JobContext } from '../jobs/queue.ts';
+import { rgbToTensor, tensorToRgb } from '../image/tensor.ts';
+import type { InpaintParams, StudioContext } from '../studio/context.ts';
+import { encodeLatent, prepareImage } from './inputImage.ts';
+import { loadMask, pasteBack, type InpaintMask } from './mask.ts';
+import { loadBundle, runtimeFromSettings, type ModelBundle } from './modelBundle.ts';
+import { formatParameters } from './parameters.ts';
+import { runSampling } from './sampling.ts';
+import { refuseTokenMerging } from './txt2img.ts';
+
+/** A 9-channel inpainting UNet's extra input: [mask (1), masked-image latent (4)] at latent size. */
+async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array; width: number; height: number }, mask: InpaintMask): Promise<Float32Array> {
+  const tensor = rgbToTensor(image, 'minus1to1');
+  // Masked pixels become 0 in [-1, 1] space, as the inpainting models were trained.
+  const t = tensor.data as Float32Array;
+  const plane = mask.binary.length;
+  for (let i = 0; i < plane; i++) if (mask.binary[i]) for (let c = 0; c < 3; c++) t[c * plane + i] = 0;
+  const maskedLatent = await encodeLatent(bundle, tensor);
+  const out = new Float32Array(mask.latent.length + maskedLatent.length);
+  out.set(mask.latent, 0);
+  out.set(maskedLatent, mask.latent.length);
+  return out;
+}
+
+/**
+ * Regenerates the painted region and keeps everything else. Regular UNets: every step the
+ * latent outside the mask is replaced by the original noised to the current level; 9-channel
+ * inpainting UNets get the mask and masked image as input instead. Either way the original
+ * pixels are pasted back outside the (inward-feathered) mask, so nothing outside changes.
+ */
+export async function inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+  refuseTokenMerging(params);
+  const settings = await studio.settings.get();
+  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const image = await prepareImage(params.image, studio.results, params.width, params.height);
+  const { size } = image;
+  const mask = await loadMask(params.mask, studio.results, size.width, size.height, params.maskFeather);
+  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const init = await encodeLatent(bundle, image.tensor);
+  const nineChannel = bundle.spec.inpainting;
+  const extraChannels = nineChannel ? await inpaintingChannels(bundle, image.rgb, mask) : undefined;
+  const plane = dims[2] * dims[3];
+  job.throwIfCancelled();
+  return runSampling({
+    bundle, params, dims, job, settings, init, strength: params.strength, extraChannels,
+    onStep: nineChannel
+      ? undefined
+      : (info, noise) => {
+          const original = info.noised(init, noise);
+          for (let c = 0; c < dims[1]; c++) {
+            for (let i = 0; i < plane; i++) {
+              const j = c * plane + i;
+              if (!mask.latent[i]) info.x[j] = original[j];
+            }
+          }
+        },
+    finish: async (latent, seed) => {
+      const decoded = await bundle.vaeDecoder.decode({ data: latent, dims });
+      const generated = tensorToRgb(decoded, 'minus1to1');
+      const merged = pasteBack(generated.data, image.rgb.data, mask.blend);
+      const png = await sharp(Buffer.from(merged), { raw: { width: size.width, height: size.height, channels: 3 } }).png().toBuffer();
+      const parameters = formatParameters({
+        ...params, seed, width: size.width, height: size.height, model: bundle.name,
+        extra: { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather },
+      });
+      return studio.results.add({ png, width: size.width, height: size.height, seed, parameters });
+    },
+  });
+}
