@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
 import { registerDebugCommand } from './debug.ts';
-import { registerGenerateCommand } from './generate.ts';
+import { registerGenerateCommands } from './generate.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerServeCommand } from './serve.ts';
 
@@ -14,7 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerModelsCommand(program);
   registerServeCommand(program);
-  registerGenerateCommand(program);
+  registerGenerateCommands(program);
   registerDebugCommand(program);
   return program;
 }

@@ -26,7 +26,7 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; out: 
 
 describe('latent-studio CLI', () => {
   it('prints help for each command', async () => {
-    for (const cmd of ['models', 'serve', 'generate', 'debug']) {
+    for (const cmd of ['models', 'serve', 'generate', 'img2img', 'inpaint', 'debug']) {
       const r = await capture(() => main(['node', 'latent-studio', cmd, '--help']));
       expect(r.out + r.err, cmd).toMatch(/Usage: latent-studio/);
     }

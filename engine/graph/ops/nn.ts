@@ -57,30 +57,3 @@ export function channelVector(g: GraphBuilder, v: Value, spatialRank = 2): Value
   const axes = Array.from({ length: spatialRank }, (_, i) => i + 1);
   return g.op('Unsqueeze', [v, g.ints(axes, 'axes')]);
 }
-
-/** Per-(batch, group) mean and population variance of x [B, C, ...], each [B, G]. */
-export function groupStats(g: GraphBuilder, x: Value, groups: number): { mean: Value; variance: Value } {
-  const grouped = reshape(g, x, [0, groups, -1]);
-  const axis = g.ints([2], 'axes');
-  const mean = g.op('ReduceMean', [grouped, axis], { keepdims: 0 });
-  const centered = g.op('Sub', [grouped, g.op('Unsqueeze', [mean, g.ints([2], 'axes')])]);
-  const variance = g.op('ReduceMean', [g.op('Mul', [centered, centered]), axis], { keepdims: 0 });
-  return { mean, variance };
-}
-
-/**
- * GroupNorm with statistics supplied from outside (mean, variance [B, G]) — how tiles of one
- * image share the whole image's normalisation instead of each using its own.
- */
-export function groupNormFromStats(g: GraphBuilder, x: Value, mean: Value, variance: Value, gamma: Value | null, beta: Value | null, opts: GroupNormOptions): Value {
-  const grouped = reshape(g, x, [0, opts.groups, -1]);
-  const axes = g.ints([2], 'axes');
-  const m = g.op('Unsqueeze', [mean, axes]);
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [g.op('Unsqueeze', [variance, axes]), g.scalar(opts.epsilon, x.dtype)])])]);
-  const normed = g.op('Mul', [g.op('Sub', [grouped, m]), inv], {}, { name: opts.name });
-  let y = reshape(g, normed, shapeOf(g, x));
-  const rank = opts.spatialRank ?? 2;
-  if (gamma) y = g.op('Mul', [y, channelVector(g, gamma, rank)]);
-  if (beta) y = g.op('Add', [y, channelVector(g, beta, rank)]);
-  return y;
-}

@@ -13,7 +13,7 @@ export interface VAEBuildOptions {
 const norm = (g: GraphBuilder, w: WeightScope, x: Value) => groupNorm(g, w, x, VAE_NORM);
 
 /** LDM ResnetBlock without time embedding: norm1 → swish → conv1 → norm2 → swish → conv2, plus (nin_shortcut of) x. */
-export function resnetBlock(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
+export function resnetBlock(g: GraphBuilder, w: WeightScope, x: Value): Value {
   return g.within(w.prefix, () => {
     let h = op.silu(g, norm(g, w.scope('norm1'), x));
     h = conv2d(g, w.scope('conv1'), h);
@@ -46,6 +46,6 @@ export function midBlock(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBui
 }
 
 /** norm_out → swish → conv_out, shared by encoder and decoder. */
-export function outputHead(g: GraphBuilder, w: WeightScope, x: Value, opts: VAEBuildOptions = {}): Value {
+export function outputHead(g: GraphBuilder, w: WeightScope, x: Value): Value {
   return conv2d(g, w.scope('conv_out'), op.silu(g, norm(g, w.scope('norm_out'), x)));
 }

@@ -19,13 +19,13 @@ export function buildVAEEncoder(w: WeightScope, cfg: VAEConfig, computeType: 'fl
   for (let level = 0; level < cfg.chMult.length; level++) {
     const down = e.scope(`down.${level}`);
     for (let i = 0; i < cfg.numResBlocks; i++) {
-      h = resnetBlock(g, down.scope(`block.${i}`), h, opts);
+      h = resnetBlock(g, down.scope(`block.${i}`), h);
       if (cfg.attnLevels.includes(level)) h = attnBlock(g, down.scope(`attn.${i}`), h, opts);
     }
     if (level !== cfg.chMult.length - 1) h = downsample(g, down.scope('downsample'), h);
   }
   h = midBlock(g, e.scope('mid'), h, opts);
-  h = outputHead(g, e, h, opts);
+  h = outputHead(g, e, h);
   if (w.has('quant_conv.weight')) h = conv2d(g, w.scope('quant_conv'), h);
   g.output(op.cast(g, h, 'float32'), 'moments', ['batch', (cfg.doubleZ ? 2 : 1) * cfg.embedDim, 'latent_height', 'latent_width']);
   return g;
@@ -48,12 +48,12 @@ export function buildVAEDecoder(w: WeightScope, cfg: VAEConfig, scaleFactor: num
   for (let level = cfg.chMult.length - 1; level >= 0; level--) {
     const up = d.scope(`up.${level}`);
     for (let i = 0; i <= cfg.numResBlocks; i++) {
-      h = resnetBlock(g, up.scope(`block.${i}`), h, opts);
+      h = resnetBlock(g, up.scope(`block.${i}`), h);
       if (cfg.attnLevels.includes(level)) h = attnBlock(g, up.scope(`attn.${i}`), h, opts);
     }
     if (level !== 0) h = upsample(g, up.scope('upsample'), h);
   }
-  h = outputHead(g, d, h, opts);
+  h = outputHead(g, d, h);
   g.output(op.cast(g, h, 'float32'), 'image', ['batch', cfg.outChannels, 'height', 'width']);
   return g;
 }

@@ -16,15 +16,9 @@ export interface TilingOptions {
   overlap?: number;
   /** Largest latent side decoded in one piece under `auto` (96 = 768 pixels). */
   threshold?: number;
-  /**
-   * KL VAE only: normalise every tile with GroupNorm statistics measured once on the whole
-   * image, downscaled so its longer latent side is at most `statsSize` (default: the tile size).
-   */
-  sharedNormStats?: boolean;
-  statsSize?: number;
 }
 
-export const DEFAULT_TILING = { mode: 'auto', tileSize: 64, overlap: 16, threshold: 96, sharedNormStats: true } as const;
+export const DEFAULT_TILING: Required<TilingOptions> = { mode: 'auto', tileSize: 64, overlap: 16, threshold: 96 };
 
 export function shouldTile(latentH: number, latentW: number, opts: TilingOptions = {}): boolean {
   const o = { ...DEFAULT_TILING, ...opts };

@@ -5,8 +5,6 @@ import { type CompiledSession, type HostTensor, type RuntimeOptions, type Sessio
 import type { WeightScope } from '../../nn/types.ts';
 import type { StableDiffusionSpec, VAEConfig } from '../spec.ts';
 import { buildVAEDecoder, buildVAEEncoder } from './graphs.ts';
-import type { NormMode } from './norms.ts';
-import { resizeArea } from './resample.ts';
 import { DEFAULT_TILING, type TilingOptions, runTiled, shouldTile } from './tiling.ts';
 
 /** What the VAE graphs need: weights at `first_stage_model`, shapes, scale factor, files (cache identity). */
@@ -49,18 +47,17 @@ class VAEPart {
     this.identity = checkpointIdentity(model.files);
   }
 
-  private session(norm: NormMode): Promise<CompiledSession> {
+  private session(): Promise<CompiledSession> {
     const { model, opts, role } = this;
-    const build = { kernel: opts.kernel, norm };
     return this.cache.get(
       {
         checkpoint: this.identity,
         architecture: `vae-${role.name}:${model.weights.prefix}`,
-        signature: `kernel=${opts.kernel ?? 'fused'};norm=${norm};sf=${model.scaleFactor}`,
+        signature: `kernel=${opts.kernel ?? 'fused'};sf=${model.scaleFactor}`,
       },
       ({ computeType }) => (role.name === 'encoder'
-        ? buildVAEEncoder(model.weights, model.config, computeType, build)
-        : buildVAEDecoder(model.weights, model.config, model.scaleFactor, computeType, build)),
+        ? buildVAEEncoder(model.weights, model.config, computeType, { kernel: opts.kernel })
+        : buildVAEDecoder(model.weights, model.config, model.scaleFactor, computeType, { kernel: opts.kernel })),
       opts.runtime,
     );
   }
@@ -72,31 +69,11 @@ class VAEPart {
     if (H % role.inScale || W % role.inScale) {
       throw new StudioError('SHAPE_MISMATCH', `VAE ${role.name}: ${H}x${W} is not a multiple of ${role.inScale}`);
     }
+    const s = await this.session();
+    const once = async (t: HostTensor) => (await runSession(s, { [role.input]: t }))[role.output];
     const tiling = { ...DEFAULT_TILING, ...this.opts.tiling };
-    const [LH, LW] = [H / role.inScale, W / role.inScale];
-    if (!shouldTile(LH, LW, tiling)) {
-      return (await runSession(await this.session('local'), { [role.input]: x }))[role.output];
-    }
-    const tiled = { tileSize: tiling.tileSize, overlap: tiling.overlap, inScale: role.inScale, outScale: role.outScale };
-    if (!tiling.sharedNormStats) {
-      const s = await this.session('local');
-      return runTiled(x, async (t) => (await runSession(s, { [role.input]: t }))[role.output], tiled);
-    }
-    const stats = await this.normStats(x, tiling.statsSize ?? tiling.tileSize);
-    const s = await this.session('import');
-    return runTiled(x, async (t) => (await runSession(s, { [role.input]: t, ...stats }))[role.output], tiled);
-  }
-
-  /** GroupNorm statistics of every site, measured on a copy of `x` at most `size` latent pixels a side. */
-  private async normStats(x: HostTensor, size: number): Promise<Record<string, HostTensor>> {
-    const { role } = this;
-    const [LH, LW] = [x.dims[2] / role.inScale, x.dims[3] / role.inScale];
-    const k = Math.min(1, size / Math.max(LH, LW));
-    const [sh, sw] = [Math.max(1, Math.round(LH * k)), Math.max(1, Math.round(LW * k))];
-    const small = k === 1 ? x : resizeArea(x, sh * role.inScale, sw * role.inScale);
-    const s = await this.session('export');
-    const names = s.session.outputNames.filter((n) => n !== role.output);
-    return runSession(s, { [role.input]: small }, names);
+    if (!shouldTile(H / role.inScale, W / role.inScale, tiling)) return once(x);
+    return runTiled(x, once, { tileSize: tiling.tileSize, overlap: tiling.overlap, inScale: role.inScale, outScale: role.outScale });
   }
 }
 
