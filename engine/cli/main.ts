@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
 import { registerDebugCommand } from './debug.ts';
 import { registerGenerateCommands } from './generate.ts';
+import { registerInfoCommand } from './info.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerServeCommand } from './serve.ts';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerServeCommand(program);
   registerGenerateCommands(program);
+  registerInfoCommand(program);
   registerDebugCommand(program);
   return program;
 }

@@ -8,9 +8,13 @@ import type { LoadedImage } from './loadImage.ts';
 
 export type ExportFormat = 'png' | 'jpeg' | 'webp';
 
+/** iTXt keyword of the full JSON recipe in PNG exports. */
+export const RECIPE_KEY = 'latent-studio-recipe';
+
 /**
- * Encodes and writes an image with its recipe. PNG keeps it in the `parameters` text
- * chunk, as AUTOMATIC1111 does; JPEG and WebP in the EXIF UserComment. The file is
+ * Encodes and writes an image with its recipe. PNG keeps the A1111 text in the `parameters`
+ * chunk and the exact request as JSON in an iTXt chunk; JPEG and WebP keep the A1111 text in
+ * the EXIF UserComment, as AUTOMATIC1111 does. The file is
  * written to a temporary name and renamed, so a full disk never leaves a truncated export
  * or destroys an existing file.
  */
@@ -28,10 +32,13 @@ export async function exportImage(
   const pipeline = sharp(image.bytes);
   if (format === 'png') {
     encoded = await pipeline.png().toBuffer();
-    if (image.parameters) encoded = addPngText(encoded, { parameters: image.parameters });
+    const text: Record<string, string> = {};
+    if (image.parameters) text.parameters = image.parameters;
+    if (image.recipe) text[RECIPE_KEY] = JSON.stringify(image.recipe);
+    if (Object.keys(text).length) encoded = addPngText(encoded, text, { international: [RECIPE_KEY] });
   } else {
     const withMeta = image.parameters
-      ? pipeline.withExif({ IFD0: { ImageDescription: image.parameters } })
+      ? pipeline.withExif({ IFD2: { UserComment: image.parameters } })
       : pipeline;
     encoded = format === 'jpeg'
       ? await withMeta.jpeg({ quality: options.quality }).toBuffer()

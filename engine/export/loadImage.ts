@@ -2,20 +2,21 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import { MAX_IMAGE_SIDE, type ImageInput } from '../api/schemas.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { Recipe, ResultStore } from '../results/store.ts';
 
 export interface LoadedImage {
   bytes: Buffer;
   width: number;
   height: number;
   parameters?: string;
+  recipe?: Recipe;
 }
 
 /** Resolves an ImageInput to encoded bytes, refusing unreadable or oversized images up front. */
 export async function loadImageInput(input: ImageInput, results: ResultStore): Promise<LoadedImage> {
   if ('imageId' in input) {
     const img = results.get(input.imageId);
-    return { bytes: img.png, width: img.width, height: img.height, ...(img.parameters ? { parameters: img.parameters } : {}) };
+    return { bytes: img.png, width: img.width, height: img.height, parameters: img.parameters, recipe: img.recipe };
   }
   const bytes = 'path' in input ? await readFile(input.path) : Buffer.from(input.base64, 'base64');
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;

@@ -16,13 +16,13 @@ function chunk(type: string, data: Buffer): Buffer {
  * Adds text chunks right after IHDR. Latin-1 values go in tEXt (what A1111 writes and
  * every reader understands); anything else in an uncompressed UTF-8 iTXt chunk.
  */
-export function addPngText(png: Buffer, entries: Record<string, string>): Buffer {
+export function addPngText(png: Buffer, entries: Record<string, string>, options: { international?: readonly string[] } = {}): Buffer {
   if (png.length < 33 || !png.subarray(0, 8).equals(SIGNATURE)) {
     throw new StudioError('IMAGE_INVALID', 'Not a PNG file');
   }
   const ihdrEnd = 8 + 8 + png.readUInt32BE(8) + 4;
   const chunks = Object.entries(entries).map(([key, value]) => {
-    const latin1 = /^[\x00-\xff]*$/.test(value);
+    const latin1 = !options.international?.includes(key) && /^[\x00-\xff]*$/.test(value);
     return latin1
       ? chunk('tEXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0]), Buffer.from(value, 'latin1')]))
       : chunk('iTXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')]));

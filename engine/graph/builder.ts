@@ -75,6 +75,8 @@ export class GraphBuilder {
   private readonly external = new Map<string, ExternalWeight>();
   private readonly weightValues = new Map<string, Value>();
   private readonly usedNames = new Set<string>();
+  // Node names live in their own namespace, so a node's output can carry the node's name.
+  private readonly nodeNames = new Set<string>();
   private readonly scopes: string[] = [];
   private counter = 0;
 
@@ -105,15 +107,12 @@ export class GraphBuilder {
 
   /** A fresh value name, unique in the graph, derived from `hint`. */
   uniqueName(hint: string): string {
-    let name = hint;
-    while (this.usedNames.has(name)) name = `${hint}_${++this.counter}`;
-    this.usedNames.add(name);
-    return name;
+    return unique(this.usedNames, hint, () => ++this.counter);
   }
 
-  private scopedName(op: string): string {
+  private nodeName(explicit: string | undefined, op: string): string {
     const prefix = this.scopes.length ? `${this.scopes[this.scopes.length - 1]}/` : '';
-    return this.uniqueName(`${prefix}${op}`);
+    return unique(this.nodeNames, explicit ?? `${prefix}${op}`, () => ++this.counter);
   }
 
   input(name: string, dtype: DType, shape: readonly Dim[]): Value {
@@ -129,7 +128,7 @@ export class GraphBuilder {
     if (v.name !== name) {
       if (this.usedNames.has(name)) throw new StudioError('RUNTIME_FAILURE', `Graph ${this.name}: duplicate name ${name}`);
       this.usedNames.add(name);
-      this.nodes.push({ proto: { opType: 'Identity', input: [v.name], output: [name], name: `${name}/Identity` } });
+      this.nodes.push({ proto: { opType: 'Identity', input: [v.name], output: [name], name: this.nodeName(`${name}/Identity`, '') } });
       out = { name, dtype: v.dtype };
     }
     this.outputs.push(valueInfo(name, v.dtype, shape));
@@ -140,7 +139,7 @@ export class GraphBuilder {
   node(opType: string, inputs: readonly (Value | null)[], attrs: Record<string, AttrValue | undefined> = {}, opts: NodeOptions = {}): Value[] {
     const domain = opts.domain ?? '';
     if (domain) this.domains.add(domain);
-    const nodeName = opts.name ? this.uniqueName(opts.name) : this.scopedName(opType);
+    const nodeName = this.nodeName(opts.name, opType);
     const dtype = opts.dtype ?? inputs.find((v): v is Value => v !== null)?.dtype ?? this.computeType;
     const n = opts.outputs ?? 1;
     const outs: Value[] = [];
@@ -260,6 +259,13 @@ export class GraphBuilder {
   encode(place: (w: ExternalWeight) => ExternalRef): Uint8Array {
     return proto.ModelProto.encode(this.toModel(place)).finish();
   }
+}
+
+function unique(used: Set<string>, hint: string, next: () => number): string {
+  let name = hint;
+  while (used.has(name)) name = `${hint}_${next()}`;
+  used.add(name);
+  return name;
 }
 
 function valueInfo(name: string, dtype: DType, shape?: readonly Dim[]): onnx.IValueInfoProto {

@@ -64,14 +64,12 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
       throw new StudioError('RUNTIME_FAILURE', `Cannot write graph ${g.name} beside its checkpoint: ${why}`);
     }
   }
-  if (mode !== 'memory') {
-    try {
-      return await writeInCache(g, cacheDir);
-    } catch (e) {
-      emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'memory', path: '', reason: `cache folder unusable: ${(e as Error).message}` });
-    }
+  if (mode === 'memory') return inMemory(g, 'requested');
+  try {
+    return await writeInCache(g, cacheDir);
+  } catch (e) {
+    return inMemory(g, `cache folder ${cacheDir} unusable: ${(e as Error).message}`);
   }
-  return inMemory(g);
 }
 
 function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
@@ -107,7 +105,7 @@ async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<Material
   return { mode: 'cache', modelPath, hash };
 }
 
-async function inMemory(g: GraphBuilder): Promise<MaterializedGraph> {
+async function inMemory(g: GraphBuilder, reason: string): Promise<MaterializedGraph> {
   const weights = g.externalWeights();
   if (weights.length === 0) {
     const bytes = g.encode(() => { throw new Error('unreachable: no external weights'); });
@@ -117,7 +115,7 @@ async function inMemory(g: GraphBuilder): Promise<MaterializedGraph> {
   const location = `${g.name}.weights`;
   const { data, refs } = await packWeights(weights.map((w) => w.info), converted);
   const bytes = g.encode((w) => ({ location, ...refs.get(w.info.name)! }));
-  emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'memory', path: location, reason: 'no writable folder for the graph file' });
+  if (reason !== 'requested') emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'memory', path: location, reason });
   return { mode: 'memory', modelBytes: bytes, externalData: [{ path: location, data }], hash: sha256(bytes) };
 }
 

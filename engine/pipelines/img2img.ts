@@ -4,7 +4,8 @@ import type { Img2ImgParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { formatParameters } from './parameters.ts';
+import { modelHash } from '../catalog/modelHash.ts';
+import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { refuseTokenMerging } from './txt2img.ts';
 
@@ -17,16 +18,14 @@ export async function img2img(params: Img2ImgParams, job: JobContext, studio: St
   const { size } = image;
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
+  const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const parameters = formatParameters({
-        ...params, seed, width: size.width, height: size.height, model: bundle.name,
-        extra: { 'Denoising strength': params.strength },
-      });
-      return studio.results.add({ png, width: size.width, height: size.height, seed, parameters });
+      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength });
+      return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });
 }

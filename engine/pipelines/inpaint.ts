@@ -6,7 +6,8 @@ import type { InpaintParams, StudioContext } from '../studio/context.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadMask, pasteBack, type InpaintMask } from './mask.ts';
 import { loadBundle, runtimeFromSettings, type ModelBundle } from './modelBundle.ts';
-import { formatParameters } from './parameters.ts';
+import { modelHash } from '../catalog/modelHash.ts';
+import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { refuseTokenMerging } from './txt2img.ts';
 
@@ -42,6 +43,7 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
   const nineChannel = bundle.spec.inpainting;
   const extraChannels = nineChannel ? await inpaintingChannels(bundle, image.rgb, mask) : undefined;
   const plane = dims[2] * dims[3];
+  const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength, extraChannels,
@@ -61,11 +63,9 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
       const generated = tensorToRgb(decoded, 'minus1to1');
       const merged = pasteBack(generated.data, image.rgb.data, mask.blend);
       const png = await sharp(Buffer.from(merged), { raw: { width: size.width, height: size.height, channels: 3 } }).png().toBuffer();
-      const parameters = formatParameters({
-        ...params, seed, width: size.width, height: size.height, model: bundle.name,
-        extra: { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather },
-      });
-      return studio.results.add({ png, width: size.width, height: size.height, seed, parameters });
+      const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather };
+      const meta = resultMetadata('jobs.inpaint', params, { seed, width: size.width, height: size.height }, model, extra);
+      return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });
 }

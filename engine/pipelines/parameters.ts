@@ -20,6 +20,7 @@ export interface Recipe {
   width: number;
   height: number;
   model?: string;
+  modelHash?: string;
   /** Further `Key: value` pairs (Denoising strength, Token merging ratio, …) in order. */
   extra?: Record<string, string | number>;
 }
@@ -36,6 +37,7 @@ export function formatParameters(r: Recipe): string {
     ['CFG scale', r.cfg],
     ['Seed', r.seed],
     ['Size', `${r.width}x${r.height}`],
+    ...(r.modelHash ? ([['Model hash', r.modelHash]] as [string, string][]) : []),
     ...(r.model ? ([['Model', r.model]] as [string, string][]) : []),
     ...Object.entries(r.extra ?? {}),
   ];
@@ -60,7 +62,7 @@ export function parseParameters(text: string): Recipe | null {
   const negativePrompt = negAt < 0 ? undefined : [body[negAt].slice(17), ...body.slice(negAt + 1)].join('\n');
   const sampler = (Object.entries(A1111_SAMPLER_NAMES).find(([, n]) => n === pairs.get('Sampler'))?.[0] ?? 'ddim') as SamplerId;
   const [width, height] = (pairs.get('Size') ?? '512x512').split('x').map(Number);
-  const known = new Set(['Steps', 'Sampler', 'CFG scale', 'Seed', 'Size', 'Model']);
+  const known = new Set(['Steps', 'Sampler', 'CFG scale', 'Seed', 'Size', 'Model', 'Model hash']);
   const extra = Object.fromEntries([...pairs].filter(([k]) => !known.has(k)));
   return {
     prompt,
@@ -72,6 +74,7 @@ export function parseParameters(text: string): Recipe | null {
     width,
     height,
     ...(pairs.has('Model') ? { model: pairs.get('Model') } : {}),
+    ...(pairs.has('Model hash') ? { modelHash: pairs.get('Model hash') } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),
   };
 }

@@ -4,7 +4,8 @@ import type { JobContext } from '../jobs/queue.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { formatParameters } from './parameters.ts';
+import { modelHash } from '../catalog/modelHash.ts';
+import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { planSize } from './size.ts';
 
@@ -22,12 +23,13 @@ export async function generate(params: GenerateParams, job: JobContext, studio: 
   job.throwIfCancelled();
   const size = planSize(params.width, params.height);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   return runSampling({
     bundle, params, dims, job, settings,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const parameters = formatParameters({ ...params, seed, width: size.width, height: size.height, model: bundle.name });
-      return studio.results.add({ png, width: size.width, height: size.height, seed, parameters });
+      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model);
+      return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });
 }

@@ -10,6 +10,17 @@ export interface StoredImage {
   seed?: number;
   /** The recipe in A1111 `parameters` form, written into exports. */
   parameters?: string;
+  /** The exact request that regenerates this image (operation + validated parameters). */
+  recipe?: Recipe;
+}
+
+/** Written into exports as JSON so an image can be regenerated exactly. */
+export interface Recipe {
+  format: 'latent-studio-recipe';
+  version: 1;
+  operation: string;
+  request: Record<string, unknown>;
+  modelHash: string | null;
 }
 
 /** How many results stay in memory; older ones must be exported to be kept. */

@@ -111,22 +111,20 @@ export function scheduleFromLdmConfig(params: LdmScheduleParams): ScheduleConfig
  *
  * Kept faithful where it is surprising, because the goldens and every ldm-made image
  * depend on it: when S does not divide T the list has more than S entries (S = 7 gives 8,
- * S = 75 gives 77). When c = 1 (S > T/2) the last timestep would be T, outside the
- * schedule — ldm fails with an IndexError there and we refuse with INVALID_REQUEST.
+ * S = 75 gives 77). Where the spacing reaches timestep T itself (S = 3, S > T/2, …) ldm
+ * fails with an IndexError; where that is one extra timestep (S = 3, 6, …) we drop it (a
+ * deliberate deviation: the user asked for a plausible step count). S > T/2 would give
+ * up to twice the steps asked for, so it is refused.
  */
 export function ddimTimesteps(steps: number, trainTimesteps: number = SD_SCHEDULE.timesteps): number[] {
   if (!Number.isInteger(steps) || steps < 1) throw invalid(`DDIM steps must be a positive integer, got ${steps}`);
   const c = Math.floor(trainTimesteps / steps);
   const out: number[] = [];
   for (let t = 0; c >= 1 && t < trainTimesteps; t += c) out.push(t + 1);
-  if (c < 1 || out[out.length - 1] >= trainTimesteps) {
-    throw invalid(
-      `DDIM with ${steps} steps is not possible on a ${trainTimesteps}-step schedule: ldm's uniform spacing ` +
-        `would reach timestep ${trainTimesteps}; use at most ${Math.floor(trainTimesteps / 2)} steps`,
-      { steps, trainTimesteps },
-    );
+  if (c < 2) {
+    throw invalid(`DDIM cannot take ${steps} steps on a ${trainTimesteps}-step schedule; use at most ${Math.floor(trainTimesteps / 2)}`, { steps, trainTimesteps });
   }
-  return out;
+  return out.filter((t) => t < trainTimesteps);
 }
 
 /** The k-diffusion noise level of a VP level ᾱ: x_k = x_vp / sqrt(ᾱ) has noise std sqrt((1 - ᾱ) / ᾱ). */

@@ -8,6 +8,11 @@ import { readPngText } from '../../engine/export/pngText.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
 
 const model = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
+// A1111's "Model hash" is the first 10 hex digits of the file's SHA-256, which the golden manifest records.
+const sha10 = (file: string): string => {
+  const manifest = JSON.parse(readFileSync(sharedPath('golden', 'sd15-tiny', 'manifest.json'), 'utf8')) as { checkpoints: Record<string, { sha256: string }> };
+  return manifest.checkpoints[file.split('/').pop()!].sha256.slice(0, 10);
+};
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -55,7 +60,7 @@ describe('latent-studio CLI', () => {
     const meta = await sharp(join(dir, 'a.png')).metadata();
     expect([meta.width, meta.height]).toEqual([64, 72]);
     const params = readPngText(readFileSync(join(dir, 'a.png'))).parameters;
-    expect(params).toBe('a photo of a cat\nNegative prompt: blurry\nSteps: 4, Sampler: Euler, CFG scale: 5, Seed: 11, Size: 64x72, Model: sd15-tiny.f32');
+    expect(params).toBe(`a photo of a cat\nNegative prompt: blurry\nSteps: 4, Sampler: Euler, CFG scale: 5, Seed: 11, Size: 64x72, Model hash: ${sha10(model)}, Model: sd15-tiny.f32`);
     expect(first.out).toContain('a.png');
   });
 });

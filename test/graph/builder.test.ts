@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -159,6 +159,21 @@ describe('graph builder with external-data weights', () => {
     expect(s.graph.mode).toBe('memory');
     expect(s.graph.externalData![0].data.byteLength).toBeLessThan(statSync(join(dir, 'rw', 'tinymem.safetensors')).size);
     expect(maxAbsDiff(y, reference((a) => a))).toBeLessThan(1e-5);
+  });
+
+  it.skipIf(!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(tmpdir()).dev)('hard link impossible (cache on another filesystem): in-memory external data', async () => {
+    const store = await writeCheckpoint(join(dir, 'rw', 'tinyxdev.safetensors'), 'F32');
+    const shm = await mkdtemp('/dev/shm/graph-cache-');
+    try {
+      const seen = events.length;
+      const { s, y } = await compileAndRun(store, { cacheDir: shm, readOnlyDirs: [join(dir, 'rw')] });
+      expect(s.graph.mode).toBe('memory');
+      const reason = events.slice(seen).find((e) => e.kind === 'graph-placement' && e.mode === 'memory');
+      expect(reason && 'reason' in reason ? reason.reason : '').toMatch(/EXDEV|cross-device/);
+      expect(maxAbsDiff(y, reference((a) => a))).toBeLessThan(1e-5);
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 
   it('runtime errors name the checkpoint key of the failing node', async () => {

@@ -21,7 +21,7 @@ describe('A1111 parameters', () => {
 
   it('reads a recipe written by AUTOMATIC1111', () => {
     const a1111 = 'masterpiece, (cat:1.2)\nNegative prompt: lowres\nSteps: 30, Sampler: DPM++ 2M Karras, CFG scale: 6, Seed: 123, Size: 512x512, Model hash: abcdef1234, Model: v1-5';
-    expect(parseParameters(a1111)).toMatchObject({ prompt: 'masterpiece, (cat:1.2)', negativePrompt: 'lowres', steps: 30, sampler: 'dpmpp-2m', cfg: 6, seed: 123, model: 'v1-5', extra: { 'Model hash': 'abcdef1234' } });
+    expect(parseParameters(a1111)).toMatchObject({ prompt: 'masterpiece, (cat:1.2)', negativePrompt: 'lowres', steps: 30, sampler: 'dpmpp-2m', cfg: 6, seed: 123, model: 'v1-5', modelHash: 'abcdef1234' });
     expect(parseParameters('just a caption')).toBeNull();
   });
 });

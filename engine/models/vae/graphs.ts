@@ -39,7 +39,7 @@ export function buildVAEEncoder(w: WeightScope, cfg: VAEConfig, computeType: 'fl
 export function buildVAEDecoder(w: WeightScope, cfg: VAEConfig, scaleFactor: number, computeType: 'float32' | 'float16', opts: VAEBuildOptions = {}): GraphBuilder {
   const g = new GraphBuilder({ name: 'vae-decoder', computeType });
   const z = g.input('z', 'float32', ['batch', cfg.embedDim, 'latent_height', 'latent_width']);
-  const scaled = op.mul(g, z, g.constant(Float32Array.of(1 / scaleFactor), [], 'inv_scale_factor'));
+  const scaled = op.mul(g, z, g.constant(Float32Array.of(1 / scaleFactor), [], 'inv_scale_factor'), 'unscale_latent');
   let h = op.cast(g, scaled, computeType);
   if (w.has('post_quant_conv.weight')) h = conv2d(g, w.scope('post_quant_conv'), h);
   const d = w.scope('decoder');
