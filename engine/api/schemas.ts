@@ -41,8 +41,9 @@ export const SamplingSchema = z
     steps: z.number().int().min(1).max(500).default(25),
     cfg: z.number().min(0).max(50).default(7.5),
     seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
-    width: side.default(512),
-    height: side.default(512),
+    /** Default: the model's training resolution (512 for SD 1.x, 768 for SD 2.x v-models). */
+    width: side.optional(),
+    height: side.optional(),
     sampler: SamplerSchema.default('ddim'),
     batchCount: z.number().int().min(1).max(64).default(1),
     tokenMerging: TokenMergingSchema.optional(),

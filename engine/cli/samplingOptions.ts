@@ -23,7 +23,8 @@ export interface SamplingCliOptions {
 }
 
 /** The options every image-making command shares. */
-export function addSamplingOptions(cmd: Command, sizeDefault?: string): Command {
+export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image'): Command {
+  const fallback = sizeDefault === 'model' ? "the model's training resolution" : "the image's";
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--prompt <text>', 'what to draw')
@@ -31,8 +32,8 @@ export function addSamplingOptions(cmd: Command, sizeDefault?: string): Command 
     .option('--steps <n>', 'sampling steps', '25')
     .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
     .option('--seed <n>', 'seed (default: random, printed)')
-    .option('--width <px>', `width in pixels, rounded down to a multiple of 8${sizeDefault ? '' : " (default: the image's)"}`, sizeDefault)
-    .option('--height <px>', `height in pixels, rounded down to a multiple of 8${sizeDefault ? '' : " (default: the image's)"}`, sizeDefault)
+    .option('--width <px>', `width in pixels, rounded down to a multiple of 8 (default: ${fallback})`)
+    .option('--height <px>', `height in pixels, rounded down to a multiple of 8 (default: ${fallback})`)
     .addOption(new Option('--sampler <name>', 'sampler').choices([...SAMPLERS]).default('ddim'))
     .option('--batch <n>', 'number of images; image i uses seed + i', '1')
     .option('--tome <ratio>', 'token merging ratio (0 = off)')

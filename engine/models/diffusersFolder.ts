@@ -153,6 +153,8 @@ function hintsFromDiffusers(unet: Json, vae: Json, text: Json, scheduler: Json, 
     source,
     prediction: parsePrediction(scheduler.prediction_type),
     scaleFactor: num(vae.scaling_factor),
+    // sample_size counts latent cells; the VAE of every SD-family model downsamples by 8.
+    nativeSize: typeof unet.sample_size === 'number' ? unet.sample_size * 8 : undefined,
     ...(unetHeadsPerLevel ? { unetHeadsPerLevel } : {}),
     textNumHeads: num(text.num_attention_heads),
     textHiddenAct: act === 'gelu' || act === 'quick_gelu' ? act : undefined,

@@ -98,6 +98,8 @@ export interface StableDiffusionSpec extends SpecBase {
   predictionSource: ValueSource;
   inpainting: boolean;
   scaleFactor: number;
+  /** Side in pixels the model was trained at: the default output size. */
+  nativeSize: number;
   unet: UNetConfig;
   vae: VAEConfig;
   textEncoder: TextEncoderConfig;
@@ -122,6 +124,8 @@ export interface ConfigHints {
   source?: string;
   prediction?: Prediction;
   scaleFactor?: number;
+  /** Training resolution in pixels (studio JSON `native_resolution`, diffusers `sample_size` × 8). */
+  nativeSize?: number;
   unetNumHeads?: number;
   unetNumHeadChannels?: number;
   /** diffusers `attention_head_dim` lists: heads per level. */

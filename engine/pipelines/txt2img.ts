@@ -21,7 +21,7 @@ export async function generate(params: GenerateParams, job: JobContext, studio: 
   const settings = await studio.settings.get();
   const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
   job.throwIfCancelled();
-  const size = planSize(params.width, params.height);
+  const size = planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   return runSampling({

@@ -23,8 +23,10 @@ export function fakeStudio(stepDelayMs = 5): StudioContext {
         job.progress(i, params.steps);
       }
       const sharp = (await import('sharp')).default;
-      const png = await sharp({ create: { width: params.width, height: params.height, channels: 3, background: '#ff0000' } }).png().toBuffer();
-      return [results.add({ png, width: params.width, height: params.height, seed: params.seed, parameters: params.prompt })];
+      const width = params.width ?? 512;
+      const height = params.height ?? 512;
+      const png = await sharp({ create: { width, height, channels: 3, background: '#ff0000' } }).png().toBuffer();
+      return [results.add({ png, width, height, seed: params.seed, parameters: params.prompt })];
     },
     async img2img() {
       throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no img2img in the fake');

@@ -40,6 +40,9 @@ export interface LdmFamilyRecord {
     /** Said to the user when the prediction type is assumed rather than read from a config. */
     predictionNote?: string;
     scaleFactor: number;
+    /** Default output side (SD 1.x: 512); v-prediction SD 2.x models were trained at 768. */
+    nativeSize: number;
+    nativeSizeV: number;
   };
 }
 
@@ -124,6 +127,7 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
     predictionSource: hints?.prediction ? 'config' : 'family-default',
     inpainting: unet.inChannels === 9,
     scaleFactor: hints?.scaleFactor ?? d.scaleFactor,
+    nativeSize: hints?.nativeSize ?? (prediction === 'v' ? d.nativeSizeV : d.nativeSize),
     unet,
     vae,
     textEncoder,

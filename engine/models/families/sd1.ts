@@ -25,5 +25,7 @@ export const sd1: LdmFamilyRecord = {
     textSkipLastLayers: 0,
     prediction: 'eps',
     scaleFactor: 0.18215,
+    nativeSize: 512,
+    nativeSizeV: 512,
   },
 };

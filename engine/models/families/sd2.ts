@@ -22,5 +22,7 @@ export const sd2: LdmFamilyRecord = {
       'SD 2.x: prediction type cannot be read from the weights; assuming eps (2.x-base). ' +
       'For 768-v checkpoints put a config beside the file with parameterization: v',
     scaleFactor: 0.18215,
+    nativeSize: 512,
+    nativeSizeV: 768,
   },
 };
