@@ -1,0 +1,50 @@
+import { TOY_COLOURS, TOY_COLOUR_NAMES, type ToyColour } from './palette.ts';
+
+export type Lab = [number, number, number];
+
+const linear = (c: number): number => {
+  const v = c / 255;
+  return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+};
+const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : (t * 24389) / 27 / 116 + 16 / 116);
+
+/** sRGB (D65) → CIELAB: colour names are judged by perceptual distance, not RGB distance. */
+export function rgbToLab(r: number, g: number, b: number): Lab {
+  const R = linear(r);
+  const G = linear(g);
+  const B = linear(b);
+  const x = (0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047;
+  const y = 0.2126729 * R + 0.7151522 * G + 0.072175 * B;
+  const z = (0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883;
+  const fy = f(y);
+  return [116 * fy - 16, 500 * (f(x) - fy), 200 * (fy - f(z))];
+}
+
+export function deltaE(a: Lab, b: Lab): number {
+  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
+
+const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => ({ name, lab: rgbToLab(...TOY_COLOURS[name]) }));
+
+/** The palette colour nearest in CIELAB (ΔE76), with its distance. */
+export function nearestColour(lab: Lab): { name: ToyColour; distance: number } {
+  let best = PALETTE_LAB[0];
+  let bestD = Infinity;
+  for (const c of PALETTE_LAB) {
+    const d = deltaE(lab, c.lab);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return { name: best.name, distance: bestD };
+}
+
+/** Component-wise median of Lab samples: robust to anti-aliased edges and texture. */
+export function medianLab(samples: readonly Lab[]): Lab {
+  const med = (i: number) => {
+    const v = samples.map((s) => s[i]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  };
+  return [med(0), med(1), med(2)];
+}
