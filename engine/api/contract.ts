@@ -55,6 +55,25 @@ export const CONTRACT = {
       .strict(),
     response: z.object({ path: z.string(), bytes: z.number() }).strict(),
   },
+  /** The recipe embedded in an image (ours or AUTOMATIC1111's), so re-opening an export can restore its settings. */
+  'images.recipe': {
+    request: z.object({ image: ImageInputSchema }).strict(),
+    response: z
+      .object({
+        parameters: z.string().nullable(),
+        recipe: z
+          .object({
+            format: z.literal('latent-studio-recipe'),
+            version: z.literal(1),
+            operation: z.string(),
+            request: z.record(z.string(), z.unknown()),
+            modelHash: z.string().nullable(),
+          })
+          .strict()
+          .nullable(),
+      })
+      .strict(),
+  },
   'settings.get': { request: z.object({}).strict(), response: SettingsSchema },
   'settings.set': { request: SettingsSchema.partial().strict(), response: SettingsSchema },
 } as const satisfies Record<OperationName, { request: z.ZodType; response: z.ZodType }>;

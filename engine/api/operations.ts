@@ -14,6 +14,7 @@ export const OPERATION_NAMES = [
   'jobs.list',
   'images.read',
   'images.export',
+  'images.recipe',
   'settings.get',
   'settings.set',
 ] as const;

@@ -27,12 +27,16 @@ function decodeUserComment(raw: Buffer): string {
 
 /** The recipe written into an exported PNG, JPEG or WebP (ours or AUTOMATIC1111's). */
 export async function readEmbeddedRecipe(path: string): Promise<EmbeddedRecipe> {
-  const bytes = await readFile(path);
+  return readEmbeddedRecipeFromBytes(await readFile(path), path);
+}
+
+/** Same, from the encoded bytes (an image pasted or dropped into the studio has no path). */
+export async function readEmbeddedRecipeFromBytes(bytes: Buffer, name = 'image'): Promise<EmbeddedRecipe> {
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     meta = await sharp(bytes).metadata();
   } catch (e) {
-    throw new StudioError('IMAGE_INVALID', `Cannot read ${path}: ${(e as Error).message}`);
+    throw new StudioError('IMAGE_INVALID', `Cannot read ${name}: ${(e as Error).message}`);
   }
   if (meta.format === 'png') {
     const text = readPngText(bytes);

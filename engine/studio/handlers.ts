@@ -2,6 +2,7 @@ import type { Handlers } from '../api/contract.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { exportImage } from '../export/exportImage.ts';
 import { loadImageInput } from '../export/loadImage.ts';
+import { readEmbeddedRecipeFromBytes } from '../export/readRecipe.ts';
 import type { StudioContext } from './context.ts';
 
 /** One handler per contract operation; the type makes a missing one a compile error. */
@@ -36,6 +37,21 @@ export function createHandlers(studio: StudioContext): Handlers {
     },
     'images.export': async ({ image, path, format, quality, overwrite }) =>
       exportImage(await loadImageInput(image, results), path, format, { quality, overwrite }),
+    'images.recipe': async ({ image }) => {
+      if ('imageId' in image) {
+        const stored = results.get(image.imageId);
+        return { parameters: stored.parameters ?? null, recipe: stored.recipe ?? null };
+      }
+      const { bytes } = await loadImageInput(image, results);
+      const found = await readEmbeddedRecipeFromBytes(bytes, 'path' in image ? image.path : 'the image');
+      // A recipe from another version or tool is reported as absent rather than failing the call.
+      const r = found.recipe;
+      const usable = r && r.format === 'latent-studio-recipe' && r.version === 1 && typeof r.operation === 'string' && r.request && typeof r.request === 'object';
+      return {
+        parameters: found.parameters,
+        recipe: usable ? { format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null } : null,
+      };
+    },
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.set(patch),
   };
