@@ -16,6 +16,14 @@ export type MaskOp =
       /** Flat [x0, y0, x1, y1, …] in image pixels. */
       points: readonly number[];
     }
+  | {
+      /** A low-resolution map (a word's attention) scaled to the mask and merged with max. */
+      kind: 'stamp';
+      id: number;
+      width: number;
+      height: number;
+      data: Uint8Array;
+    }
   | { kind: 'fill' }
   | { kind: 'clear' }
   | { kind: 'invert' };
@@ -41,6 +49,8 @@ function applyOp(buf: MaskBuffer, op: MaskOp, fromPoint = 0): Rect | null {
   switch (op.kind) {
     case 'stroke':
       return stampPolyline(buf, op.points, op.size / 2, op.hardness, op.mode, fromPoint);
+    case 'stamp':
+      return stampMap(buf, op);
     case 'fill':
       buf.data.fill(255);
       return FULL(buf);
@@ -51,6 +61,31 @@ function applyOp(buf: MaskBuffer, op: MaskOp, fromPoint = 0): Rect | null {
       for (let i = 0; i < buf.data.length; i++) buf.data[i] = 255 - buf.data[i];
       return FULL(buf);
   }
+}
+
+/** Bilinear upsampling of a small map onto the mask; painting semantics (max), so it can be painted over afterwards. */
+function stampMap(buf: MaskBuffer, map: { width: number; height: number; data: Uint8Array }): Rect {
+  const { width, height, data } = buf;
+  const sx = map.width / width;
+  const sy = map.height / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(map.height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(map.height - 1, y0 + 1);
+    const ty = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(map.width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(map.width - 1, x0 + 1);
+      const tx = fx - x0;
+      const top = map.data[y0 * map.width + x0] * (1 - tx) + map.data[y0 * map.width + x1] * tx;
+      const bottom = map.data[y1 * map.width + x0] * (1 - tx) + map.data[y1 * map.width + x1] * tx;
+      const v = Math.round(top * (1 - ty) + bottom * ty);
+      const i = y * width + x;
+      if (v > data[i]) data[i] = v;
+    }
+  }
+  return FULL(buf);
 }
 
 /**
