@@ -1,4 +1,4 @@
-import type { UNetConfig } from '../../../engine/models/spec.ts';
+import type { UNetConfig } from '../models/spec.ts';
 
 /**
  * Multiply-add FLOPs (2 per MAC) of one UNet evaluation: convolutions, linear layers and
