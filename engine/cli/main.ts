@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
 import { registerDebugCommand } from './debug.ts';
 import { registerGenerateCommands } from './generate.ts';
+import { registerEvalToyCommand } from './evalToy.ts';
 import { registerInfoCommand } from './info.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerServeCommand } from './serve.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerGenerateCommands(program);
   registerInfoCommand(program);
+  registerEvalToyCommand(program);
   registerDebugCommand(program);
   return program;
 }

@@ -24,7 +24,10 @@ export function deltaE(a: Lab, b: Lab): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
 
-const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => ({ name, lab: rgbToLab(...TOY_COLOURS[name]) }));
+const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => {
+  const [r, g, b] = TOY_COLOURS[name];
+  return { name, lab: rgbToLab(r, g, b) };
+});
 
 /** The palette colour nearest in CIELAB (ΔE76), with its distance. */
 export function nearestColour(lab: Lab): { name: ToyColour; distance: number } {

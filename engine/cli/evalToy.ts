@@ -1,0 +1,56 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { defaultModelPath } from '../catalog/defaultModel.ts';
+import { evaluateToyModel, formatReport, SUITES, type SuiteName } from '../eval/toyWorld/evaluate.ts';
+import { StudioRunner } from '../eval/toyWorld/studioRunner.ts';
+import { createHandlers } from '../studio/handlers.ts';
+import { createStudio } from '../studio/create.ts';
+import { StudioError } from '../api/errors.ts';
+
+interface EvalCliOptions {
+  model?: string;
+  suites: string;
+  n: string;
+  edits: string;
+  steps: string;
+  cfg: string;
+  sampler: 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
+  out?: string;
+}
+
+export function registerEvalToyCommand(program: Command): void {
+  program
+    .command('eval-toy')
+    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps, inpainting, token merging')
+    .option('--model <file>', 'toy-world checkpoint (default: the bundled model)')
+    .option('--suites <list>', `comma-separated: ${SUITES.join(', ')}`, SUITES.join(','))
+    .option('--n <count>', 'prompts in the fidelity suite', '100')
+    .option('--edits <count>', 'cases in the swap, inpaint and token-merging suites', '30')
+    .option('--steps <n>', 'sampling steps', '20')
+    .option('--cfg <f>', 'guidance scale', '7.5')
+    .addOption(new Option('--sampler <name>', 'sampler').choices(['ddim', 'euler', 'euler-a', 'dpmpp-2m']).default('ddim'))
+    .option('--out <file.json>', 'write the full report (with failures) as JSON')
+    .action(async (o: EvalCliOptions) => {
+      const suites = o.suites.split(',').map((s) => s.trim()) as SuiteName[];
+      const unknown = suites.filter((s) => !SUITES.includes(s));
+      if (unknown.length) throw new StudioError('INVALID_REQUEST', `Unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);
+      const studio = createStudio();
+      const edits = Number(o.edits);
+      const report = await evaluateToyModel(new StudioRunner(studio, createHandlers(studio)), {
+        model: o.model ? resolve(o.model) : await defaultModelPath(),
+        steps: Number(o.steps),
+        cfg: Number(o.cfg),
+        sampler: o.sampler,
+        suites,
+        counts: { fidelity: Number(o.n), 'p2p-swap': edits, inpaint: edits, tome: edits },
+        onCase: (suite, done, total) => process.stderr.write(`\r${suite} ${done}/${total}   `),
+      });
+      process.stderr.write('\n');
+      process.stdout.write(`${formatReport(report)}\n`);
+      if (o.out) {
+        await writeFile(resolve(o.out), `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`report written to ${resolve(o.out)}\n`);
+      }
+    });
+}

@@ -1,0 +1,58 @@
+import type { StudioRunner } from './studioRunner.ts';
+import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type SuiteResult } from './suites.ts';
+
+export const SUITES = ['fidelity', 'p2p-swap', 'inpaint', 'tome'] as const;
+export type SuiteName = (typeof SUITES)[number];
+
+export interface EvalPlan extends EvalSettings {
+  suites: readonly SuiteName[];
+  /** Cases per suite. */
+  counts: Record<SuiteName, number>;
+}
+
+export interface EvalReport {
+  model: string;
+  settings: { steps: number; cfg: number; sampler: string };
+  suites: SuiteResult[];
+  seconds: number;
+}
+
+export async function evaluateToyModel(runner: StudioRunner, plan: EvalPlan): Promise<EvalReport> {
+  const started = Date.now();
+  const run: Record<SuiteName, () => Promise<SuiteResult>> = {
+    fidelity: () => fidelitySuite(runner, plan, plan.counts.fidelity),
+    'p2p-swap': () => swapSuite(runner, plan, plan.counts['p2p-swap']),
+    inpaint: () => inpaintSuite(runner, plan, plan.counts.inpaint),
+    tome: () => tomeSuite(runner, plan, plan.counts.tome),
+  };
+  const suites: SuiteResult[] = [];
+  for (const name of plan.suites) suites.push(await run[name]());
+  return {
+    model: plan.model,
+    settings: { steps: plan.steps, cfg: plan.cfg, sampler: plan.sampler },
+    suites,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+const fmt = (key: string, v: number) => (/psnr/i.test(key) ? `${v.toFixed(1)} dB` : key === 'ratio' ? v.toFixed(2) : /^mean|^min/.test(key) ? v.toFixed(3) : `${(100 * v).toFixed(1)} %`);
+
+/** The report as a plain-text table, one metric a row. */
+export function formatReport(r: EvalReport): string {
+  const lines = [`toy-world evaluation of ${r.model} (${r.settings.sampler}, ${r.settings.steps} steps, CFG ${r.settings.cfg}) in ${r.seconds.toFixed(0)} s`, ''];
+  const rows: [string, string, string][] = [['suite', 'metric', 'value']];
+  for (const s of r.suites) {
+    if (s.unavailable) {
+      rows.push([s.suite, 'unavailable', s.unavailable.slice(0, 80)]);
+      continue;
+    }
+    rows.push([s.suite, 'cases', String(s.cases)]);
+    for (const [k, v] of Object.entries(s.metrics)) rows.push([s.suite, k, fmt(k, v)]);
+  }
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const [i, row] of rows.entries()) {
+    lines.push(row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+    if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,67 @@
+import { TOY_COLOUR_NAMES, TOY_SHAPES, type ToyColour, type ToyShape } from './palette.ts';
+
+export interface SingleObjectPrompt {
+  prompt: string;
+  colour: ToyColour;
+  shape: ToyShape;
+  background: ToyColour;
+  /** Seed the prompt is generated with: the pair is the test case. */
+  seed: number;
+}
+
+const SIZE_WORDS = ['small', '', 'large'] as const;
+
+/** A 32-bit PRNG (mulberry32): the prompt sets must not depend on Math.random. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
+
+/** The caption grammar of toyworld.py for one object. */
+export function singleObjectCaption(colour: ToyColour, shape: ToyShape, background: ToyColour, size: (typeof SIZE_WORDS)[number] = ''): string {
+  const words = [size, colour, shape].filter(Boolean).join(' ');
+  return `${article(words)} ${words} on ${article(background)} ${background} background`;
+}
+
+/**
+ * A fixed set of single-object prompts. Seeds start at 10⁶ (the training images use seeds
+ * below the data-set size), so every case is a scene the model never saw; the caption
+ * space is small (1,584 single-object captions), so the words themselves are not held out.
+ */
+export function singleObjectPrompts(count: number, setSeed = 7): SingleObjectPrompt[] {
+  const rand = prng(setSeed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const out: SingleObjectPrompt[] = [];
+  for (let i = 0; i < count; i++) {
+    const background = pick(TOY_COLOUR_NAMES);
+    let colour = pick(TOY_COLOUR_NAMES);
+    while (colour === background) colour = pick(TOY_COLOUR_NAMES);
+    const shape = pick(TOY_SHAPES);
+    out.push({ prompt: singleObjectCaption(colour, shape, background, pick(SIZE_WORDS)), colour, shape, background, seed: 1_000_000 + i });
+  }
+  return out;
+}
+
+/** Another colour for the object, never the background's nor its own. */
+export function swapColour(p: SingleObjectPrompt, offset: number): ToyColour {
+  const others = TOY_COLOUR_NAMES.filter((c) => c !== p.colour && c !== p.background);
+  return others[(p.seed + offset) % others.length];
+}
+
+/** The prompt with its object's colour word replaced (the prompt-to-prompt word swap). */
+export function withColour(p: SingleObjectPrompt, colour: ToyColour): string {
+  const words = p.prompt.split(' ');
+  const at = words.indexOf(p.colour);
+  words[at] = colour;
+  // "a orange" → "an orange": the article follows the first word after it.
+  if (at === 1) words[0] = article(colour);
+  return words.join(' ');
+}
