@@ -1,5 +1,4 @@
-import type { StudioRunner } from './studioRunner.ts';
-import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type SuiteResult } from './suites.ts';
+import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type JobRunner, type SuiteResult } from './suites.ts';
 
 export const SUITES = ['fidelity', 'p2p-swap', 'inpaint', 'tome'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -17,7 +16,7 @@ export interface EvalReport {
   seconds: number;
 }
 
-export async function evaluateToyModel(runner: StudioRunner, plan: EvalPlan): Promise<EvalReport> {
+export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promise<EvalReport> {
   const started = Date.now();
   const run: Record<SuiteName, () => Promise<SuiteResult>> = {
     fidelity: () => fidelitySuite(runner, plan, plan.counts.fidelity),

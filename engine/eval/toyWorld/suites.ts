@@ -1,6 +1,9 @@
 import { toStudioError } from '../../api/errors.ts';
 import { analyseScene, type RgbImage } from './analyse.ts';
 import { encodePng, type StudioRunner } from './studioRunner.ts';
+
+/** What the suites need of a runner: jobs in, pixels out. */
+export type JobRunner = Pick<StudioRunner, 'run'>;
 import { singleObjectPrompts, swapColour, withColour, type SingleObjectPrompt } from './prompts.ts';
 import { dilate, invert, iou, psnrWhere } from './regionMetrics.ts';
 import { psnr } from '../../image/metrics.ts';
@@ -34,7 +37,7 @@ function base(s: EvalSettings, p: SingleObjectPrompt) {
 }
 
 /** Prompt fidelity: does the image show what the caption says? */
-export async function fidelitySuite(runner: StudioRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
+export async function fidelitySuite(runner: JobRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
   const rows: { colour: boolean; background: boolean; count: boolean; shape: boolean }[] = [];
   const failures: SuiteResult['failures'] = [];
   for (const [i, p] of singleObjectPrompts(count).entries()) {
@@ -67,7 +70,7 @@ export async function fidelitySuite(runner: StudioRunner, s: EvalSettings, count
 }
 
 /** Source images whose single object the analyser can see, so edits of them can be judged. */
-async function usableSources(runner: StudioRunner, s: EvalSettings, count: number) {
+async function usableSources(runner: JobRunner, s: EvalSettings, count: number) {
   const out: { p: SingleObjectPrompt; img: RgbImage; obj: ReturnType<typeof analyseScene>['objects'][number] }[] = [];
   for (const p of singleObjectPrompts(count * 3, 11)) {
     if (out.length === count) break;
@@ -88,7 +91,7 @@ function unavailable(suite: string, e: unknown): SuiteResult {
  * Prompt-to-prompt colour swaps: the object takes the new colour (success), keeps its place
  * and outline (IoU with the source's object) and the background stays (PSNR outside both objects).
  */
-export async function swapSuite(runner: StudioRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
+export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
   const sources = await usableSources(runner, s, count);
   if (!sources.length) return unavailable('p2p-swap', NO_SOURCES);
   const rows: { ok: boolean; iou: number; bgPsnr: number }[] = [];
@@ -125,7 +128,7 @@ export async function swapSuite(runner: StudioRunner, s: EvalSettings, count: nu
 }
 
 /** Inpainting the object's box with another colour: outside the mask unchanged, inside the new colour. */
-export async function inpaintSuite(runner: StudioRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
+export async function inpaintSuite(runner: JobRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
   const sources = await usableSources(runner, s, count);
   if (!sources.length) return unavailable('inpaint', NO_SOURCES);
   const rows: { outsideExact: boolean; colour: boolean }[] = [];
@@ -166,7 +169,7 @@ export async function inpaintSuite(runner: StudioRunner, s: EvalSettings, count:
 }
 
 /** Token merging at ratio 0.5 against merging off, same seed: PSNR and whether the scene reads the same. */
-export async function tomeSuite(runner: StudioRunner, s: EvalSettings, count: number, ratio = 0.5): Promise<SuiteResult> {
+export async function tomeSuite(runner: JobRunner, s: EvalSettings, count: number, ratio = 0.5): Promise<SuiteResult> {
   const rows: { db: number; same: boolean }[] = [];
   for (const [i, p] of singleObjectPrompts(count, 13).entries()) {
     const request = { ...base(s, p), prompt: p.prompt };
