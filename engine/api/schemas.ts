@@ -60,10 +60,17 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
     targetPrompt: z.string().max(20_000),
     image: ImageInputSchema.optional(),
     crossReplaceSteps: z.number().min(0).max(1).default(0.8),
+    /** Per-word overrides of crossReplaceSteps, for words of the target prompt. */
+    crossReplaceWords: z.record(z.string().max(200), z.number().min(0).max(1)).default({}),
     selfReplaceSteps: z.number().min(0).max(1).default(0.4),
     wordWeights: z.record(z.string().max(200), z.number().min(-10).max(10)).default({}),
     localBlendWords: z.array(z.string().max(200)).max(77).default([]),
     mask: ImageInputSchema.optional(),
+    /** auto: word swap when both prompts have as many words, else refinement. */
+    editMode: z.enum(['auto', 'replace', 'refine']).default('auto'),
+    /** A photo's own size by default (rounded down to a multiple of 8); 512 for a seed. */
+    width: side.optional(),
+    height: side.optional(),
   })
   .strict();
 export type EditRequest = z.input<typeof EditRequestSchema>;

@@ -1,0 +1,99 @@
+import { StudioError } from '../../api/errors.ts';
+import type { GraphBuilder, Value } from '../../graph/builder.ts';
+import * as op from '../../graph/ops/index.ts';
+import type { HostTensor } from '../../graph/session.ts';
+import type { AttentionController, StepInfo } from '../controller.ts';
+import { sumOverSites } from './sumMaps.ts';
+
+export interface AttentionStoreOptions {
+  /** Cross-attention sites this many times coarser than the latent (P2P's 16² at 512 px is 4). */
+  resolution: number;
+  /** Batch rows [start, end) whose maps are kept — the conditional branches. */
+  rows: readonly [number, number];
+  name?: string;
+}
+
+/** Running sums of cross-attention maps: [rows, P, tokens], Σ over heads, sites and steps. */
+export interface AttentionStore extends AttentionController {
+  /** Σ over steps so far, or null before the first step. */
+  readonly sum: Float32Array | null;
+  readonly dims: readonly number[];
+  readonly steps: number;
+  /** Heads × sites that each step's map sums over (to turn sums into means). */
+  readonly mapsPerStep: number;
+  /** Mean over heads, sites and steps, [rows, P, tokens]. */
+  average(): Float32Array;
+  reset(): void;
+}
+
+/**
+ * Collects the cross-attention probabilities of chosen batch rows at one resolution,
+ * summed over heads and sites inside the graph so only [rows, P, 77] leaves it per step.
+ * It sits outermost (priority 10), so it sees the raw Q and K before any edit — the maps
+ * local blending and the map viewer want. Softmax is materialised only at those sites.
+ */
+export function attentionStore(o: AttentionStoreOptions): AttentionStore {
+  const [start, end] = o.rows;
+  const perGraph = new WeakMap<GraphBuilder, Value[]>();
+  const sitesOf = (g: GraphBuilder) => perGraph.get(g) ?? perGraph.set(g, []).get(g)!;
+  let mapsPerStep = 0;
+  let sum: Float32Array | null = null;
+  let dims: number[] = [];
+  let steps = 0;
+  const store: AttentionStore = {
+    name: o.name ?? 'attention-store',
+    priority: 10,
+    signature: () => `res=${o.resolution};rows=${start}-${end}`,
+    appliesTo: (site) => site.kind === 'cross' && site.resolution === o.resolution,
+    checkSites(sites) {
+      const mine = sites.filter((s) => s.kind === 'cross' && s.resolution === o.resolution);
+      if (!mine.length) throw new StudioError('INVALID_REQUEST', `This network has no cross-attention at 1/${o.resolution} of the latent`);
+      mapsPerStep = mine.reduce((a, s) => a + s.heads, 0);
+    },
+    outputs: () => [{ name: 'maps', meaning: 'Σ heads and sites of softmax(QKᵀ) for the kept rows, [rows, P, tokens]' }],
+    replaceAttention(ctx, site, qkv, next, opts) {
+      const g = ctx.g;
+      const pick = (x: Value) => op.slice(g, x, [start], [end], [0]);
+      const probs = ctx.probs(site, pick(qkv.q), pick(qkv.k), opts.scale); // [R, H, P, L]
+      sitesOf(g).push(g.op('ReduceSum', [probs, g.ints([1])], { keepdims: 0 }));
+      return next(qkv, opts);
+    },
+    finish(ctx) {
+      ctx.output('maps', op.cast(ctx.g, sumOverSites(ctx.g, sitesOf(ctx.g)), 'float32'));
+    },
+    receive(_step: StepInfo, outputs: Record<string, HostTensor>) {
+      const m = outputs.maps;
+      const data = m.data as Float32Array;
+      if (!sum || sum.length !== data.length) {
+        sum = new Float32Array(data.length);
+        dims = [...m.dims];
+        steps = 0;
+      }
+      for (let i = 0; i < data.length; i++) sum[i] += data[i];
+      steps++;
+    },
+    get sum() {
+      return sum;
+    },
+    get dims() {
+      return dims;
+    },
+    get steps() {
+      return steps;
+    },
+    get mapsPerStep() {
+      return mapsPerStep;
+    },
+    average() {
+      if (!sum) throw new StudioError('RUNTIME_FAILURE', 'No attention maps were collected');
+      const k = 1 / (steps * mapsPerStep);
+      return sum.map((v) => v * k);
+    },
+    reset() {
+      sum = null;
+      dims = [];
+      steps = 0;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,141 @@
+import sharp from 'sharp';
+import { StudioError } from '../api/errors.ts';
+import type { ImageRef } from '../api/schemas.ts';
+import { modelHash } from '../catalog/modelHash.ts';
+import { attentionStore } from '../controllers/p2p/attentionStore.ts';
+import { branchLayout } from '../controllers/p2p/layout.ts';
+import { type EditPlan, planEdit } from '../controllers/p2p/plan.ts';
+import { promptToPrompt } from '../controllers/p2p/replace.ts';
+import { promptTokens } from '../controllers/p2p/wordTokens.ts';
+import { tensorToRgb } from '../image/tensor.ts';
+import type { JobContext } from '../jobs/queue.ts';
+import { loadUNet } from '../models/unet/runner.ts';
+import { randn, randomSeed, stepNoise } from '../random/randn.ts';
+import { createSampler } from '../schedulers/sample.ts';
+import type { EditParams, StudioContext } from '../studio/context.ts';
+import { editMetadata } from './editRecipe.ts';
+import { type BranchResult, sampleBranches } from './editSampling.ts';
+import { encodeLatent, prepareImage } from './inputImage.ts';
+import { invertPhoto } from './inversion.ts';
+import { loadMask } from './mask.ts';
+import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { LATENT_FACTOR, planSize } from './size.ts';
+import { refuseTokenMerging } from './txt2img.ts';
+
+/** Latent/4: the resolution of the maps local blending reads (16² at 512 px). */
+const BLEND_RESOLUTION = 4;
+
+/** The edit plan of a request, for a run of `steps` actual sampler steps. */
+export function editPlanOf(bundle: ModelBundle, params: EditParams, steps: number): EditPlan {
+  return planEdit(bundle.tokenizer, {
+    source: params.sourcePrompt,
+    target: params.targetPrompt,
+    mode: params.editMode,
+    steps,
+    crossReplaceSteps: params.crossReplaceSteps,
+    crossReplaceWords: params.crossReplaceWords,
+    selfReplaceSteps: params.selfReplaceSteps,
+    wordWeights: Object.entries(params.wordWeights).map(([word, weight]) => ({ word, weight })),
+    localBlendWords: params.localBlendWords,
+  });
+}
+
+/**
+ * Prompt-to-prompt edit (Hertz et al.): the source and the edited prompt sample together
+ * in one batch from one start — a seed's noise, or a photo's DDIM inversion — while the
+ * controller lets the target borrow the source's attention. Returns the edited image; the
+ * unedited one is the source branch (a seed's plain generation, a photo's VAE round trip),
+ * and with a blend region every pixel outside it is taken from there.
+ */
+export async function edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+  refuseTokenMerging(params);
+  if (params.image && params.sampler !== 'ddim') {
+    throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
+  }
+  if (params.image && params.batchCount > 1) {
+    throw new StudioError('INVALID_REQUEST', 'Editing a photo is deterministic; a batch would repeat the same image');
+  }
+  const settings = await studio.settings.get();
+  const runtime = runtimeFromSettings(settings);
+  const bundle = await loadBundle(params.model, runtime);
+  const steps = createSampler(params.sampler, { steps: params.steps, schedule: bundle.schedule, stepNoise: () => new Float32Array(0) }).timesteps().length;
+  const plan = editPlanOf(bundle, params, steps);
+  const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
+  const photo = params.image ? await prepareImage(params.image, studio.results, params.width, params.height) : undefined;
+  const size = photo ? photo.size : planSize(params.width ?? 512, params.height ?? 512);
+  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const painted = params.mask ? await loadMask(params.mask, studio.results, size.width, size.height, 0) : undefined;
+  job.throwIfCancelled();
+
+  const guided = params.cfg !== 1;
+  const layout = branchLayout(guided);
+  const texts = await bundle.textEncoder.encodeIds([plan.source.ids, plan.target.ids, negative.ids], 3);
+  const [T, D] = [texts.dims[1], texts.dims[2]];
+  const row = (i: number) => texts.data.subarray(i * T * D, (i + 1) * T * D);
+  const order = guided ? [2, 2, 0, 1] : [0, 1];
+  const context = new Float32Array(order.length * T * D);
+  order.forEach((i, r) => context.set(row(i), r * T * D));
+
+  const wantsBlend = plan.blendTokens.some((t) => t.length > 0);
+  const store = wantsBlend ? attentionStore({ resolution: BLEND_RESOLUTION, rows: [layout.source, layout.target + 1] }) : undefined;
+  const p2p = promptToPrompt({ plan, layout });
+  const unet = await loadUNet(bundle.spec, { controllers: store ? [p2p, store] : [p2p], runtime: { threads: runtime.threads, provider: runtime.provider } });
+
+  const inversion = photo
+    ? await invertPhoto(
+        bundle,
+        { pixels: photo.rgb.data, width: size.width, height: size.height, model: bundle.path, prompt: plan.source.text, steps, cfg: params.cfg },
+        await encodeLatent(bundle, photo.tensor),
+        { data: row(0).slice(), dims: [1, T, D] },
+        dims,
+        job.signal,
+      )
+    : undefined;
+  job.throwIfCancelled();
+
+  const hash = await modelHash(bundle.path);
+  const seed = photo ? (params.seed ?? 0) : (params.seed ?? randomSeed());
+  const images: ImageRef[] = [];
+  for (let i = 0; i < params.batchCount; i++) {
+    const imageSeed = seed + i;
+    store?.reset();
+    const result = await sampleBranches({
+      unet, plan, layout, context, contextDims: [layout.rows, T, D], cfg: params.cfg, dims,
+      sampler: params.sampler, steps: params.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction,
+      start: inversion ? inversion.latents[inversion.latents.length - 1] : randn(imageSeed, dims),
+      ...(inversion ? { inversion } : { stepNoise: stepNoise(imageSeed, dims) }),
+      store,
+      painted: painted?.latent,
+      onStep: (done, count) => job.progress(i * count + done, count * params.batchCount),
+      signal: job.signal,
+    });
+    job.throwIfCancelled();
+    const png = await composeEdit(bundle, result, dims, painted?.binary);
+    const meta = editMetadata(params, plan, { seed: imageSeed, width: size.width, height: size.height }, { name: bundle.name, hash });
+    images.push(studio.results.add({ png, width: size.width, height: size.height, seed: imageSeed, ...meta }));
+  }
+  return images;
+}
+
+/**
+ * The edited image; with a region, pixels outside it come from the unedited source branch
+ * so nothing there moves (the VAE decoder mixes neighbouring latents, a latent blend alone
+ * would leak across the border).
+ */
+async function composeEdit(bundle: ModelBundle, r: BranchResult, dims: number[], paintedPixels: Float32Array | undefined): Promise<Buffer> {
+  const decode = async (latent: Float32Array) => tensorToRgb(await bundle.vaeDecoder.decode({ data: latent, dims }), 'minus1to1');
+  const target = await decode(r.target);
+  const { width, height } = target;
+  if (r.region) {
+    const source = await decode(r.source);
+    const lw = dims[3];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const p = y * width + x;
+        const inside = r.region[Math.floor(y / LATENT_FACTOR) * lw + Math.floor(x / LATENT_FACTOR)] > 0 && (!paintedPixels || paintedPixels[p] > 0);
+        if (!inside) for (let c = 0; c < 3; c++) target.data[p * 3 + c] = source.data[p * 3 + c];
+      }
+    }
+  }
+  return sharp(Buffer.from(target.data), { raw: { width, height, channels: 3 } }).png().toBuffer();
+}

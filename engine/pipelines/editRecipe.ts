@@ -1,0 +1,44 @@
+import type { EditPlan } from '../controllers/p2p/plan.ts';
+import type { EditParams } from '../studio/context.ts';
+import { formatParameters } from './parameters.ts';
+import type { ResultMetadata } from './recipe.ts';
+
+/**
+ * An edit's recipe: the A1111 text carries the target prompt (what the image shows) with
+ * the source prompt and every edit setting as extra pairs; the JSON recipe is the exact
+ * validated request, so replaying it reproduces the edit.
+ */
+export function editMetadata(
+  params: EditParams,
+  plan: EditPlan,
+  image: { seed: number; width: number; height: number },
+  model: { name: string; hash: string | null },
+): ResultMetadata {
+  const list = (r: Record<string, number>) => Object.entries(r).map(([w, v]) => `${w}=${v}`).join(' ');
+  const extra: Record<string, string | number> = {
+    'Edit source prompt': params.sourcePrompt,
+    'Edit mode': plan.mode,
+    'Cross replace steps': params.crossReplaceSteps,
+    'Self replace steps': params.selfReplaceSteps,
+    ...(Object.keys(params.crossReplaceWords).length ? { 'Cross replace words': list(params.crossReplaceWords) } : {}),
+    ...(Object.keys(params.wordWeights).length ? { 'Word weights': list(params.wordWeights) } : {}),
+    ...(params.localBlendWords.length ? { 'Local blend': params.localBlendWords.join(' ') } : {}),
+    ...(params.mask ? { 'Edit mask': 'yes' } : {}),
+    ...(params.image ? { 'Edit inversion': 'DDIM + direct inversion' } : {}),
+  };
+  const parameters = formatParameters({
+    prompt: params.targetPrompt,
+    negativePrompt: params.negativePrompt,
+    steps: params.steps,
+    sampler: params.sampler,
+    cfg: params.cfg,
+    seed: image.seed,
+    width: image.width,
+    height: image.height,
+    model: model.name,
+    ...(model.hash ? { modelHash: model.hash } : {}),
+    extra,
+  });
+  const request: Record<string, unknown> = { ...params, seed: image.seed, batchCount: 1, width: image.width, height: image.height };
+  return { parameters, recipe: { format: 'latent-studio-recipe', version: 1, operation: 'jobs.edit', request, modelHash: model.hash } };
+}
