@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import { addPngText } from './pngText.ts';
+import { replaceExif, userCommentTiff } from './exifComment.ts';
 import type { LoadedImage } from './loadImage.ts';
 
 export type ExportFormat = 'png' | 'jpeg' | 'webp';
@@ -43,6 +44,7 @@ export async function exportImage(
     encoded = format === 'jpeg'
       ? await withMeta.jpeg({ quality: options.quality }).toBuffer()
       : await withMeta.webp({ quality: options.quality }).toBuffer();
+    if (image.parameters) encoded = replaceExif(encoded, format, userCommentTiff(image.parameters));
   }
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.partial-${process.pid}`;

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../engine/cli/main.ts';
 import { readPngText } from '../../engine/export/pngText.ts';
+import { captureOutput } from '../support/captureOutput.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
 
 const model = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
@@ -14,20 +15,7 @@ const sha10 = (file: string): string => {
   return manifest.checkpoints[file.split('/').pop()!].sha256.slice(0, 10);
 };
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
+const capture = captureOutput;
 
 describe('latent-studio CLI', () => {
   it('prints help for each command', async () => {
