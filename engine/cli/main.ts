@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
 import { registerDebugCommand } from './debug.ts';
+import { registerEditCommands } from './edit.ts';
 import { registerGenerateCommands } from './generate.ts';
 import { registerEvalToyCommand } from './evalToy.ts';
 import { registerInfoCommand } from './info.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerServeCommand(program);
   registerGenerateCommands(program);
+  registerEditCommands(program);
   registerInfoCommand(program);
   registerEvalToyCommand(program);
   registerDebugCommand(program);

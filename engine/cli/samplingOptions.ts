@@ -69,7 +69,7 @@ function outputPath(out: string, index: number): string {
 export async function runJobToFiles(
   studio: StudioContext,
   handlers: Handlers,
-  op: 'jobs.generate' | 'jobs.img2img' | 'jobs.inpaint',
+  op: 'jobs.generate' | 'jobs.img2img' | 'jobs.inpaint' | 'jobs.edit',
   request: Record<string, unknown>,
   out: string,
 ): Promise<void> {

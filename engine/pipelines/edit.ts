@@ -2,22 +2,22 @@ import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { ImageRef } from '../api/schemas.ts';
 import { modelHash } from '../catalog/modelHash.ts';
-import { attentionStore } from '../controllers/p2p/attentionStore.ts';
-import { branchLayout } from '../controllers/p2p/layout.ts';
+import { type AttentionStore, attentionStore } from '../controllers/p2p/attentionStore.ts';
+import { type BranchLayout, branchLayout } from '../controllers/p2p/layout.ts';
 import { type EditPlan, planEdit } from '../controllers/p2p/plan.ts';
 import { promptToPrompt } from '../controllers/p2p/replace.ts';
 import { promptTokens } from '../controllers/p2p/wordTokens.ts';
 import { tensorToRgb } from '../image/tensor.ts';
 import type { JobContext } from '../jobs/queue.ts';
-import { loadUNet } from '../models/unet/runner.ts';
+import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
 import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import { createSampler } from '../schedulers/sample.ts';
 import type { EditParams, StudioContext } from '../studio/context.ts';
 import { editMetadata } from './editRecipe.ts';
 import { type BranchResult, sampleBranches } from './editSampling.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
-import { invertPhoto } from './inversion.ts';
-import { loadMask } from './mask.ts';
+import { invertPhoto, type StoredInversion } from './inversion.ts';
+import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { LATENT_FACTOR, planSize } from './size.ts';
 import { refuseTokenMerging } from './txt2img.ts';
@@ -40,14 +40,33 @@ export function editPlanOf(bundle: ModelBundle, params: EditParams, steps: numbe
   });
 }
 
+/** Everything an edit run shares between the images of a batch. */
+export interface PreparedEdit {
+  bundle: ModelBundle;
+  params: EditParams;
+  plan: EditPlan;
+  layout: BranchLayout;
+  unet: UNetRunner;
+  store?: AttentionStore;
+  context: Float32Array;
+  contextDims: number[];
+  dims: number[];
+  size: { width: number; height: number };
+  painted?: InpaintMask;
+  inversion?: StoredInversion;
+}
+
+export interface RenderedEdit {
+  png: Buffer;
+  /** Latent-resolution region the edit was confined to, or null for a whole-image edit. */
+  region: Float32Array | null;
+}
+
 /**
- * Prompt-to-prompt edit (Hertz et al.): the source and the edited prompt sample together
- * in one batch from one start — a seed's noise, or a photo's DDIM inversion — while the
- * controller lets the target borrow the source's attention. Returns the edited image; the
- * unedited one is the source branch (a seed's plain generation, a photo's VAE round trip),
- * and with a blend region every pixel outside it is taken from there.
+ * Loads, plans and (for a photo) inverts: every check that can fail does so here, before
+ * the first sampling step.
  */
-export async function edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+export async function prepareEdit(params: EditParams, studio: Pick<StudioContext, 'settings' | 'results'>, signal?: AbortSignal): Promise<PreparedEdit> {
   refuseTokenMerging(params);
   if (params.image && params.sampler !== 'ddim') {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
@@ -65,7 +84,6 @@ export async function edit(params: EditParams, job: JobContext, studio: StudioCo
   const size = photo ? photo.size : planSize(params.width ?? 512, params.height ?? 512);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const painted = params.mask ? await loadMask(params.mask, studio.results, size.width, size.height, 0) : undefined;
-  job.throwIfCancelled();
 
   const guided = params.cfg !== 1;
   const layout = branchLayout(guided);
@@ -88,31 +106,48 @@ export async function edit(params: EditParams, job: JobContext, studio: StudioCo
         await encodeLatent(bundle, photo.tensor),
         { data: row(0).slice(), dims: [1, T, D] },
         dims,
-        job.signal,
+        signal,
       )
     : undefined;
-  job.throwIfCancelled();
+  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion };
+}
 
-  const hash = await modelHash(bundle.path);
-  const seed = photo ? (params.seed ?? 0) : (params.seed ?? randomSeed());
+/** One edited image from a seed (ignored for a photo). */
+export async function renderEdit(e: PreparedEdit, seed: number, onStep?: (done: number, count: number) => void, signal?: AbortSignal): Promise<RenderedEdit> {
+  const { bundle, params, inversion, dims } = e;
+  e.store?.reset();
+  const result = await sampleBranches({
+    unet: e.unet, plan: e.plan, layout: e.layout, context: e.context, contextDims: e.contextDims, cfg: params.cfg, dims,
+    sampler: params.sampler, steps: params.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction,
+    start: inversion ? inversion.latents[inversion.latents.length - 1] : randn(seed, dims),
+    ...(inversion ? { inversion } : { stepNoise: stepNoise(seed, dims) }),
+    store: e.store,
+    painted: e.painted?.latent,
+    onStep,
+    signal,
+  });
+  return { png: await composeEdit(bundle, result, dims, e.painted?.binary), region: result.region };
+}
+
+/**
+ * Prompt-to-prompt edit (Hertz et al.): the source and the edited prompt sample together
+ * in one batch from one start — a seed's noise, or a photo's DDIM inversion — while the
+ * controller lets the target borrow the source's attention. Returns the edited image; the
+ * unedited one is the source branch (a seed's plain generation, a photo's VAE round trip),
+ * and with a blend region every pixel outside it is taken from there.
+ */
+export async function edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+  const e = await prepareEdit(params, studio, job.signal);
+  job.throwIfCancelled();
+  const hash = await modelHash(e.bundle.path);
+  const seed = e.inversion ? (params.seed ?? 0) : (params.seed ?? randomSeed());
   const images: ImageRef[] = [];
   for (let i = 0; i < params.batchCount; i++) {
     const imageSeed = seed + i;
-    store?.reset();
-    const result = await sampleBranches({
-      unet, plan, layout, context, contextDims: [layout.rows, T, D], cfg: params.cfg, dims,
-      sampler: params.sampler, steps: params.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction,
-      start: inversion ? inversion.latents[inversion.latents.length - 1] : randn(imageSeed, dims),
-      ...(inversion ? { inversion } : { stepNoise: stepNoise(imageSeed, dims) }),
-      store,
-      painted: painted?.latent,
-      onStep: (done, count) => job.progress(i * count + done, count * params.batchCount),
-      signal: job.signal,
-    });
+    const { png } = await renderEdit(e, imageSeed, (done, count) => job.progress(i * count + done, count * params.batchCount), job.signal);
     job.throwIfCancelled();
-    const png = await composeEdit(bundle, result, dims, painted?.binary);
-    const meta = editMetadata(params, plan, { seed: imageSeed, width: size.width, height: size.height }, { name: bundle.name, hash });
-    images.push(studio.results.add({ png, width: size.width, height: size.height, seed: imageSeed, ...meta }));
+    const meta = editMetadata(params, e.plan, { seed: imageSeed, width: e.size.width, height: e.size.height }, { name: e.bundle.name, hash });
+    images.push(studio.results.add({ png, width: e.size.width, height: e.size.height, seed: imageSeed, ...meta }));
   }
   return images;
 }
