@@ -5,6 +5,8 @@ import { type Envelope, type StudioConnection, StudioCallError, unwrapEnvelope }
 
 type Bridge = Record<string, Record<string, (payload?: unknown) => Promise<Envelope>>> & {
   onJobEvent(listener: (event: JobEvent) => void): () => void;
+  /** Electron only: commands chosen in the native menu (same ids as the shortcuts). */
+  onMenuCommand?(listener: (command: string) => void): () => void;
 };
 
 declare global {

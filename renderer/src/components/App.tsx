@@ -1,28 +1,108 @@
-import { useEffect } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
+import { onCommand, issueCommand } from '../commands.ts';
+import { diffWords } from '../editor/promptDiff.ts';
+import { parsePrompt } from '../editor/promptWords.ts';
+import type { CommandId } from '../editor/shortcuts.ts';
 import type { StudioState } from '../state/store.ts';
-import { GeneratePanel } from './GeneratePanel.tsx';
-import { JobList } from './JobList.tsx';
-import { ModelList } from './ModelList.tsx';
-import { StoreContext } from './StoreContext.ts';
+import { CanvasView } from './canvas/CanvasView.tsx';
+import { ExportDialog } from './dialogs/ExportDialog.tsx';
+import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
+import { HistoryStrip } from './history/HistoryStrip.tsx';
+import { PromptEditor } from './prompt/PromptEditor.tsx';
+import { RecipeBanner } from './RecipeBanner.tsx';
+import { RunPanel } from './run/RunPanel.tsx';
+import { StoreContext, useStudioState } from './StoreContext.ts';
+import { Toolbar } from './Toolbar.tsx';
+import { ToolPanel } from './ToolPanel.tsx';
+import { ProblemNote } from './ui/ProblemNote.tsx';
+import { useGlobalInput } from './useGlobalInput.ts';
+
+/** Commands that act on the store; view commands are handled by the canvas itself. */
+function runStoreCommand(store: StoreApi<StudioState>, id: CommandId): void {
+  const s = store.getState();
+  switch (id) {
+    case 'tool.brush': return s.setTool('brush');
+    case 'tool.eraser': return s.setTool('eraser');
+    case 'brush.smaller': return s.stepBrush(false);
+    case 'brush.bigger': return s.stepBrush(true);
+    case 'view.swap': return s.swapCompare();
+    case 'edit.undo': return s.maskCommand('undo');
+    case 'edit.redo': return s.maskCommand('redo');
+    case 'job.run': {
+      const changed = diffWords(parsePrompt(s.prompt.sourcePrompt), parsePrompt(s.prompt.targetPrompt)).some((d) => d.kind !== 'same');
+      void s.runJob(s.source && changed ? 'edit' : 'generate');
+      return;
+    }
+    default:
+  }
+}
+
+function Workspace() {
+  const { docProblem, setDocProblem } = useStudioState((s) => ({ docProblem: s.docProblem, setDocProblem: s.setDocProblem }));
+  return (
+    <div className="workspace">
+      <ToolPanel />
+      <main className="canvas-area" aria-label="Canvas">
+        <ProblemNote problem={docProblem} onDismiss={() => setDocProblem(null)} />
+        <CanvasView />
+      </main>
+      <aside className="sidebar" aria-label="Prompt and run">
+        <PromptEditor />
+        <RunPanel />
+      </aside>
+    </div>
+  );
+}
 
 export function App({ store }: { store: StoreApi<StudioState> }) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [exportOpen, setExportOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [dragging, setDragging] = useState(false);
+
   useEffect(() => {
+    void store.getState().loadSettings();
     void store.getState().refreshModels();
   }, [store]);
-  const connection = store.getState().connection;
+
+  useEffect(
+    () =>
+      onCommand((id) => {
+        if (id === 'file.open') fileInput.current?.click();
+        else if (id === 'file.export') setExportOpen(true);
+        else runStoreCommand(store, id);
+      }),
+    [store],
+  );
+
+  // Electron's native menu issues the same commands through the preload bridge.
+  useEffect(() => window.studio?.onMenuCommand?.((id) => issueCommand(id as CommandId)), []);
+
+  useGlobalInput(store, setDragging);
+
   return (
     <StoreContext.Provider value={store}>
       <div className="app">
-        <header className="topbar">
-          <h1>Latent Studio</h1>
-          <span className="muted small">connected over {connection.transport === 'ipc' ? 'Electron IPC' : 'local server'}</span>
-        </header>
-        <main className="layout">
-          <ModelList />
-          <GeneratePanel />
-          <JobList imageUrl={connection.imageUrl} />
-        </main>
+        <Toolbar onSettings={() => setSettingsOpen(true)} />
+        <RecipeBanner />
+        <Workspace />
+        <HistoryStrip />
+        <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} />
+        <SettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
+        <input
+          ref={fileInput}
+          type="file"
+          accept="image/png,image/jpeg,image/webp"
+          hidden
+          data-testid="open-file"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void store.getState().openImage(file, file.name);
+            e.target.value = '';
+          }}
+        />
+        {dragging && <div className="drop-overlay" aria-hidden="true">Drop the image to open it</div>}
       </div>
     </StoreContext.Provider>
   );

@@ -1,7 +1,12 @@
 import type { StateCreator } from 'zustand';
-import type { RequestOf } from '../../../engine/api/contract.ts';
 import type { JobEvent, JobKind } from '../../../engine/api/events.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
+import { codeOf, hintFor } from '../api/errorHints.ts';
+import { resultUrl } from '../api/images.ts';
+import { encodeMaskPng } from '../canvas/encodeMask.ts';
+import { isMaskEmpty, rasterizeMask } from '../editor/mask.ts';
+import { buildJobRequest, resolveSeed, type ImageInput, type RunKind } from '../editor/recipe.ts';
+import type { Problem } from './documentSlice.ts';
 import type { StudioState } from './store.ts';
 
 export interface JobView {
@@ -14,66 +19,117 @@ export interface JobView {
   preview?: string;
   images: ImageRef[];
   error?: { code: string; message: string };
-  startedAt: number;
+  /** Client clock: when the job was submitted and when it started running. */
+  submittedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  op?: string;
+  request?: Record<string, unknown>;
+  /** One line for the queue: "Edit · swap red → green". */
+  title?: string;
 }
 
 export interface JobsSlice {
   jobs: Record<string, JobView>;
   jobOrder: string[];
-  jobsError: string | null;
-  generate(request: RequestOf<'jobs.generate'>): Promise<string | null>;
+  runProblem: Problem | null;
+  submitting: boolean;
+  lastSeed: number | null;
+  runJob(kind: RunKind, title?: string): Promise<string | null>;
   cancelJob(jobId: string): Promise<void>;
   applyJobEvent(event: JobEvent): void;
 }
 
-function reduce(job: JobView, event: JobEvent): JobView {
+function reduce(job: JobView, event: JobEvent, now: number): JobView {
   switch (event.type) {
     case 'queued':
       return job;
     case 'started':
-      return { ...job, state: 'running' };
+      return { ...job, state: 'running', startedAt: job.startedAt ?? now };
     case 'progress':
-      return { ...job, state: 'running', step: event.step, total: event.total, itPerSec: event.itPerSec, preview: event.preview ?? job.preview };
+      return { ...job, state: 'running', startedAt: job.startedAt ?? now, step: event.step, total: event.total, itPerSec: event.itPerSec, preview: event.preview ?? job.preview };
     case 'done':
-      return { ...job, state: 'done', images: event.images };
+      return { ...job, state: 'done', images: event.images, finishedAt: now, step: job.total || job.step };
     case 'failed':
-      return { ...job, state: 'failed', error: event.error };
+      return { ...job, state: 'failed', error: event.error, finishedAt: now };
     case 'cancelled':
-      return { ...job, state: 'cancelled' };
+      return { ...job, state: 'cancelled', finishedAt: now };
   }
 }
+
+const newJob = (jobId: string, kind: JobKind, now: number): JobView => ({ jobId, kind, state: 'queued', step: 0, total: 0, itPerSec: 0, images: [], submittedAt: now });
 
 export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (set, get) => ({
   jobs: {},
   jobOrder: [],
-  jobsError: null,
-  async generate(request) {
-    set({ jobsError: null });
+  runProblem: null,
+  submitting: false,
+  lastSeed: null,
+  async runJob(kind, title) {
+    const s = get();
+    set({ runProblem: null, submitting: true });
     try {
-      const { jobId } = await get().connection.client['jobs.generate'](request);
+      const seed = resolveSeed(s.run);
+      const image: ImageInput | undefined = s.source?.input;
+      let mask: ImageInput | undefined;
+      if (s.source && (kind === 'inpaint' || kind === 'edit')) {
+        const raster = rasterizeMask(s.maskOps, s.source.width, s.source.height);
+        if (!isMaskEmpty(raster)) mask = { base64: await encodeMaskPng(raster) };
+      }
+      const { op, request } = buildJobRequest(kind, s.run, s.prompt, seed, { image, mask });
+      const call = s.connection.client[op] as (r: typeof request) => Promise<{ jobId: string }>;
+      const { jobId } = await call(request);
       // Events may have arrived before the reply; keep whatever they already recorded.
-      set((s) => ({
-        jobs: { ...s.jobs, [jobId]: s.jobs[jobId] ?? { jobId, kind: 'generate', state: 'queued', step: 0, total: request.steps ?? 0, itPerSec: 0, images: [], startedAt: Date.now() } },
-        jobOrder: s.jobOrder.includes(jobId) ? s.jobOrder : [jobId, ...s.jobOrder],
-      }));
+      set((st) => {
+        const existing = st.jobs[jobId] ?? newJob(jobId, kind, Date.now());
+        const job: JobView = { ...existing, kind, op, request: request as Record<string, unknown>, total: existing.total || (request.steps ?? 0), title };
+        return { jobs: { ...st.jobs, [jobId]: job }, jobOrder: st.jobOrder.includes(jobId) ? st.jobOrder : [jobId, ...st.jobOrder], lastSeed: seed };
+      });
       return jobId;
     } catch (e) {
-      set({ jobsError: (e as Error).message });
+      set({ runProblem: { message: (e as Error).message, hint: codeOf(e) ? hintFor(codeOf(e)) : '' } });
       return null;
+    } finally {
+      set({ submitting: false });
     }
   },
   async cancelJob(jobId) {
-    await get().connection.client['jobs.cancel']({ jobId });
+    try {
+      await get().connection.client['jobs.cancel']({ jobId });
+    } catch (e) {
+      set({ runProblem: { message: `Could not cancel: ${(e as Error).message}`, hint: hintFor(codeOf(e)) } });
+    }
   },
   applyJobEvent(event) {
+    const now = Date.now();
     set((s) => {
-      const existing =
-        s.jobs[event.jobId] ??
-        ({ jobId: event.jobId, kind: event.type === 'queued' ? event.kind : 'generate', state: 'queued', step: 0, total: 0, itPerSec: 0, images: [], startedAt: event.at } satisfies JobView);
+      const existing = s.jobs[event.jobId] ?? newJob(event.jobId, event.type === 'queued' ? event.kind : 'generate', now);
       return {
-        jobs: { ...s.jobs, [event.jobId]: reduce(existing, event) },
+        jobs: { ...s.jobs, [event.jobId]: reduce(existing, event, now) },
         jobOrder: s.jobOrder.includes(event.jobId) ? s.jobOrder : [event.jobId, ...s.jobOrder],
       };
     });
+    if (event.type === 'done') void collectResults(get, set, event.jobId, event.images);
   },
 });
+
+/** Adds a finished job's images to the history strip and shows the newest. */
+async function collectResults(get: () => StudioState, set: (p: Partial<StudioState>) => void, jobId: string, images: ImageRef[]): Promise<void> {
+  const job = get().jobs[jobId];
+  for (const img of images) {
+    let url: string;
+    try {
+      url = await resultUrl(get().connection, img.imageId);
+    } catch (e) {
+      set({ runProblem: { message: `The result could not be loaded: ${(e as Error).message}`, hint: hintFor(codeOf(e)) } });
+      continue;
+    }
+    get().addResult({
+      imageId: img.imageId, jobId, kind: job?.kind ?? 'generate', op: job?.op ?? 'jobs.generate', request: job?.request ?? {},
+      url, width: img.width, height: img.height, seed: img.seed, createdAt: Date.now(),
+    });
+    // Starting from a generation: with nothing open, the first result becomes the image being edited.
+    if (!get().source) get().continueFrom(img.imageId);
+    else get().viewResult(img.imageId);
+  }
+}

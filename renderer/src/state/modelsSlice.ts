@@ -5,33 +5,35 @@ import type { StudioState } from './store.ts';
 export interface ModelsSlice {
   modelsDir: string | null;
   models: ModelEntry[];
-  selectedModel: string | null;
   modelsLoading: boolean;
   modelsError: string | null;
   refreshModels(): Promise<void>;
   selectModel(path: string): void;
 }
 
+/** Models usable for image jobs: loadable and not a preview decoder. */
+export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && m.architecture!.family !== 'taesd';
+
 export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> = (set, get) => ({
   modelsDir: null,
   models: [],
-  selectedModel: null,
   modelsLoading: false,
   modelsError: null,
   async refreshModels() {
     set({ modelsLoading: true, modelsError: null });
     try {
       const { dir, models } = await get().connection.client['models.list']({});
-      const usable = models.find((m) => m.architecture && m.architecture.family !== 'taesd');
-      const keep = models.some((m) => m.path === get().selectedModel);
-      set({ modelsDir: dir, models, selectedModel: keep ? get().selectedModel : (usable?.path ?? null) });
+      const current = get().run.model;
+      const keep = models.some((m) => m.path === current && isImageModel(m));
+      const model = keep ? current : (models.find(isImageModel)?.path ?? null);
+      set((s) => ({ modelsDir: dir, models, run: { ...s.run, model } }));
     } catch (e) {
-      set({ modelsError: (e as Error).message });
+      set({ modelsError: `Could not list the models: ${(e as Error).message}` });
     } finally {
       set({ modelsLoading: false });
     }
   },
   selectModel(path) {
-    set({ selectedModel: path });
+    set((s) => ({ run: { ...s.run, model: path } }));
   },
 });

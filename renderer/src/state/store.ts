@@ -1,21 +1,31 @@
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { StudioConnection } from '../api/client.ts';
+import { createDocumentSlice, type DocumentSlice } from './documentSlice.ts';
 import { createJobsSlice, type JobsSlice } from './jobsSlice.ts';
+import { createMaskSlice, type MaskSlice } from './maskSlice.ts';
 import { createModelsSlice, type ModelsSlice } from './modelsSlice.ts';
+import { createResultsSlice, type ResultsSlice } from './resultsSlice.ts';
+import { createRunSlice, type RunSlice } from './runSlice.ts';
+import { createSettingsSlice, type SettingsSlice } from './settingsSlice.ts';
 
 export interface ConnectionSlice {
   connection: StudioConnection;
 }
 
-export type StudioState = ConnectionSlice & ModelsSlice & JobsSlice;
+export type StudioState = ConnectionSlice & ModelsSlice & SettingsSlice & RunSlice & MaskSlice & DocumentSlice & JobsSlice & ResultsSlice;
 
 /** One vanilla store from typed slices, so logic is testable without React. */
 export function createStudioStore(connection: StudioConnection): StoreApi<StudioState> {
   const store = createStore<StudioState>()((...a) => ({
     connection,
     ...createModelsSlice(...a),
+    ...createSettingsSlice(...a),
+    ...createRunSlice(...a),
+    ...createMaskSlice(...a),
+    ...createDocumentSlice(...a),
     ...createJobsSlice(...a),
+    ...createResultsSlice(...a),
   }));
   connection.onJobEvent((event) => store.getState().applyJobEvent(event));
   return store;

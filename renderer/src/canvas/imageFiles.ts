@@ -1,0 +1,46 @@
+/** Browser-side image helpers (DOM): reading dropped/pasted files and encoding bitmaps. */
+
+export interface LoadedFile {
+  base64: string;
+  url: string;
+  width: number;
+  height: number;
+}
+
+const ACCEPTED = ['image/png', 'image/jpeg', 'image/webp'];
+
+export function isAcceptedImage(type: string): boolean {
+  return ACCEPTED.includes(type);
+}
+
+/** Base64 of a blob without building a giant intermediate string per byte. */
+export async function blobToBase64(blob: Blob): Promise<string> {
+  const url = await new Promise<string>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('Could not read the file'));
+    reader.readAsDataURL(blob);
+  });
+  return url.slice(url.indexOf(',') + 1);
+}
+
+export async function loadImageFile(blob: Blob): Promise<LoadedFile> {
+  if (blob.type && !isAcceptedImage(blob.type)) {
+    throw new Error(`That file is ${blob.type}; open a PNG, JPEG or WebP image.`);
+  }
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob);
+  } catch {
+    throw new Error('That file is not an image the studio can read; open a PNG, JPEG or WebP image.');
+  }
+  const { width, height } = bitmap;
+  bitmap.close();
+  return { base64: await blobToBase64(blob), url: URL.createObjectURL(blob), width, height };
+}
+
+/** Fetches any image URL (result route, data URL) as a PNG blob, for the clipboard and drag-out. */
+export async function urlToBlob(url: string): Promise<Blob> {
+  const res = await fetch(url);
+  return res.blob();
+}

@@ -1,0 +1,61 @@
+import { issueCommand } from '../../commands.ts';
+import type { ResultEntry } from '../../state/resultsSlice.ts';
+import { useStudioState } from '../StoreContext.ts';
+
+const KIND_LABEL: Record<string, string> = { generate: 'Generated', edit: 'Edited', inpaint: 'Inpainted', img2img: 'Image to image' };
+
+function recipeSummary(r: ResultEntry): string {
+  const q = r.request;
+  const prompt = (q.targetPrompt ?? q.prompt ?? '') as string;
+  return [`${KIND_LABEL[r.kind] ?? r.kind}: “${prompt}”`, `${q.sampler ?? ''} ${q.steps ?? ''} steps, guidance ${q.cfg ?? ''}, seed ${q.seed ?? r.seed ?? '?'}`, `${r.width}×${r.height}`].join('\n');
+}
+
+/** Sets a DownloadURL so the thumbnail can be dragged out to the desktop as a PNG file (Chromium). */
+function onDragStart(e: React.DragEvent<HTMLImageElement>, r: ResultEntry): void {
+  const absolute = new URL(r.url, location.href).href;
+  if (absolute.startsWith('http')) e.dataTransfer.setData('DownloadURL', `image/png:latent-studio-${r.imageId.slice(0, 8)}.png:${absolute}`);
+  e.dataTransfer.setData('text/uri-list', absolute);
+}
+
+/** Every result with its recipe; view, compare, restore settings or continue from one. */
+export function HistoryStrip() {
+  const { results, resultId, source, viewResult, restoreResult, continueFrom, setCompare } = useStudioState((s) => ({
+    results: s.results, resultId: s.resultId, source: s.source, viewResult: s.viewResult, restoreResult: s.restoreResult,
+    continueFrom: s.continueFrom, setCompare: s.setCompare,
+  }));
+  const selected = results.find((r) => r.imageId === resultId);
+  return (
+    <section className="history" aria-labelledby="history-heading">
+      <div className="history-head">
+        <h2 id="history-heading">History</h2>
+        {selected ? (
+          <div className="history-actions" role="group" aria-label="Selected result">
+            <button className="small" onClick={() => setCompare({ compareView: 'after' })} title="Show this result alone">View</button>
+            <button className="small" onClick={() => setCompare({ compareView: 'split' })} title="Compare with the source, split view (X swaps)" data-testid="history-compare">Compare</button>
+            <button className="small" onClick={() => restoreResult(selected.imageId)} title="Put this result's prompts and settings back into the editor" data-testid="history-restore">Restore settings</button>
+            <button className="small" onClick={() => continueFrom(selected.imageId)} title="Make this result the image you edit next" data-testid="history-continue">Continue from here</button>
+            <button className="small" onClick={() => issueCommand('file.export')} title="Export this result with its recipe">Export…</button>
+          </div>
+        ) : (
+          <span className="muted small">{results.length ? 'Select a result to compare, restore or continue from it.' : 'Results appear here with their full recipe. Undo never removes them.'}</span>
+        )}
+      </div>
+      <ol className="history-strip" aria-label="Results">
+        {source && !('imageId' in source.input) && (
+          <li className="thumb source" title={`Source: ${source.name}`}>
+            <img src={source.url} alt={`Source image ${source.name}`} draggable={false} />
+            <span className="thumb-label">Source</span>
+          </li>
+        )}
+        {results.map((r, i) => (
+          <li key={r.imageId} className={`thumb${r.imageId === resultId ? ' selected' : ''}`}>
+            <button className="thumb-button" onClick={() => viewResult(r.imageId)} aria-pressed={r.imageId === resultId} title={recipeSummary(r)} data-testid="history-item" aria-label={`Result ${i + 1}: ${recipeSummary(r)}`}>
+              <img src={r.url} alt="" draggable onDragStart={(e) => onDragStart(e, r)} />
+              <span className="thumb-label">{KIND_LABEL[r.kind] ?? r.kind} {i + 1}</span>
+            </button>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,108 @@
+import type { StateCreator } from 'zustand';
+import { codeOf, hintFor } from '../api/errorHints.ts';
+import { loadImageFile } from '../canvas/imageFiles.ts';
+import { settingsFromRecipe, type ImageInput } from '../editor/recipe.ts';
+import type { StudioState } from './store.ts';
+
+/** An image shown on the canvas: the source ("before") or a result ("after"). */
+export interface ImageLayer {
+  url: string;
+  width: number;
+  height: number;
+  input: ImageInput;
+  name: string;
+}
+
+export interface RecipeOffer {
+  name: string;
+  operation: string;
+  request: Record<string, unknown>;
+  /** Only the A1111 text was found (JPEG/WebP or another tool): shown, not restorable field by field. */
+  parametersOnly?: string;
+}
+
+export interface Problem {
+  message: string;
+  hint: string;
+}
+
+export type CompareView = 'split' | 'after' | 'before';
+
+export interface DocumentSlice {
+  source: ImageLayer | null;
+  result: ImageLayer | null;
+  /** Result image id currently shown as "after", if it came from the history strip. */
+  resultId: string | null;
+  compareView: CompareView;
+  split: number;
+  recipeOffer: RecipeOffer | null;
+  docProblem: Problem | null;
+  /** Data URL of the hovered word's attention heat map, drawn over the canvas. */
+  heatMap: string | null;
+  setHeatMap(url: string | null): void;
+  openImage(file: Blob, name: string): Promise<void>;
+  /** Makes `layer` the image being edited: new mask, no result yet. */
+  setSource(layer: ImageLayer): void;
+  setCompare(patch: Partial<{ compareView: CompareView; split: number }>): void;
+  /** X: show the other side (before ↔ after). */
+  swapCompare(): void;
+  restoreOffer(): void;
+  dismissOffer(): void;
+  applyRecipe(operation: string, request: Record<string, unknown>): void;
+  setDocProblem(problem: Problem | null): void;
+}
+
+export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlice> = (set, get) => ({
+  source: null,
+  result: null,
+  resultId: null,
+  compareView: 'split',
+  split: 0.5,
+  recipeOffer: null,
+  docProblem: null,
+  heatMap: null,
+  setHeatMap: (heatMap) => set({ heatMap }),
+  async openImage(file, name) {
+    set({ docProblem: null, recipeOffer: null });
+    try {
+      const loaded = await loadImageFile(file);
+      get().setSource({ url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name });
+      // An image exported by the studio carries its recipe: offer to restore it.
+      const found = await get().connection.client['images.recipe']({ image: { base64: loaded.base64 } }).catch(() => null);
+      if (found?.recipe) set({ recipeOffer: { name, operation: found.recipe.operation, request: found.recipe.request } });
+      else if (found?.parameters) set({ recipeOffer: { name, operation: '', request: {}, parametersOnly: found.parameters } });
+    } catch (e) {
+      set({ docProblem: { message: (e as Error).message, hint: hintFor(codeOf(e) ?? 'IMAGE_INVALID') } });
+    }
+  },
+  setSource(layer) {
+    get().maskDoc.reset();
+    set((s) => ({
+      source: layer,
+      result: null,
+      resultId: null,
+      compareView: 'split',
+      // New documents default to their own size for the next run, in steps of 8 as the VAE needs.
+      run: { ...s.run, width: Math.max(64, layer.width - (layer.width % 8)), height: Math.max(64, layer.height - (layer.height % 8)) },
+    }));
+  },
+  setCompare: (patch) => set(patch),
+  swapCompare() {
+    const { compareView, split } = get();
+    if (compareView === 'split') set({ split: split >= 0.5 ? 0 : 1 });
+    else set({ compareView: compareView === 'after' ? 'before' : 'after' });
+  },
+  restoreOffer() {
+    const offer = get().recipeOffer;
+    if (offer && !offer.parametersOnly) get().applyRecipe(offer.operation, offer.request);
+    set({ recipeOffer: null });
+  },
+  dismissOffer: () => set({ recipeOffer: null }),
+  applyRecipe(operation, request) {
+    const { run, prompt } = settingsFromRecipe(operation, request);
+    const known = run.model && get().models.some((m) => m.path === run.model);
+    if (!known) delete run.model;
+    set((s) => ({ run: { ...s.run, ...run }, prompt: { ...s.prompt, ...prompt } }));
+  },
+  setDocProblem: (docProblem) => set({ docProblem }),
+});
