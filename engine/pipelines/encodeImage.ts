@@ -7,9 +7,3 @@ export async function decodeToPng(bundle: ModelBundle, latent: Float32Array, dim
   const image: HostTensor = await bundle.vaeDecoder.decode({ data: latent, dims: [...dims] });
   return tensorToSharp(image, 'minus1to1').png().toBuffer();
 }
-
-/** A small data-URL preview of the step's predicted clean latent, for progress events. */
-export async function previewDataUrl(bundle: ModelBundle, predX0: Float32Array, dims: readonly number[]): Promise<string> {
-  const png = await decodeToPng(bundle, predX0, dims);
-  return `data:image/png;base64,${png.toString('base64')}`;
-}

@@ -4,12 +4,10 @@ import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { StepInfo } from '../schedulers/types.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
-import { previewDataUrl } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
 import type { ModelBundle } from './modelBundle.ts';
-
-/** Previews decode with the full VAE, so they are only made while that stays cheap. */
-const MAX_PREVIEW_LATENT_PIXELS = 32 * 32;
+import type { UNetRunner } from '../models/unet/runner.ts';
+import { previewDecoderFor } from './previewDecoder.ts';
 
 export interface SamplingRun {
   bundle: ModelBundle;
@@ -21,6 +19,8 @@ export interface SamplingRun {
   /** img2img / inpaint start: the clean diffusion-space latent and the fraction of steps to run. */
   init?: Float32Array;
   strength?: number;
+  /** The UNet to sample with when it is not the bundle's plain one (token merging). */
+  unet?: UNetRunner;
   /** Channels appended to the latent at every UNet call (9-channel inpainting). */
   extraChannels?: Float32Array;
   /** After every step, e.g. blending with the noised original; gets the run's start noise. */
@@ -42,11 +42,11 @@ export async function runSampling(run: SamplingRun, _studio?: StudioContext): Pr
     tokenizer,
   );
   job.throwIfCancelled();
-  const model = guidedModel(bundle.unet, cond, uncond, params.cfg, dims, run.extraChannels);
+  const model = guidedModel(run.unet ?? bundle.unet, cond, uncond, params.cfg, dims, run.extraChannels);
   const seed = params.seed ?? randomSeed();
   const strength = run.init ? (run.strength ?? 1) : 1;
   const previewEvery = run.settings.previewEvery;
-  const cheapPreview = dims[2] * dims[3] <= MAX_PREVIEW_LATENT_PIXELS;
+  const previews = previewEvery > 0 ? await previewDecoderFor(bundle, dims, run.settings.modelsDir) : null;
   const images: ImageRef[] = [];
   for (let i = 0; i < params.batchCount; i++) {
     const imageSeed = seed + i;
@@ -63,9 +63,9 @@ export async function runSampling(run: SamplingRun, _studio?: StudioContext): Pr
       signal: job.signal,
       onStep: async (info) => {
         run.onStep?.(info, noise);
-        const wantPreview = cheapPreview && previewEvery > 0 && info.done % previewEvery === 0 && info.done < info.count;
+        const wantPreview = previews !== null && info.done % previewEvery === 0 && info.done < info.count;
         // info.count, not params.steps: ldm's DDIM spacing and img2img strength change the count.
-        job.progress(i * info.count + info.done, info.count * params.batchCount, wantPreview ? await previewDataUrl(bundle, info.predX0, dims) : undefined);
+        job.progress(i * info.count + info.done, info.count * params.batchCount, wantPreview ? await previews.decode(info.predX0, dims) : undefined);
       },
     });
     job.throwIfCancelled();
