@@ -29,6 +29,10 @@ export const TokenMergingSchema = z
     useRand: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
     maxDownsample: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(1),
+    /** Sub-layers computed on merged tokens (tomesd: merge_attn / merge_crossattn / merge_mlp). */
+    merge: z.array(z.enum(['attn1', 'attn2', 'ff'])).min(1).max(3).default(['attn1']),
+    /** Inpainting: tokens under the mask are never merged. */
+    excludeMasked: z.boolean().default(false),
   })
   .strict();
 

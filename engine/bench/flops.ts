@@ -1,11 +1,20 @@
 import type { UNetConfig } from '../models/spec.ts';
 
+/** Token merging as the FLOP model sees it: which levels and sub-layers run on N − int(N·ratio) tokens. */
+export interface MergeFlops {
+  ratio: number;
+  maxDownsample: number;
+  merge: readonly ('attn1' | 'attn2' | 'ff')[];
+  /** Destinations per source window (sx·sy), for the similarity MatMul's size. */
+  window: number;
+}
+
 /**
  * Multiply-add FLOPs (2 per MAC) of one UNet evaluation: convolutions, linear layers and
  * the two attention products (Q·Kᵀ and P·V). Norms, activations and softmax are left out
  * (a few percent). Mirrors unetForward's walk.
  */
-export function unetFlops(c: UNetConfig, batch: number, height: number, width: number, tokens: number): number {
+export function unetFlops(c: UNetConfig, batch: number, height: number, width: number, tokens: number, merge?: MergeFlops): number {
   let flops = 0;
   const conv = (cin: number, cout: number, k: number, hw: number) => (flops += 2 * batch * cin * cout * k * k * hw);
   const linear = (n: number, din: number, dout: number) => (flops += 2 * batch * n * din * dout);
@@ -16,18 +25,25 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     conv(cout, cout, 3, hw);
     if (cin !== cout) conv(cin, cout, 1, hw);
   };
-  const transformer = (ch: number, hw: number) => {
+  const transformer = (ch: number, hw: number, level: number) => {
     linear(hw, ch, ch); // proj_in
+    const merging = merge && merge.ratio > 0 && 2 ** level <= merge.maxDownsample;
+    const n = (part: 'attn1' | 'attn2' | 'ff') => (merging && merge.merge.includes(part) ? hw - Math.floor(hw * merge.ratio) : hw);
     for (let d = 0; d < c.transformerDepth; d++) {
-      linear(hw, ch, 3 * ch); // attn1 q, k, v
-      flops += 2 * 2 * batch * hw * hw * ch; // attn1 Q·Kᵀ, P·V
-      linear(hw, ch, ch); // attn1 out
-      linear(hw, ch, ch); // attn2 q
+      if (merging) {
+        const dst = Math.floor(hw / merge.window);
+        flops += 2 * batch * (hw - dst) * dst * ch; // similarity of sources to destinations
+      }
+      const a = n('attn1'), x = n('attn2'), f = n('ff');
+      linear(a, ch, 3 * ch); // attn1 q, k, v
+      flops += 2 * 2 * batch * a * a * ch; // attn1 Q·Kᵀ, P·V
+      linear(a, ch, ch); // attn1 out
+      linear(x, ch, ch); // attn2 q
       linear(tokens, c.contextDim, 2 * ch); // attn2 k, v
-      flops += 2 * 2 * batch * hw * tokens * ch;
-      linear(hw, ch, ch); // attn2 out
-      linear(hw, ch, 8 * ch); // GEGLU proj
-      linear(hw, 4 * ch, ch); // ff out
+      flops += 2 * 2 * batch * x * tokens * ch;
+      linear(x, ch, ch); // attn2 out
+      linear(f, ch, 8 * ch); // GEGLU proj
+      linear(f, 4 * ch, ch); // ff out
     }
     linear(hw, ch, ch); // proj_out
   };
@@ -46,7 +62,7 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     for (let j = 0; j < c.numResBlocks; j++) {
       res(ch, out, hw(l));
       ch = out;
-      if (attn(l)) transformer(ch, hw(l));
+      if (attn(l)) transformer(ch, hw(l), l);
       skips.push(ch);
     }
     if (l < levels - 1) {
@@ -55,14 +71,14 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     }
   }
   res(ch, ch, hw(levels - 1));
-  if (c.midBlockAttention) transformer(ch, hw(levels - 1));
+  if (c.midBlockAttention) transformer(ch, hw(levels - 1), levels - 1);
   res(ch, ch, hw(levels - 1));
   for (let l = levels - 1; l >= 0; l--) {
     const out = c.channelMult[l] * c.modelChannels;
     for (let j = 0; j <= c.numResBlocks; j++) {
       res(ch + skips.pop()!, out, hw(l));
       ch = out;
-      if (attn(l)) transformer(ch, hw(l));
+      if (attn(l)) transformer(ch, hw(l), l);
       if (l > 0 && j === c.numResBlocks) conv(ch, ch, 3, hw(l - 1));
     }
   }

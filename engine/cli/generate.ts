@@ -25,6 +25,7 @@ export function registerGenerateCommands(program: Command): void {
     .requiredOption('--mask <file>', 'mask: white (or opaque) where the image may change')
     .option('--strength <f>', 'fraction of the schedule to re-run inside the mask', '1')
     .option('--feather <px>', 'soften the mask edge inward by this many pixels', '8')
+    .option('--tome-exclude-masked', 'token merging: tokens under the mask are never merged')
     .action(async (o: SamplingCliOptions & { image: string; mask: string; strength: string; feather: string }) => {
       const studio = createStudio();
       const request = {

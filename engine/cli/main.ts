@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toStudioError } from '../api/errors.ts';
+import { registerBenchCommand } from './bench.ts';
 import { registerDebugCommand } from './debug.ts';
 import { registerEditCommands } from './edit.ts';
 import { registerGenerateCommands } from './generate.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerEvalToyCommand(program);
   registerDebugCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

@@ -6,8 +6,9 @@ import { defaultModelPath } from '../catalog/defaultModel.ts';
 import type { Handlers } from '../api/contract.ts';
 import type { StudioContext } from '../studio/context.ts';
 import { progressPrinter } from './progress.ts';
+import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 
-export interface SamplingCliOptions {
+export interface SamplingCliOptions extends TomeCliOptions {
   model?: string;
   prompt: string;
   negative: string;
@@ -19,12 +20,12 @@ export interface SamplingCliOptions {
   sampler: (typeof SAMPLERS)[number];
   batch: string;
   out: string;
-  tome?: string;
 }
 
 /** The options every image-making command shares. */
 export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image'): Command {
   const fallback = sizeDefault === 'model' ? "the model's training resolution" : "the image's";
+  addTomeOptions(cmd);
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--prompt <text>', 'what to draw')
@@ -36,7 +37,6 @@ export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image')
     .option('--height <px>', `height in pixels, rounded down to a multiple of 8 (default: ${fallback})`)
     .addOption(new Option('--sampler <name>', 'sampler').choices([...SAMPLERS]).default('ddim'))
     .option('--batch <n>', 'number of images; image i uses seed + i', '1')
-    .option('--tome <ratio>', 'token merging ratio (0 = off)')
     .requiredOption('--out <file.png>', 'output file; a batch writes out.png, out-1.png, …');
 }
 
@@ -53,7 +53,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     ...(o.height ? { height: Number(o.height) } : {}),
     sampler: o.sampler,
     batchCount: Number(o.batch),
-    ...(o.tome ? { tokenMerging: { ratio: Number(o.tome) } } : {}),
+    ...(o.tome !== undefined ? { tokenMerging: tomeCliOptions(o) } : {}),
   };
 }
 

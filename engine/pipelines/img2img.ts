@@ -7,11 +7,10 @@ import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { refuseTokenMerging } from './txt2img.ts';
+import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
 
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
 export async function img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
-  refuseTokenMerging(params);
   const settings = await studio.settings.get();
   const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
   const image = await prepareImage(params.image, studio.results, params.width, params.height);
@@ -19,12 +18,13 @@ export async function img2img(params: Img2ImgParams, job: JobContext, studio: St
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth });
   job.throwIfCancelled();
   return runSampling({
-    bundle, params, dims, job, settings, init, strength: params.strength,
+    bundle, params, dims, job, settings, init, strength: params.strength, unet,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength });
+      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging) });
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

@@ -9,7 +9,7 @@ import { loadBundle, runtimeFromSettings, type ModelBundle } from './modelBundle
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { refuseTokenMerging } from './txt2img.ts';
+import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
 
 /** A 9-channel inpainting UNet's extra input: [mask (1), masked-image latent (4)] at latent size. */
 async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array; width: number; height: number }, mask: InpaintMask): Promise<Float32Array> {
@@ -32,7 +32,6 @@ async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array
  * pixels are pasted back outside the (inward-feathered) mask, so nothing outside changes.
  */
 export async function inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
-  refuseTokenMerging(params);
   const settings = await studio.settings.get();
   const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
   const image = await prepareImage(params.image, studio.results, params.width, params.height);
@@ -44,9 +43,10 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
   const extraChannels = nineChannel ? await inpaintingChannels(bundle, image.rgb, mask) : undefined;
   const plane = dims[2] * dims[3];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, mask.latent);
   job.throwIfCancelled();
   return runSampling({
-    bundle, params, dims, job, settings, init, strength: params.strength, extraChannels,
+    bundle, params, dims, job, settings, init, strength: params.strength, extraChannels, unet,
     onStep: nineChannel
       ? undefined
       : (info, noise) => {
@@ -63,7 +63,7 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
       const generated = tensorToRgb(decoded, 'minus1to1');
       const merged = pasteBack(generated.data, image.rgb.data, mask.blend);
       const png = await sharp(Buffer.from(merged), { raw: { width: size.width, height: size.height, channels: 3 } }).png().toBuffer();
-      const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather };
+      const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather, ...tokenMergingParameters(params.tokenMerging) };
       const meta = resultMetadata('jobs.inpaint', params, { seed, width: size.width, height: size.height }, model, extra);
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },

@@ -8,27 +8,33 @@ import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { planSize } from './size.ts';
+import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
 
+/**
+ * For operations that cannot merge tokens (prompt-to-prompt edits): merging gives every
+ * batch entry its own merged token set, so the source branch's attention maps would no
+ * longer line up with the target's.
+ */
 export function refuseTokenMerging(params: Pick<GenerateParams, 'tokenMerging'>): void {
   if (params.tokenMerging && params.tokenMerging.ratio > 0) {
-    throw new StudioError('INVALID_REQUEST', 'Token merging is not available in this build of the engine yet; leave it off');
+    throw new StudioError('INVALID_REQUEST', 'Token merging cannot be combined with prompt-to-prompt editing (merged tokens differ per branch, so attention maps would not line up); set its ratio to 0');
   }
 }
 
 /** Text to image with classifier-free guidance. */
 export async function generate(params: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
-  refuseTokenMerging(params);
   const settings = await studio.settings.get();
   const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
   job.throwIfCancelled();
   const size = planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth });
   return runSampling({
-    bundle, params, dims, job, settings,
+    bundle, params, dims, job, settings, unet,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model);
+      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, tokenMergingParameters(params.tokenMerging));
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

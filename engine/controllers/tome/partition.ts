@@ -34,14 +34,18 @@ export interface Partition {
 export function partitionTokens(q: PartitionRequest): Partition {
   const { h, w, sx, sy, protect } = q;
   const N = h * w;
-  const cellsY = Math.floor(h / sy);
-  const cellsX = Math.floor(w / sx);
+  // A grid smaller than one window (deep levels of a small latent) is one window, so there
+  // is always a destination and the graph never sees an empty destination set.
+  const wy = h < sy || w < sx ? h : sy;
+  const wx = h < sy || w < sx ? w : sx;
+  const cellsY = Math.floor(h / wy);
+  const cellsX = Math.floor(w / wx);
   const isDst = new Uint8Array(N);
   const dst: number[] = [];
   for (let cy = 0; cy < cellsY; cy++) {
     for (let cx = 0; cx < cellsX; cx++) {
       const cell: number[] = [];
-      for (let dy = 0; dy < sy; dy++) for (let dx = 0; dx < sx; dx++) cell.push((cy * sy + dy) * w + cx * sx + dx);
+      for (let dy = 0; dy < wy; dy++) for (let dx = 0; dx < wx; dx++) cell.push((cy * wy + dy) * w + cx * wx + dx);
       // Prefer an unprotected destination so protected tokens keep their own value.
       const open = protect ? cell.filter((i) => !protect[i]) : cell;
       const pool = open.length ? open : cell;

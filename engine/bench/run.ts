@@ -1,0 +1,177 @@
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { StudioError } from '../api/errors.ts';
+import { TokenMerging } from '../controllers/tome/tokenMerging.ts';
+import type { TokenMergingOptions } from '../controllers/tome/options.ts';
+import { measureMatMulGflops } from '../graph/matmulProbe.ts';
+import { SessionCache } from '../graph/session.ts';
+import { loadTextEncoder } from '../models/clip/textEncoder.ts';
+import { detectModel } from '../models/detect.ts';
+import type { StableDiffusionSpec } from '../models/spec.ts';
+import { loadUNet } from '../models/unet/runner.ts';
+import { VAEDecoder, vaeFromSpec } from '../models/vae/vae.ts';
+import { unetFlops } from './flops.ts';
+import { peakRssMiB, resetPeakRss } from './memory.ts';
+import { ensureSd15Checkpoint } from './syntheticCheckpoint.ts';
+import { timeOnce, timeRuns } from './timing.ts';
+
+export interface BenchOptions {
+  /** Cache folder: the synthetic checkpoint, its graph files and bench-results.json. */
+  dir: string;
+  threads: number;
+  /** Timed UNet evaluations per row at 512² (one warm-up run before). */
+  repeats: number;
+  /** Timed evaluations per row at 1024². */
+  repeatsLarge: number;
+  /** Skip the plain rows (MatMul is still measured). */
+  tomeOnly: boolean;
+  /** Token-merging rows: ratios and latent sizes in pixels; empty = none. */
+  tomeRatios: number[];
+  tomeSizes: number[];
+  /** Extra merging settings for the ToMe rows (default tomesd's). */
+  tome: Partial<TokenMergingOptions>;
+  log: (line: string) => void;
+}
+
+export interface UNetRow {
+  size: number;
+  batch: number;
+  ratio: number;
+  seconds: number;
+  firstSeconds: number;
+  runs: number[];
+  gflopPerStep: number;
+  gflops: number;
+  /** Speed-up vs merging off at the same size, measured in this run. */
+  speedup?: number;
+  /** What the FLOP count alone predicts for the speed-up. */
+  flopSpeedup?: number;
+  loadSeconds: number;
+  peakRssMiB: number;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; threads: number; node: string };
+  checkpoint: { path: string; bytes: number; created: boolean; seconds: number };
+  matmul: { n: number; gflops: number; bestGflops: number; atEnd?: number };
+  unet?: UNetRow & { ratioToMatmul: number };
+  textEncoder?: { batch: number; seconds: number; loadSeconds: number; peakRssMiB: number };
+  vaeDecode?: { size: number; seconds: number; loadSeconds: number; peakRssMiB: number };
+  /** Text encoder + UNet + VAE loaded together, one 512² guided step each: the app's working set. */
+  peakRssMiB512?: number;
+  tome: UNetRow[];
+  tomeOptions?: Partial<TokenMergingOptions>;
+}
+
+function rand(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out[i] = a / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+/**
+ * DESIGN D5: every figure measured in one process and reported against a MatMul measured
+ * in the same run; every speed-up is a ratio of two runs of this process.
+ */
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const log = o.log;
+  const ckpt = join(o.dir, 'sd15-random.f16.safetensors');
+  let lastPct = -10;
+  const made = await timeOnce(() => ensureSd15Checkpoint(ckpt, (f) => {
+    const pct = Math.floor(f * 100);
+    if (pct >= lastPct + 10) log(`  writing synthetic SD 1.5 checkpoint… ${(lastPct = pct)}%`);
+  }));
+  log(`checkpoint ${ckpt} (${(made.value.bytes / 2 ** 30).toFixed(2)} GiB, ${made.value.created ? `written in ${made.seconds.toFixed(0)} s` : 'cached'})`);
+  const spec = await detectModel(ckpt);
+  if (spec.family !== 'sd1') throw new StudioError('RUNTIME_FAILURE', `bench checkpoint detected as ${spec.family}, expected sd1`);
+
+  const runtime = { intraOpNumThreads: o.threads };
+  const placement = { cacheDir: join(o.dir, 'graphs') };
+  const mm = await measureMatMulGflops({ n: 2048, runs: 8, runtime });
+  log(`MatMul 2048² fp32: ${mm.gflops.toFixed(1)} GFLOP/s (best ${mm.bestGflops.toFixed(1)})`);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, threads: o.threads, node: process.version },
+    checkpoint: { path: ckpt, bytes: made.value.bytes, created: made.value.created, seconds: made.seconds },
+    matmul: { n: mm.n, gflops: mm.gflops, bestGflops: mm.bestGflops },
+    tome: [],
+    ...(o.tomeRatios.length ? { tomeOptions: o.tome } : {}),
+  };
+  const cache = new SessionCache({ intraOpNumThreads: o.threads, maxEntries: 4 });
+  const B = 2; // classifier-free guidance: [uncond, cond]
+  const T = 77;
+  const context = rand(B * T * 768, 2);
+
+  const unetRow = async (size: number, ratio: number, repeats: number, baseline?: UNetRow): Promise<UNetRow> => {
+    const h = size / 8, w = size / 8;
+    const x = rand(B * 4 * h * w, 1);
+    const merging = ratio > 0 ? { ...o.tome, ratio } : undefined;
+    const controllers = merging ? [new TokenMerging(merging, { latent: { height: h, width: w } })] : [];
+    resetPeakRss();
+    const load = await timeOnce(async () => {
+      const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: o.threads, placement } });
+      await unet.session(B, h, w, T);
+      return unet;
+    });
+    const unet = load.value;
+    const t = await timeRuns(() => unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768], { index: 0, count: 1, timesteps: [999, 999] }), repeats);
+    const flops = unetFlops(spec.unet, B, h, w, T);
+    const tm = controllers[0]?.options;
+    const mergedFlops = tm ? unetFlops(spec.unet, B, h, w, T, { ratio, maxDownsample: tm.maxDownsample, merge: tm.merge, window: tm.sx * tm.sy }) : flops;
+    const row: UNetRow = {
+      size, batch: B, ratio, seconds: t.median, firstSeconds: t.first, runs: t.runs,
+      gflopPerStep: mergedFlops / 1e9, gflops: mergedFlops / t.median / 1e9,
+      loadSeconds: load.seconds, peakRssMiB: peakRssMiB(),
+      ...(baseline ? { speedup: baseline.seconds / t.median, flopSpeedup: baseline.gflopPerStep / (mergedFlops / 1e9) } : {}),
+    };
+    log(`UNet ${size}² batch ${B}${ratio ? ` ToMe ${ratio}` : ''}: ${t.median.toFixed(2)} s/step (runs ${t.runs.map((r) => r.toFixed(2)).join(', ')}; first ${t.first.toFixed(2)}), ` +
+      `${row.gflops.toFixed(1)} GFLOP/s${row.speedup ? `, ×${row.speedup.toFixed(2)} vs off (FLOP count predicts ×${row.flopSpeedup!.toFixed(2)})` : ''}, peak RSS ${(row.peakRssMiB / 1024).toFixed(2)} GiB`);
+    return row;
+  };
+
+  if (!o.tomeOnly) {
+    // The app's working set at 512²: all three networks loaded, one pass of each.
+    resetPeakRss();
+    const te = await timeOnce(() => loadTextEncoder(spec, { threads: o.threads, cache, placement }));
+    const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 ? 49406 : i % T < 8 ? 320 + (i % T) : 49407));
+    const teT = await timeRuns(() => te.value.encodeIds(ids, B), o.repeats);
+    results.textEncoder = { batch: B, seconds: teT.median, loadSeconds: te.seconds, peakRssMiB: peakRssMiB() };
+    log(`text encoder (CLIP ViT-L/14, batch ${B}): ${teT.median.toFixed(3)} s`);
+
+    const base = await unetRow(512, 0, o.repeats);
+    results.unet = { ...base, ratioToMatmul: base.gflops / mm.gflops };
+    log(`  → ${(results.unet.ratioToMatmul * 100).toFixed(0)}% of the MatMul ceiling`);
+
+    const vae = new VAEDecoder(vaeFromSpec(spec as StableDiffusionSpec), { cache, runtime: { ...runtime, placement } });
+    const z = { data: rand(4 * 64 * 64, 3), dims: [1, 4, 64, 64] };
+    const vl = await timeOnce(() => vae.decode(z));
+    const vT = await timeRuns(() => vae.decode(z), Math.max(1, o.repeats - 1), 0);
+    results.vaeDecode = { size: 512, seconds: vT.median, loadSeconds: vl.seconds, peakRssMiB: peakRssMiB() };
+    results.peakRssMiB512 = peakRssMiB();
+    log(`VAE decode 512²: ${vT.median.toFixed(2)} s (first call incl. build ${vl.seconds.toFixed(1)} s); peak RSS with all three networks ${(results.peakRssMiB512 / 1024).toFixed(2)} GiB`);
+    if (o.tomeRatios.length && o.tomeSizes.includes(512)) results.tome.push(base);
+  }
+  await cache.clear();
+
+  for (const size of o.tomeSizes) {
+    if (!o.tomeRatios.length) break;
+    const repeats = size > 512 ? o.repeatsLarge : o.repeats;
+    let off = results.tome.find((r) => r.size === size && r.ratio === 0);
+    if (!off) {
+      off = await unetRow(size, 0, repeats);
+      results.tome.push(off);
+    }
+    await cache.clear(); // one UNet's weights in memory at a time
+    for (const ratio of o.tomeRatios) results.tome.push(await unetRow(size, ratio, repeats, off));
+    await cache.clear();
+  }
+
+  results.matmul.atEnd = (await measureMatMulGflops({ n: 2048, runs: 8, runtime })).gflops;
+  log(`MatMul 2048² again at the end: ${results.matmul.atEnd.toFixed(1)} GFLOP/s`);
+  return results;
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { StudioError } from '../api/errors.ts';
+import { resolveTokenMerging } from '../controllers/tome/options.ts';
+import { tomeCliOptions, addTomeOptions, type TomeCliOptions } from './tomeOptions.ts';
+
+interface BenchCliOptions extends TomeCliOptions {
+  dir?: string;
+  threads: string;
+  repeats?: string;
+  quick?: boolean;
+  tomeOnly?: boolean;
+  ratios: string;
+  sizes: string;
+}
+
+/** Outside the repository: the synthetic checkpoint is 2 GB. */
+function defaultBenchDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'latent-studio', 'bench');
+}
+
+const numbers = (text: string, what: string) => {
+  const xs = text.split(',').filter(Boolean).map(Number);
+  if (xs.some((x) => !Number.isFinite(x))) throw new StudioError('INVALID_REQUEST', `--${what} expects comma-separated numbers, got ${JSON.stringify(text)}`);
+  return xs;
+};
+
+export function registerBenchCommand(program: Command): void {
+  const cmd = program
+    .command('bench')
+    .description('Speed and memory of full-size SD 1.5 (synthetic random weights) on this machine: UNet step vs MatMul GFLOP/s, text encoder, VAE, peak RSS, token-merging speed-ups')
+    .option('--dir <folder>', 'cache folder for the 2 GB synthetic checkpoint and results (default ~/.cache/latent-studio/bench)')
+    .option('--threads <n>', 'onnxruntime intra-op threads', '2')
+    .option('--repeats <n>', 'timed runs per 512² row (default 3, --quick 1)')
+    .option('--quick', 'one timed run per row, token merging at 512² only')
+    .option('--tome-only', 'only the token-merging rows (and the MatMul ceiling)')
+    .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
+    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024');
+  addTomeOptions(cmd, { ratio: false });
+  cmd.action(async (o: BenchCliOptions) => {
+    const dir = resolve(o.dir ?? defaultBenchDir());
+    await mkdir(dir, { recursive: true });
+    const repeats = Number(o.repeats ?? (o.quick ? 1 : 3));
+    const sizes = numbers(o.sizes, 'sizes').filter((s) => !o.quick || s <= 512);
+    if (sizes.some((s) => s % 64 !== 0)) throw new StudioError('INVALID_REQUEST', '--sizes must be multiples of 64');
+    const { runBench } = await import('../bench/run.ts');
+    const { formatBench } = await import('../bench/report.ts');
+    const { ratio: _ignored, excludeMasked: _none, ...tome } = tomeCliOptions({ ...o, tome: '0' }) ?? { ratio: 0 };
+    const ratios = numbers(o.ratios, 'ratios');
+    for (const ratio of ratios) resolveTokenMerging({ ...tome, ratio }); // refuse bad settings before the long part
+    const results = await runBench({
+      dir, threads: Number(o.threads), repeats, repeatsLarge: 1, tomeOnly: Boolean(o.tomeOnly),
+      tomeRatios: ratios, tomeSizes: sizes, tome,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    const file = join(dir, 'bench-results.json');
+    await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${formatBench(results)}\n\nfigures: ${file}\n`);
+  });
+}

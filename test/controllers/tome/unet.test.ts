@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StudioError } from '../../../engine/api/errors.ts';
+import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import type { AttentionController } from '../../../engine/controllers/controller.ts';
+import { TokenMerging, tokenMergingControllers } from '../../../engine/controllers/tome/tokenMerging.ts';
+import { SessionCache } from '../../../engine/graph/session.ts';
+import { detectModel } from '../../../engine/models/detect.ts';
+import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
+import { loadUNet } from '../../../engine/models/unet/index.ts';
+import { npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
+import { maxAbsDiff } from '../../graph/reference.ts';
+import { hasShared, sharedPath } from '../../support/shared.ts';
+
+const tiny = (...p: string[]) => sharedPath('golden', 'sd15-tiny', ...p);
+let dir: string;
+let spec: StableDiffusionSpec;
+const cache = new SessionCache({ intraOpNumThreads: 1 });
+let input: { x: Float32Array; xDims: number[]; t: number[]; context: Float32Array; contextDims: number[] };
+
+const run = async (controllers: AttentionController[]) => {
+  for (const c of controllers) if (c instanceof TokenMerging) c.setLatentSize(input.xDims[2], input.xDims[3]);
+  const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
+  return unet.run(input.x, input.xDims, input.t, input.context, input.contextDims);
+};
+
+describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-tiny UNet (golden inputs)', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tome-unet-'));
+    const s = await detectModel(tiny('sd15-tiny.f32.safetensors'), { configPath: tiny('config.json') });
+    if (s.family === 'taesd') throw new Error('expected Stable Diffusion');
+    spec = s;
+    const d = tiny('golden', 'unet_case1');
+    const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
+    input = { x: npyToFloat32(x), xDims: x.shape, t: Array.from(t.data as BigInt64Array, Number), context: npyToFloat32(context), contextDims: context.shape };
+  });
+  afterAll(async () => {
+    await cache.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ratio 0 gives output identical to merging off', async () => {
+    expect(tokenMergingControllers({ ratio: 0 })).toEqual([]);
+    const off = await run([]);
+    expect(await run(tokenMergingControllers({ ratio: 0 }))).toEqual(off);
+    // The merge path itself with r = 0 is a permutation and back: equal up to summation order.
+    const zero = await run([new TokenMerging({ ratio: 0, maxDownsample: 8, merge: ['attn1', 'attn2', 'ff'] })]);
+    expect(maxAbsDiff(zero, off)).toBeLessThan(1e-4);
+  });
+
+  it('merging changes the output a little, is deterministic for a seed, and depends on the seed', async () => {
+    const off = await run([]);
+    const a = await run(tokenMergingControllers({ ratio: 0.5, seed: 1 }));
+    const b = await run(tokenMergingControllers({ ratio: 0.5, seed: 1 }));
+    const c = await run(tokenMergingControllers({ ratio: 0.5, seed: 2 }));
+    expect(a).toEqual(b);
+    expect(maxAbsDiff(a, c)).toBeGreaterThan(0);
+    const scale = Math.max(...off.map(Math.abs));
+    const diff = maxAbsDiff(a, off);
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(scale);
+    expect(a.every(Number.isFinite)).toBe(true);
+  });
+
+  it('one compiled session serves every ratio (the ratio is a feed)', async () => {
+    const before = cache.misses;
+    await run(tokenMergingControllers({ ratio: 0.3, seed: 1 }));
+    await run(tokenMergingControllers({ ratio: 0.6, seed: 1 }));
+    expect(cache.misses).toBe(before);
+    // Every sub-layer and every level merged still runs and stays finite.
+    const all = await run(tokenMergingControllers({ ratio: 0.75, maxDownsample: 8, merge: ['attn1', 'attn2', 'ff'], useRand: false }));
+    expect(all.every(Number.isFinite)).toBe(true);
+  });
+
+  it('masked tokens excluded from merging: a full mask gives the unmerged output', async () => {
+    const [, , h, w] = input.xDims;
+    const off = await run([]);
+    const full = new TokenMerging({ ratio: 0.5 }, { latent: { height: h, width: w }, protect: new Uint8Array(h * w).fill(1) });
+    expect(maxAbsDiff(await run([full]), off)).toBeLessThan(1e-4);
+  });
+
+  it('refuses to share the network with prompt-to-prompt, before anything is built', () => {
+    const p2p: AttentionController = { name: 'p2p', claims: ['batch-layout'], signature: () => '' };
+    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(StudioError);
+    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(/cannot run together with p2p/);
+  });
+});
