@@ -4,7 +4,9 @@ import { StudioError } from '../api/errors.ts';
 import { readNpy, writeNpy, type NpyArray } from '../npy/npy.ts';
 import { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { tokenizerFor } from '../tokenizer/forModel.ts';
+import { unetDebugModule } from '../models/unet/debug.ts';
 import { DEBUG_MODULES, type DebugModuleName } from './debugModules.ts';
+import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -48,15 +50,16 @@ export function registerDebugCommand(program: Command): void {
     });
 
   for (const [name, mod] of Object.entries(DEBUG_MODULES)) {
-    debug
-      .command(name)
+    const cmd = debug.command(name);
+    if (name === 'unet') addTomeOptions(cmd);
+    cmd
       .description(`${mod.description}. Inputs: ${mod.inputs.map((i) => `${i.name} (${i.meaning})`).join(', ')}`)
       .requiredOption('--checkpoint <path>', 'checkpoint file or diffusers folder')
       .option('--config <file>', 'config file for what shapes cannot tell (heads, prediction)')
       .option('--in <name=file.npy>', 'an input array (repeatable)', collect, [])
       .requiredOption('--out <file.npy>', 'where to write the output array')
       .option('--repeat <n>', 'run N more evaluations after the first and print the median seconds of one', '0')
-      .action(async (opts: { checkpoint: string; config?: string; in: string[]; out: string; repeat: string }) => {
+      .action(async (opts: { checkpoint: string; config?: string; in: string[]; out: string; repeat: string } & TomeCliOptions) => {
         const files = parseInputs(opts.in);
         const inputs = new Map<string, NpyArray>();
         for (const spec of mod.inputs) {
@@ -66,7 +69,10 @@ export function registerDebugCommand(program: Command): void {
         }
         const unknown = [...files.keys()].filter((k) => !mod.inputs.some((i) => i.name === k));
         if (unknown.length) throw new StudioError('INVALID_REQUEST', `debug ${name} has no input ${unknown.join(', ')}`);
-        const run = await mod.load(resolve(opts.checkpoint), opts.config ? resolve(opts.config) : undefined);
+        const { excludeMasked: _noMask, ...tokenMerging } = tomeCliOptions(opts) ?? { ratio: 0 };
+        const config = opts.config ? resolve(opts.config) : undefined;
+        // Only the UNet merges tokens; --tome on it times one evaluation with merging (ratio 0 = the plain graph).
+        const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging }) : await mod.load(resolve(opts.checkpoint), config);
         const output = await run(inputs);
         const repeat = Number(opts.repeat);
         if (repeat > 0) {

@@ -2,6 +2,8 @@ import { StudioError } from '../../api/errors.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadUNet } from './runner.ts';
+import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
+import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
 const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
   const a = inputs.get(name);
@@ -18,15 +20,17 @@ export const unetDebugModule = {
     { name: 't', meaning: 'int64 or float [B] DDPM timesteps (0..999)' },
     { name: 'context', meaning: 'float32 [B, 77·chunks, context_dim] text-encoder hidden states' },
   ],
-  async load(checkpointPath: string, configPath?: string): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+  async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number } } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
-    const unet = await loadUNet(spec);
+    const controllers = tokenMergingControllers(options.tokenMerging);
+    const unet = await loadUNet(spec, { controllers });
     return async (inputs) => {
       const x = need(inputs, 'x', 4);
       const t = need(inputs, 't', 1);
       const context = need(inputs, 'context', 3);
       const steps = Array.from(t.data as ArrayLike<number | bigint>, Number);
+      for (const c of controllers) c.setLatentSize(x.shape[2], x.shape[3]);
       const output = await unet.run(npyToFloat32(x), x.shape, steps, npyToFloat32(context), context.shape);
       return { dtype: '<f4', shape: [x.shape[0], spec.unet.outChannels, x.shape[2], x.shape[3]], data: output };
     };
