@@ -54,6 +54,8 @@ export interface PreparedEdit {
   size: { width: number; height: number };
   painted?: InpaintMask;
   inversion?: StoredInversion;
+  /** LocalBlend's threshold on the max-normalised map (the reference's 0.3). */
+  blendThreshold: number;
 }
 
 export interface RenderedEdit {
@@ -66,7 +68,12 @@ export interface RenderedEdit {
  * Loads, plans and (for a photo) inverts: every check that can fail does so here, before
  * the first sampling step.
  */
-export async function prepareEdit(params: EditParams, studio: Pick<StudioContext, 'settings' | 'results'>, signal?: AbortSignal): Promise<PreparedEdit> {
+export async function prepareEdit(
+  params: EditParams,
+  studio: Pick<StudioContext, 'settings' | 'results'>,
+  signal?: AbortSignal,
+  options: { blendThreshold?: number } = {},
+): Promise<PreparedEdit> {
   refuseTokenMerging(params);
   if (params.image && params.sampler !== 'ddim') {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
@@ -109,7 +116,7 @@ export async function prepareEdit(params: EditParams, studio: Pick<StudioContext
         signal,
       )
     : undefined;
-  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion };
+  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? 0.3 };
 }
 
 /** One edited image from a seed (ignored for a photo). */
@@ -122,6 +129,7 @@ export async function renderEdit(e: PreparedEdit, seed: number, onStep?: (done: 
     start: inversion ? inversion.latents[inversion.latents.length - 1] : randn(seed, dims),
     ...(inversion ? { inversion } : { stepNoise: stepNoise(seed, dims) }),
     store: e.store,
+    blendThreshold: e.blendThreshold,
     painted: e.painted?.latent,
     onStep,
     signal,

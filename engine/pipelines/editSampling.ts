@@ -30,6 +30,7 @@ export interface BranchSampling {
   stepNoise?: NoiseSource;
   /** Local blend from attention (its running sums) and/or a painted region, latent resolution. */
   store?: AttentionStore;
+  blendThreshold?: number;
   painted?: Float32Array;
   onStep?: (done: number, count: number) => void;
   signal?: AbortSignal;
@@ -114,7 +115,7 @@ function editRegion(r: BranchSampling, grid: { height: number; width: number }, 
   let region: Float32Array | null = null;
   const sums = r.store?.sum;
   if (r.store && sums) {
-    region = localBlendMask({ sums, tokens: r.plan.blendTokens, tokenCount: r.plan.length, grid, latent });
+    region = localBlendMask({ sums, tokens: r.plan.blendTokens, tokenCount: r.plan.length, grid, latent, threshold: r.blendThreshold });
   }
   if (r.painted) {
     if (r.painted.length !== plane) throw new StudioError('SHAPE_MISMATCH', 'painted mask does not match the latent size');
