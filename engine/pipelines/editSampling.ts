@@ -27,6 +27,12 @@ export interface BranchSampling {
   start: Float32Array;
   /** For a photo: the source branch is pinned to z*_{N−k−1} after step k (Direct Inversion). */
   inversion?: StoredInversion;
+  /**
+   * Also add the inversion offset to the target (default). PnP Inversion adds it to the
+   * source only; then even an unchanged prompt drifts from the photo by the accumulated
+   * offsets, which an identity edit must not do.
+   */
+  targetOffsets?: boolean;
   stepNoise?: NoiseSource;
   /** Local blend from attention (its running sums) and/or a painted region, latent resolution. */
   store?: AttentionStore;
@@ -98,8 +104,9 @@ export async function sampleBranches(r: BranchSampling): Promise<BranchResult> {
         if (!z || z.length !== n) throw new StudioError('RUNTIME_FAILURE', `no stored inversion latent for step ${info.step}`);
         // Direct Inversion's offset d = z* − x_src, applied to both branches: the source lands
         // on z* exactly, and a target that did not move from the source stays on it too.
+        const toTarget = r.targetOffsets ?? true;
         for (let i = 0; i < n; i++) {
-          x[n + i] = z[i] + (x[n + i] - x[i]);
+          if (toTarget) x[n + i] = z[i] + (x[n + i] - x[i]);
           x[i] = z[i];
         }
       }
