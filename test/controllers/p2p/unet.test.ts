@@ -78,7 +78,7 @@ function explicitP2P(p: EditPlan): AttentionController {
     feeds: (step: StepInfo) => {
       const tau = p.alpha[step.index];
       return {
-        G: { data: p.base.map((x) => (x ? 1 : 0)), dims: [L, L] },
+        G: { data: p.base, dims: [L, L] },
         a: { data: p.aligned, dims: [L] },
         c: { data: p.weights, dims: [L] },
         tau: { data: tau, dims: [L] },
