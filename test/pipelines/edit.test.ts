@@ -87,7 +87,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt edit pipeli
   it('locality, local-blend words: outside the attention region nothing changes, inside it does', async () => {
     // 256 px: a 32² latent, so the latent/4 maps are 8² and a region can be smaller than the frame.
     const S = 256;
-    const req = { ...seedEdit, width: S, height: S, targetPrompt: 'a photo of a dog', localBlendWords: ['cat', 'dog'] };
+    const req = { ...seedEdit, steps: 4, width: S, height: S, targetPrompt: 'a photo of a dog', localBlendWords: ['cat', 'dog'] };
     const params = EditRequestSchema.parse(req) as EditParams;
     // Random weights attend almost uniformly (a word's map spans 0.35–0.45 of its maximum
     // here), so the reference threshold 0.3 keeps the whole frame; 0.9 exercises a real region.
@@ -95,7 +95,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt edit pipeli
     const full = await renderEdit(await prepareEdit(params, studio), 3);
     expect(full.region?.every((v) => v === 1)).toBe(true);
     const r = await renderEdit(prepared, 3);
-    const plain = await pixels('jobs.generate', { model: tiny, steps: 10, seed: 3, width: S, height: S, prompt: 'a photo of a cat' });
+    const plain = await pixels('jobs.generate', { model: tiny, steps: 4, seed: 3, width: S, height: S, prompt: 'a photo of a cat' });
     const out = await raw(r.png);
     expect(r.region).not.toBeNull();
     const region = r.region!;

@@ -138,6 +138,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt on the sd15
   it.each([
     ['word swap + reweight', () => plan('a photo of a cat', 'a photo of a (dog:3)', { crossReplaceSteps: 0.6, crossReplaceWords: { dog: 0.3 } }), [0, 5, 9]],
     ['refinement', () => plan('a photo of a cat', 'a blurry photo of a fluffy cat', { crossReplaceSteps: 0.6 }), [0, 8]],
+    ['swap to a longer word', () => plan('a photo of a cat on grass', 'a photo of a hippopotamus on grass'), [0]],
   ] as const)('%s: the fused rewrite equals the explicit-map reference', async (_label, makePlan, steps) => {
     const p = makePlan();
     for (const k of steps) {
