@@ -72,7 +72,7 @@ export async function prepareEdit(
   params: EditParams,
   studio: Pick<StudioContext, 'settings' | 'results'>,
   signal?: AbortSignal,
-  options: { blendThreshold?: number } = {},
+  options: { blendThreshold?: number; onInversionStep?: (done: number, count: number) => void } = {},
 ): Promise<PreparedEdit> {
   refuseTokenMerging(params);
   if (params.image && params.sampler !== 'ddim') {
@@ -114,6 +114,7 @@ export async function prepareEdit(
         { data: row(0).slice(), dims: [1, T, D] },
         dims,
         signal,
+        options.onInversionStep,
       )
     : undefined;
   return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? 0.3 };
@@ -145,7 +146,8 @@ export async function renderEdit(e: PreparedEdit, seed: number, onStep?: (done: 
  * and with a blend region every pixel outside it is taken from there.
  */
 export async function edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
-  const e = await prepareEdit(params, studio, job.signal);
+  // Inversion (skipped when cached) reports its own pass before the edit's steps.
+  const e = await prepareEdit(params, studio, job.signal, { onInversionStep: (done, count) => job.progress(done, count) });
   job.throwIfCancelled();
   const hash = await modelHash(e.bundle.path);
   const seed = e.inversion ? (params.seed ?? 0) : (params.seed ?? randomSeed());

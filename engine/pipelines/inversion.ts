@@ -50,6 +50,7 @@ export function invertPhoto(
   cond: TextEmbedding,
   dims: readonly number[],
   signal?: AbortSignal,
+  onStep?: (done: number, count: number) => void,
 ): Promise<StoredInversion> {
   const id = inversionCacheKey(key);
   const known = cache.get(id);
@@ -62,7 +63,10 @@ export function invertPhoto(
   const run = (async () => {
     // cfg 1 makes guidedModel run the conditional branch alone; the uncond is never read.
     const model = guidedModel(bundle.unet, cond, cond, 1, dims);
-    const r = await invertDdim({ x0, model, steps: key.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal });
+    const r = await invertDdim({
+      x0, model, steps: key.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal,
+      onStep: onStep ? (i) => onStep(i.step + 1, i.count) : undefined,
+    });
     return { latents: r.latents };
   })();
   run.catch(() => cache.delete(id));
