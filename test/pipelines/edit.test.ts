@@ -155,6 +155,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt edit pipeli
       [{ ...seedEdit, targetPrompt: 'a photo of a fluffy cat', editMode: 'replace' }, /same number of words/],
       [{ ...photoEdit, sampler: 'euler' }, /ddim/],
       [{ ...seedEdit, localBlendWords: ['horse'] }, /neither prompt/],
+      [{ ...seedEdit, tokenMerging: { ratio: 0.5 } }, /Token merging cannot be combined/],
     ] as const;
     for (const [req, message] of failing) {
       const s = await job('jobs.edit', req);
