@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StudioError } from '../../../engine/api/errors.ts';
+import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import type { AttentionController } from '../../../engine/controllers/controller.ts';
+import { type ImagePromptKV, ipAdapter } from '../../../engine/controllers/ipAdapter/index.ts';
+import type { AttentionSite } from '../../../engine/controllers/site.ts';
+import { TokenMerging } from '../../../engine/controllers/tome/tokenMerging.ts';
+import { SessionCache } from '../../../engine/graph/session.ts';
+import { detectModel } from '../../../engine/models/detect.ts';
+import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
+import { loadUNet } from '../../../engine/models/unet/index.ts';
+import { npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
+import { maxAbsDiff, randomArray } from '../../graph/reference.ts';
+import { hasShared, sharedPath } from '../../support/shared.ts';
+
+const tiny = (...p: string[]) => sharedPath('golden', 'sd15-tiny', ...p);
+let dir: string;
+let spec: StableDiffusionSpec;
+const cache = new SessionCache({ intraOpNumThreads: 1 });
+let input: { x: Float32Array; xDims: number[]; t: number[]; context: Float32Array; contextDims: number[] };
+const run = async (controllers: AttentionController[]) => {
+  const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
+  return unet.run(input.x, input.xDims, input.t, input.context, input.contextDims);
+};
+
+describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny UNet (golden inputs)', () => {
+  let cross: AttentionSite[];
+  const T = 4;
+  let images: ImagePromptKV[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ipa-unet-'));
+    const s = await detectModel(tiny('sd15-tiny.f32.safetensors'), { configPath: tiny('config.json') });
+    if (s.family === 'taesd') throw new Error('expected Stable Diffusion');
+    spec = s;
+    const d = tiny('golden', 'unet_case1');
+    const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
+    input = { x: npyToFloat32(x), xDims: x.shape, t: Array.from(t.data as BigInt64Array, Number), context: npyToFloat32(context), contextDims: context.shape };
+    const unet = await loadUNet(spec, { cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
+    cross = unet.sites.attention.filter((a) => a.kind === 'cross');
+    images = [1, 2].map((m) => {
+      const kv = (seed: number) => cross.map((site, j) => ({ k: randomArray(T * site.channels, seed + 2 * j), v: randomArray(T * site.channels, seed + 2 * j + 1) }));
+      return { cond: kv(100 * m), uncond: kv(100 * m + 50) };
+    });
+  });
+  afterAll(async () => {
+    await cache.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const ctrl = (scales: number[][], n = scales.length) => ipAdapter({ sites: cross, tokens: T, images: images.slice(0, n), scales });
+  const S = () => cross.length;
+
+  it('scale 0 gives output identical to no adapter', async () => {
+    expect(input.xDims[0]).toBeGreaterThan(0);
+    const off = await run([]);
+    expect(await run([ctrl([new Array(S()).fill(0)])])).toEqual(off);
+    expect(await run([ctrl([new Array(S()).fill(0), new Array(S()).fill(0)])])).toEqual(off);
+  });
+
+  it('a scale changes the output; a second image at scale 0 changes nothing; block scales act per site', async () => {
+    const off = await run([]);
+    const one = await run([ctrl([new Array(S()).fill(0.8)])]);
+    expect(maxAbsDiff(one, off)).toBeGreaterThan(1e-3);
+    const two = await run([ctrl([new Array(S()).fill(0.8), new Array(S()).fill(0)])]);
+    expect(two).toEqual(one);
+    // Only the last site on: differs from off, and from all sites on.
+    const last = new Array(S()).fill(0);
+    last[S() - 1] = 0.8;
+    const single = await run([ctrl([last])]);
+    expect(maxAbsDiff(single, off)).toBeGreaterThan(1e-5);
+    expect(maxAbsDiff(single, one)).toBeGreaterThan(1e-4);
+  });
+
+  it('composes with token merging and is refused with prompt-to-prompt', async () => {
+    const tome = new TokenMerging({ ratio: 0.5, maxDownsample: 1 }, { latent: { height: input.xDims[2], width: input.xDims[3] } });
+    const merged = await run([tome]);
+    const both = await run([tome, ctrl([new Array(S()).fill(0)])]);
+    expect(both).toEqual(merged);
+    const p2p = { name: 'p2p', claims: ['batch-layout'], signature: () => '' } satisfies AttentionController;
+    expect(() => new ControllerChain([ctrl([new Array(S()).fill(1)]), p2p])).toThrow(StudioError);
+  });
+});
