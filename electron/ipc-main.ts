@@ -5,6 +5,9 @@ import { dispatch } from '../engine/api/dispatch.ts';
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf } from '../engine/api/operations.ts';
 
+/** Main → renderer: a command chosen in the native menu (ids as in the renderer's shortcuts). */
+export const MENU_COMMAND_CHANNEL = 'studio:menu-command';
+
 /**
  * Registers one invoke handler per contract operation. Payloads are validated by
  * `dispatch` here, at the main-process edge, whatever the renderer sends.
@@ -27,4 +30,9 @@ export function forwardJobEvents(
   });
   contents.once('destroyed', off);
   return off;
+}
+
+/** Sends a native-menu command to a window's renderer. */
+export function sendMenuCommand(contents: Pick<WebContents, 'send' | 'isDestroyed'>, command: string): void {
+  if (!contents.isDestroyed()) contents.send(MENU_COMMAND_CHANNEL, command);
 }

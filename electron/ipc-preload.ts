@@ -3,6 +3,9 @@ import { contextBridge, ipcRenderer, type IpcRenderer, type IpcRendererEvent } f
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '../engine/api/operations.ts';
 
+// Kept equal to MENU_COMMAND_CHANNEL in ipc-main.ts (the preload bundle must not pull in the main process's imports).
+const MENU_COMMAND_CHANNEL = 'studio:menu-command';
+
 type Invoker = (payload?: unknown) => Promise<unknown>;
 
 /**
@@ -23,6 +26,14 @@ export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remo
       const wrapped = (_e: IpcRendererEvent, event: JobEvent): void => listener(event);
       ipc.on(JOB_EVENT_CHANNEL, wrapped);
       return () => void ipc.removeListener(JOB_EVENT_CHANNEL, wrapped);
+    },
+    /** Commands chosen in the native menu; the payload is only ever a command id string. */
+    onMenuCommand(listener: (command: string) => void): () => void {
+      const wrapped = (_e: IpcRendererEvent, command: unknown): void => {
+        if (typeof command === 'string') listener(command);
+      };
+      ipc.on(MENU_COMMAND_CHANNEL, wrapped);
+      return () => void ipc.removeListener(MENU_COMMAND_CHANNEL, wrapped);
     },
   };
 }

@@ -37,7 +37,7 @@ describe('Electron IPC transport', () => {
       const [domain, method] = op.split('.');
       expect(typeof bridge[domain][method], op).toBe('function');
     }
-    expect(Object.keys(bridge).sort()).toEqual(['images', 'jobs', 'models', 'onJobEvent', 'settings']);
+    expect(Object.keys(bridge).sort()).toEqual(['images', 'jobs', 'models', 'onJobEvent', 'onMenuCommand', 'settings']);
     expect(JSON.stringify(Object.keys(bridge))).not.toContain('invoke');
   });
 

@@ -11,6 +11,7 @@ import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
 import { HistoryStrip } from './history/HistoryStrip.tsx';
 import { PromptEditor } from './prompt/PromptEditor.tsx';
 import { RecipeBanner } from './RecipeBanner.tsx';
+import { JobQueue } from './run/JobQueue.tsx';
 import { RunPanel } from './run/RunPanel.tsx';
 import { StoreContext, useStudioState } from './StoreContext.ts';
 import { Toolbar } from './Toolbar.tsx';
@@ -87,7 +88,10 @@ export function App({ store }: { store: StoreApi<StudioState> }) {
         <Toolbar onSettings={() => setSettingsOpen(true)} />
         <RecipeBanner />
         <Workspace />
-        <HistoryStrip />
+        <div className="dock">
+          <HistoryStrip />
+          <JobQueue />
+        </div>
         <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} />
         <SettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
         <input

@@ -35,6 +35,8 @@ export interface DocumentSlice {
   resultId: string | null;
   compareView: CompareView;
   split: number;
+  /** Split view with the sides exchanged: after on the left, before on the right. */
+  swapped: boolean;
   recipeOffer: RecipeOffer | null;
   docProblem: Problem | null;
   /** Data URL of the hovered word's attention heat map, drawn over the canvas. */
@@ -43,7 +45,7 @@ export interface DocumentSlice {
   openImage(file: Blob, name: string): Promise<void>;
   /** Makes `layer` the image being edited: new mask, no result yet. */
   setSource(layer: ImageLayer): void;
-  setCompare(patch: Partial<{ compareView: CompareView; split: number }>): void;
+  setCompare(patch: Partial<{ compareView: CompareView; split: number; swapped: boolean }>): void;
   /** X: show the other side (before ↔ after). */
   swapCompare(): void;
   restoreOffer(): void;
@@ -58,6 +60,7 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
   resultId: null,
   compareView: 'split',
   split: 0.5,
+  swapped: false,
   recipeOffer: null,
   docProblem: null,
   heatMap: null,
@@ -88,8 +91,8 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
   },
   setCompare: (patch) => set(patch),
   swapCompare() {
-    const { compareView, split } = get();
-    if (compareView === 'split') set({ split: split >= 0.5 ? 0 : 1 });
+    const { compareView, swapped } = get();
+    if (compareView === 'split') set({ swapped: !swapped });
     else set({ compareView: compareView === 'after' ? 'before' : 'after' });
   },
   restoreOffer() {

@@ -25,8 +25,8 @@ type Drag = { kind: 'pan'; lastX: number; lastY: number } | { kind: 'stroke' } |
 
 export function CanvasView() {
   const store = useStudioStore();
-  const { source, result, compareView, split, tool, brushSize, overlayOpacity, maskVisible, preview, heatMap } = useStudioState((s) => ({
-    source: s.source, result: s.result, compareView: s.compareView, split: s.split, tool: s.tool, brushSize: s.brushSize,
+  const { source, result, compareView, split, swapped, tool, brushSize, overlayOpacity, maskVisible, preview, heatMap } = useStudioState((s) => ({
+    source: s.source, result: s.result, compareView: s.compareView, split: s.split, swapped: s.swapped, tool: s.tool, brushSize: s.brushSize,
     overlayOpacity: s.overlayOpacity, maskVisible: s.maskVisible, preview: livePreview(s), heatMap: s.heatMap,
   }));
   const stageRef = useRef<HTMLDivElement>(null);
@@ -115,6 +115,7 @@ export function CanvasView() {
     const c = cursorRef.current;
     if (!c) return;
     const d = brushSize * view.scale;
+    c.style.display = 'block';
     c.style.transform = `translate(${sx - d / 2}px, ${sy - d / 2}px)`;
     c.style.width = c.style.height = `${d}px`;
   };
@@ -199,7 +200,12 @@ export function CanvasView() {
   const after = preview ?? result?.url;
   const showAfter = Boolean(after) && compareView !== 'before';
   const showSplit = Boolean(after) && compareView === 'split';
-  const clip = showSplit ? `inset(0 0 0 ${split * 100}%)` : 'none';
+  // Before is left of the divider and after right of it, unless swapped (X).
+  const rightSide = `inset(0 0 0 ${split * 100}%)`;
+  const leftSide = `inset(0 ${(1 - split) * 100}% 0 0)`;
+  const clip = showSplit ? (swapped ? leftSide : rightSide) : 'none';
+  // The mask belongs to the source: in the split view it is drawn on the before side only.
+  const maskClip = showSplit ? (swapped ? rightSide : leftSide) : compareView === 'after' && after ? 'inset(0 100% 0 0)' : 'none';
   const panning = spaceHeld || tool === 'pan' || drag.current?.kind === 'pan';
   const layerStyle = { width, height, transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})` };
   const pixelated = view.scale >= 2 ? ' pixelated' : '';
@@ -215,16 +221,17 @@ export function CanvasView() {
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
-      onPointerLeave={() => cursorRef.current && (cursorRef.current.style.width = '0px')}
+      onPointerLeave={() => cursorRef.current && (cursorRef.current.style.display = 'none')}
       onKeyDown={onKeyDown}
     >
       {!source && <EmptyCanvas />}
+      {source && <div className="image-frame" style={{ left: view.x, top: view.y, width: width * view.scale, height: height * view.scale }} aria-hidden="true" />}
       {source && (
         <div className={`layers${pixelated}`} style={layerStyle}>
           <img className="layer" src={source.url} alt="Before: the source image" draggable={false} data-testid="layer-before" />
           {showAfter && <img className="layer" src={after} alt={preview ? 'Live preview of the running job' : 'After: the selected result'} draggable={false} style={{ clipPath: clip, width, height }} data-testid="layer-after" />}
           {heatMap && <img className="layer heat" src={heatMap} alt="Attention heat map of the hovered word" draggable={false} style={{ width, height }} />}
-          <canvas ref={maskRef} className="layer mask" width={width} height={height} style={{ opacity: maskVisible ? overlayOpacity : 0 }} data-testid="mask-canvas" aria-hidden="true" />
+          <canvas ref={maskRef} className="layer mask" width={width} height={height} style={{ opacity: maskVisible ? overlayOpacity : 0, clipPath: maskClip }} data-testid="mask-canvas" aria-hidden="true" />
         </div>
       )}
       {source && showSplit && (
@@ -240,8 +247,8 @@ export function CanvasView() {
       )}
       {source && showSplit && (
         <>
-          <span className="corner-label left" aria-hidden="true">Before</span>
-          <span className="corner-label right" aria-hidden="true">After</span>
+          <span className="corner-label left" aria-hidden="true">{swapped ? 'After' : 'Before'}</span>
+          <span className="corner-label right" aria-hidden="true">{swapped ? 'Before' : 'After'}</span>
         </>
       )}
       {source && <div ref={cursorRef} className="brush-cursor" aria-hidden="true" />}

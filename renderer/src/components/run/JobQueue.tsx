@@ -23,45 +23,48 @@ export function JobQueue() {
   const { jobs, jobOrder, cancelJob } = useStudioState((s) => ({ jobs: s.jobs, jobOrder: s.jobOrder, cancelJob: s.cancelJob }));
   const active = jobOrder.some((id) => jobs[id].state === 'running' || jobs[id].state === 'queued');
   const now = useClock(active);
-  if (jobOrder.length === 0) return <p className="muted small queue-empty">No runs yet. Jobs queue and run one at a time.</p>;
   return (
-    <ol className="job-list" aria-label="Job queue">
-      {jobOrder.slice(0, 12).map((id) => {
-        const job = jobs[id];
-        const running = job.state === 'running';
-        const end = job.finishedAt ?? now;
-        const elapsed = job.startedAt ? (end - job.startedAt) / 1000 : null;
-        const remaining = running && elapsed !== null ? remainingSeconds(job.step, job.total, elapsed) : null;
-        const pct = job.state === 'done' ? 100 : job.total ? Math.round((100 * job.step) / job.total) : 0;
-        return (
-          <li key={id} className={`job ${job.state}`} data-testid="job" data-state={job.state} data-kind={job.kind}>
-            <div className="job-head">
-              {job.preview && running && <img className="job-preview" src={job.preview} alt="Live preview" />}
-              <div className="job-text">
-                <strong className="job-title">{job.title ?? KIND_LABEL[job.kind]}</strong>
-                <span className="muted small" data-testid="job-status">
-                  {STATE_LABEL[job.state]}
-                  {running && ` · step ${job.step}/${job.total} · ${job.itPerSec.toFixed(2)} it/s`}
-                  {elapsed !== null && ` · ${formatDuration(elapsed)} elapsed`}
-                  {running && ` · ${formatDuration(remaining)} left`}
-                </span>
+    <section className="queue" aria-labelledby="queue-heading">
+      <h2 id="queue-heading">Queue</h2>
+      {jobOrder.length === 0 && <p className="muted small queue-empty">No runs yet. Jobs queue and run one at a time.</p>}
+      <ol className="job-list" aria-label="Jobs">
+        {jobOrder.slice(0, 12).map((id) => {
+          const job = jobs[id];
+          const running = job.state === 'running';
+          const end = job.finishedAt ?? now;
+          const elapsed = job.startedAt ? (end - job.startedAt) / 1000 : null;
+          const remaining = running && elapsed !== null ? remainingSeconds(job.step, job.total, elapsed) : null;
+          const pct = job.state === 'done' ? 100 : job.total ? Math.round((100 * job.step) / job.total) : 0;
+          return (
+            <li key={id} className={`job ${job.state}`} data-testid="job" data-state={job.state} data-kind={job.kind}>
+              <div className="job-head">
+                {job.preview && running && <img className="job-preview" src={job.preview} alt="Live preview" />}
+                <div className="job-text">
+                  <strong className="job-title">{job.title ?? KIND_LABEL[job.kind]}</strong>
+                  <span className="muted small" data-testid="job-status">
+                    {STATE_LABEL[job.state]}
+                    {running && ` · step ${job.step}/${job.total} · ${job.itPerSec.toFixed(2)} it/s`}
+                    {elapsed !== null && ` · ${formatDuration(elapsed)} elapsed`}
+                    {running && ` · ${formatDuration(remaining)} left`}
+                  </span>
+                </div>
+                {(job.state === 'queued' || running) && (
+                  <button className="small" onClick={() => void cancelJob(id)} aria-label={`Cancel ${KIND_LABEL[job.kind]} job`} data-testid="job-cancel">
+                    Cancel
+                  </button>
+                )}
               </div>
-              {(job.state === 'queued' || running) && (
-                <button className="small" onClick={() => void cancelJob(id)} aria-label={`Cancel ${KIND_LABEL[job.kind]} job`} data-testid="job-cancel">
-                  Cancel
-                </button>
+              {(running || job.state === 'queued') && <progress max={100} value={pct} aria-label={`${KIND_LABEL[job.kind]} progress`} />}
+              {job.error && (
+                <div role="alert" className="problem compact">
+                  <p className="problem-message">{job.error.message}</p>
+                  <p className="problem-hint">{hintFor(job.error.code)}</p>
+                </div>
               )}
-            </div>
-            {(running || job.state === 'queued') && <progress max={100} value={pct} aria-label={`${KIND_LABEL[job.kind]} progress`} />}
-            {job.error && (
-              <div role="alert" className="problem compact">
-                <p className="problem-message">{job.error.message}</p>
-                <p className="problem-hint">{hintFor(job.error.code)}</p>
-              </div>
-            )}
-          </li>
-        );
-      })}
-    </ol>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
   );
 }

@@ -8,7 +8,6 @@ import type { StudioState } from '../../state/store.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
 import { Slider } from '../ui/Slider.tsx';
-import { JobQueue } from './JobQueue.tsx';
 
 const SAMPLERS = [
   { id: 'ddim', label: 'DDIM' },
@@ -23,7 +22,7 @@ function liveItPerSec(s: StudioState): number | null {
   return null;
 }
 
-/** Model and sampling settings, the three run buttons, and the job queue. */
+/** Model and sampling settings and the three run buttons. */
 export function RunPanel() {
   const ids = { model: useId(), sampler: useId(), steps: useId(), seed: useId(), w: useId(), h: useId(), neg: useId() };
   const { run, setRun, models, runJob, runProblem, submitting, lastSeed, hasImage, maskOps, itPerSec, prompt } = useStudioState((s) => ({
@@ -112,7 +111,6 @@ export function RunPanel() {
         </button>
       </div>
       <ProblemNote problem={runProblem} />
-      <JobQueue />
     </section>
   );
 }

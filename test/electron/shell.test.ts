@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import type { MenuItemConstructorOptions } from 'electron';
+import { COMMANDS } from '../../renderer/src/editor/shortcuts.ts';
+import { CSP, hardenContents, hardenSession, isAllowedUrl } from '../../electron/security.ts';
+import { DEFAULT_WINDOW, fitToDisplays, readWindowState, writeWindowState } from '../../electron/windowState.ts';
+
+let template: MenuItemConstructorOptions[] = [];
+vi.mock('electron', () => ({
+  app: { setAboutPanelOptions: vi.fn(), getVersion: () => '0.1.0' },
+  shell: { openExternal: vi.fn() },
+  Menu: { buildFromTemplate: (t: MenuItemConstructorOptions[]) => (template = t), setApplicationMenu: vi.fn() },
+}));
+const { buildMenu } = await import('../../electron/menu.ts');
+
+describe('window state', () => {
+  const screen = [{ x: 0, y: 0, width: 1920, height: 1040 }];
+
+  it('round-trips through a file and falls back to defaults on damage', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ls-win-')), 'w.json');
+    expect(readWindowState(file)).toEqual(DEFAULT_WINDOW);
+    writeWindowState(file, { x: 10, y: 20, width: 1000, height: 700, maximized: true });
+    expect(readWindowState(file)).toEqual({ x: 10, y: 20, width: 1000, height: 700, maximized: true });
+    writeFileSync(file, '{not json');
+    expect(readWindowState(file)).toEqual(DEFAULT_WINDOW);
+  });
+
+  it('keeps a visible window where it was', () => {
+    expect(fitToDisplays({ x: 100, y: 50, width: 1200, height: 800, maximized: false }, screen)).toEqual({ x: 100, y: 50, width: 1200, height: 800, maximized: false });
+  });
+
+  it('brings back a window saved on a monitor that is gone, no larger than the screen', () => {
+    const lost = fitToDisplays({ x: 3000, y: 100, width: 2500, height: 1400, maximized: false }, screen);
+    expect(lost).toEqual({ width: 1920, height: 1040, maximized: false });
+    const half = fitToDisplays({ x: 1800, y: 900, width: 1000, height: 700, maximized: false }, screen);
+    expect(half).toMatchObject({ x: 920, y: 340, width: 1000, height: 700 });
+  });
+});
+
+describe('security', () => {
+  it('allows only the app’s own content', () => {
+    expect(isAllowedUrl('file:///app/renderer/dist/index.html')).toBe(true);
+    expect(isAllowedUrl('https://example.com/x.js')).toBe(false);
+    expect(isAllowedUrl('http://127.0.0.1:7860/')).toBe(false);
+    expect(CSP).toContain("script-src 'self'");
+    expect(CSP).toContain("object-src 'none'");
+    expect(CSP).not.toContain('unsafe');
+  });
+
+  it('cancels remote requests, denies permissions, blocks navigation and new windows', () => {
+    let before: ((d: { url: string }, cb: (r: { cancel: boolean }) => void) => void) | undefined;
+    let permission: ((wc: unknown, p: string, cb: (ok: boolean) => void) => void) | undefined;
+    const session = {
+      webRequest: { onBeforeRequest: (fn: typeof before) => (before = fn), onHeadersReceived: vi.fn() },
+      setPermissionRequestHandler: (fn: typeof permission) => (permission = fn),
+      setPermissionCheckHandler: vi.fn(),
+    };
+    hardenSession(session as never);
+    const answers: boolean[] = [];
+    before!({ url: 'https://cdn.example/x.js' }, (r) => answers.push(r.cancel));
+    before!({ url: 'file:///app/index.html' }, (r) => answers.push(r.cancel));
+    expect(answers).toEqual([true, false]);
+    const granted: boolean[] = [];
+    permission!({}, 'geolocation', (ok) => granted.push(ok));
+    permission!({}, 'clipboard-sanitized-write', (ok) => granted.push(ok));
+    expect(granted).toEqual([false, true]);
+
+    const handlers = new Map<string, (e: { preventDefault(): void }, url?: string) => void>();
+    let openHandler: (() => { action: string }) | undefined;
+    hardenContents({ on: (ev: string, fn: never) => handlers.set(ev, fn), setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn) } as never, 'file:///app/index.html');
+    const prevented = (ev: string, url: string): boolean => {
+      let p = false;
+      handlers.get(ev)!({ preventDefault: () => (p = true) }, url);
+      return p;
+    };
+    expect(prevented('will-navigate', 'https://evil.example/')).toBe(true);
+    expect(prevented('will-navigate', 'file:///app/index.html')).toBe(false);
+    expect(prevented('will-attach-webview', '')).toBe(true);
+    expect(openHandler!()).toEqual({ action: 'deny' });
+  });
+});
+
+describe('menu', () => {
+  it('has File, Edit, View, Help with the studio shortcuts; single keys are shown, not registered', () => {
+    const sent: string[] = [];
+    buildMenu((c) => sent.push(c), { devTools: false });
+    const labels = template.map((m) => m.label ?? m.role);
+    expect(labels).toEqual(expect.arrayContaining(['File', 'Edit', 'View', 'Help']));
+    const items = template.flatMap((m) => (m.submenu as MenuItemConstructorOptions[]) ?? []);
+    const byLabel = (l: string) => items.find((i) => i.label === l)!;
+    expect(byLabel('Open Image…').accelerator).toBe('CmdOrCtrl+O');
+    expect(byLabel('Export…').accelerator).toBe('CmdOrCtrl+E');
+    expect(byLabel('Undo').accelerator).toBe('CmdOrCtrl+Z');
+    expect(byLabel('Redo').accelerator).toBe('CmdOrCtrl+Shift+Z');
+    for (const l of ['Brush', 'Eraser', 'Smaller Brush', 'Bigger Brush', 'Swap Before/After']) expect(byLabel(l).registerAccelerator, l).toBe(false);
+    for (const i of items) if (i.click && i.label !== 'Project Website') (i.click as () => void)();
+    // Every command the menu sends is one the renderer knows.
+    for (const c of sent) expect(Object.keys(COMMANDS)).toContain(c);
+    expect(sent).toContain('file.export');
+  });
+});
