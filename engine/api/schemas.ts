@@ -36,6 +36,23 @@ export const TokenMergingSchema = z
   })
   .strict();
 
+/** One IP-Adapter reference image with its own scale (0 = no effect; 0.5 with text, 1 image-only, per the reference README). */
+export const ImagePromptSchema = z.object({ image: ImageInputSchema, scale: z.number().min(-2).max(5).default(1) }).strict();
+
+/**
+ * The IP-Adapter file (`ip-adapter_sd15.safetensors`, `ip-adapter-plus_sd15.safetensors`...)
+ * and its CLIP image encoder (default: an `image_encoder/` folder beside the file or its
+ * parent, as h94 ships them). `blocks`: InstantStyle preset or per-block scales by diffusers
+ * block name (`up_blocks.1`, `mid_block`...); unlisted blocks get 0.
+ */
+export const IpAdapterSchema = z
+  .object({
+    path: z.string().min(1).max(4096),
+    imageEncoder: z.string().min(1).max(4096).optional(),
+    blocks: z.union([z.enum(['style', 'layout', 'style+layout']), z.record(z.string().max(100), z.number().min(-5).max(5))]).optional(),
+  })
+  .strict();
+
 /** Settings every generating operation shares. */
 export const SamplingSchema = z
   .object({
@@ -51,6 +68,9 @@ export const SamplingSchema = z
     sampler: SamplerSchema.default('ddim'),
     batchCount: z.number().int().min(1).max(64).default(1),
     tokenMerging: TokenMergingSchema.optional(),
+    /** IP-Adapter image prompts; needs `ipAdapter`. */
+    imagePrompts: z.array(ImagePromptSchema).max(8).optional(),
+    ipAdapter: IpAdapterSchema.optional(),
   })
   .strict();
 

@@ -75,6 +75,11 @@ export async function prepareEdit(
   options: { blendThreshold?: number; onInversionStep?: (done: number, count: number) => void } = {},
 ): Promise<PreparedEdit> {
   refuseTokenMerging(params);
+  if (params.imagePrompts?.some((p) => p.scale !== 0)) {
+    // The edit shares its batch between source and target branches; which of them should see
+    // the reference image (and with which query) is not settled by either paper, so refuse.
+    throw new StudioError('INVALID_REQUEST', 'Image prompts (IP-Adapter) cannot be combined with prompt-to-prompt editing yet: the source and target branches share one batch and it is not settled which should see the image; generate or inpaint with the image prompt instead');
+  }
   if (params.image && params.sampler !== 'ddim') {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
   }

@@ -8,6 +8,7 @@ import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
 export async function img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
@@ -18,13 +19,14 @@ export async function img2img(params: Img2ImgParams, job: JobContext, studio: St
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth });
+  const ip = await imagePromptController(bundle, settings, params, studio.results);
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, undefined, ip ? [ip] : []);
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength, unet,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging) });
+      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

@@ -10,6 +10,7 @@ import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** A 9-channel inpainting UNet's extra input: [mask (1), masked-image latent (4)] at latent size. */
 async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array; width: number; height: number }, mask: InpaintMask): Promise<Float32Array> {
@@ -43,7 +44,9 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
   const extraChannels = nineChannel ? await inpaintingChannels(bundle, image.rgb, mask) : undefined;
   const plane = dims[2] * dims[3];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, mask.latent);
+  // The image prompt acts only inside the mask: outside it the latent is reset every step and the original pasted back.
+  const ip = await imagePromptController(bundle, settings, params, studio.results);
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, mask.latent, ip ? [ip] : []);
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength, extraChannels, unet,
@@ -63,7 +66,7 @@ export async function inpaint(params: InpaintParams, job: JobContext, studio: St
       const generated = tensorToRgb(decoded, 'minus1to1');
       const merged = pasteBack(generated.data, image.rgb.data, mask.blend);
       const png = await sharp(Buffer.from(merged), { raw: { width: size.width, height: size.height, channels: 3 } }).png().toBuffer();
-      const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather, ...tokenMergingParameters(params.tokenMerging) };
+      const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) };
       const meta = resultMetadata('jobs.inpaint', params, { seed, width: size.width, height: size.height }, model, extra);
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },

@@ -1,6 +1,7 @@
 import type { Settings } from '../api/schemas.ts';
 import { tokenMergingControllers } from '../controllers/tome/tokenMerging.ts';
 import type { TokenMergingOptions } from '../controllers/tome/options.ts';
+import type { AttentionController } from '../controllers/controller.ts';
 import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
 import { type ModelBundle, runtimeFromSettings } from './modelBundle.ts';
 
@@ -20,12 +21,14 @@ export async function unetWithTokenMerging(
   request: TokenMergingRequest | undefined,
   latent: { height: number; width: number },
   mask?: Float32Array,
+  /** Other controllers of the run (image prompts); composed with merging in one chain. */
+  extra: readonly AttentionController[] = [],
 ): Promise<UNetRunner> {
   const { excludeMasked, ...options } = request ?? { ratio: 0 };
   const protect = excludeMasked && mask ? Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0)) : undefined;
   const controllers = tokenMergingControllers(request ? options : undefined, { latent, protect });
-  if (!controllers.length) return bundle.unet;
-  return loadUNet(bundle.spec, { controllers, runtime: runtimeFromSettings(settings) });
+  if (!controllers.length && !extra.length) return bundle.unet;
+  return loadUNet(bundle.spec, { controllers: [...controllers, ...extra], runtime: runtimeFromSettings(settings) });
 }
 
 /** `Token merging ratio` in the A1111 `parameters` text (the key A1111 itself writes), when merging was on. */

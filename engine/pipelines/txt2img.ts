@@ -9,6 +9,7 @@ import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { planSize } from './size.ts';
 import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /**
  * For operations that cannot merge tokens (prompt-to-prompt edits): merging gives every
@@ -29,12 +30,13 @@ export async function generate(params: GenerateParams, job: JobContext, studio: 
   const size = planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth });
+  const ip = await imagePromptController(bundle, settings, params, studio.results);
+  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, undefined, ip ? [ip] : []);
   return runSampling({
     bundle, params, dims, job, settings, unet,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, tokenMergingParameters(params.tokenMerging));
+      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, { ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });
