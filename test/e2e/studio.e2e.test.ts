@@ -37,18 +37,17 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio in Chromium over the local
   it('lists a model, runs a job with visible progress, and shows the result', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(server.url);
-    const model = page.getByTestId('model-item').first();
-    await model.waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('model-item').count()).toBeGreaterThan(0);
-    expect(await page.locator('input[name=model]:checked').count()).toBe(1);
+    await page.locator('[data-testid=model-select] option:not([value=""])').first().waitFor({ state: 'attached', timeout: 30_000 });
+    expect(await page.getByTestId('model-select').inputValue()).not.toBe('');
 
-    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByTestId('run-generate').click();
     const job = page.getByTestId('job').first();
     await job.waitFor();
     // Progress is visible while it runs: "step k/N".
     await page.getByText(/step \d+\/\d+/).first().waitFor({ timeout: 60_000 });
     await page.locator('[data-testid=job][data-state=done]').waitFor({ timeout: 120_000 });
-    const result = page.getByTestId('result').first();
+    // With nothing open, the first result becomes the image being edited.
+    const result = page.getByTestId('layer-before');
     await result.waitFor();
     const loaded = await result.evaluate((img) => (img as { complete: boolean; naturalWidth: number }).complete && (img as { naturalWidth: number }).naturalWidth > 0);
     expect(loaded).toBe(true);

@@ -101,3 +101,15 @@ describe('menu', () => {
     expect(sent).toContain('file.export');
   });
 });
+
+describe('packaging', () => {
+  it('electron-builder targets Linux (AppImage, deb), Windows (NSIS) and macOS (dmg)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { PACKAGE_ROOT } = await import('../../engine/paths.ts');
+    const build = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).build;
+    expect(build.linux.target).toEqual(expect.arrayContaining(['AppImage', 'deb']));
+    expect(build.win.target).toContain('nsis');
+    expect(build.mac.target).toContain('dmg');
+    expect(build.files).toContain('electron/dist/**');
+  });
+});

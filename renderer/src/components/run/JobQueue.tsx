@@ -7,6 +7,13 @@ import { useStudioState } from '../StoreContext.ts';
 const KIND_LABEL: Record<string, string> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', img2img: 'Image to image' };
 const STATE_LABEL: Record<JobView['state'], string> = { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
 
+/** Running first, then queued in the order they will run, then finished ones newest first. */
+function ordered(jobOrder: string[], jobs: Record<string, JobView>): string[] {
+  const active = jobOrder.filter((id) => jobs[id].state === 'running' || jobs[id].state === 'queued');
+  active.sort((a, b) => (jobs[a].state === 'running' ? -1 : 0) - (jobs[b].state === 'running' ? -1 : 0) || jobs[a].submittedAt - jobs[b].submittedAt);
+  return [...active, ...jobOrder.filter((id) => !active.includes(id))];
+}
+
 /** Re-renders once a second while something runs, for elapsed/remaining times. */
 function useClock(active: boolean): number {
   const [now, setNow] = useState(() => Date.now());
@@ -28,7 +35,7 @@ export function JobQueue() {
       <h2 id="queue-heading">Queue</h2>
       {jobOrder.length === 0 && <p className="muted small queue-empty">No runs yet. Jobs queue and run one at a time.</p>}
       <ol className="job-list" aria-label="Jobs">
-        {jobOrder.slice(0, 12).map((id) => {
+        {ordered(jobOrder, jobs).slice(0, 12).map((id) => {
           const job = jobs[id];
           const running = job.state === 'running';
           const end = job.finishedAt ?? now;
