@@ -42,6 +42,14 @@ export interface BranchSampling {
   signal?: AbortSignal;
 }
 
+/**
+ * The model timesteps a sampler will visit, in order; their count is the edit's N (ldm's
+ * DDIM spacing can give more steps than asked). Noise is never drawn here, only timesteps.
+ */
+export function samplerTimesteps(sampler: SamplerName, steps: number, schedule: NoiseSchedule): readonly number[] {
+  return createSampler(sampler, { steps, schedule, stepNoise: () => new Float32Array(0) }).timesteps();
+}
+
 export interface BranchResult {
   source: Float32Array;
   target: Float32Array;
@@ -63,7 +71,7 @@ export async function sampleBranches(r: BranchSampling): Promise<BranchResult> {
   const branchOfRow = guided ? [0, 1, 0, 1] : [0, 1];
   const input = new Float32Array(layout.rows * n);
   const N = plan.steps;
-  const order = createSampler(r.sampler, { steps: r.steps, schedule: r.schedule, parameterization: r.parameterization, stepNoise: () => new Float32Array(0) }).timesteps();
+  const order = samplerTimesteps(r.sampler, r.steps, r.schedule);
   if (order.length !== N) throw new StudioError('RUNTIME_FAILURE', `the edit was planned for ${N} steps, the sampler runs ${order.length}`);
 
   const model = async (x: Float32Array, t: number) => {
