@@ -9,6 +9,7 @@ import { attentionMaps, mapToPng } from '../pipelines/attentionMaps.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
 import { runJobToFiles } from './samplingOptions.ts';
+import { addIpAdapterOptions, ipAdapterRequest, type IpAdapterCliOptions } from './ipAdapterOptions.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -40,8 +41,8 @@ const pairs = (specs: string[] | undefined): Record<string, number> =>
 
 /** `edit` and `attention`: prompt-to-prompt editing and the per-word attention maps behind it. */
 export function registerEditCommands(program: Command): void {
-  program
-    .command('edit')
+  // Image-prompt flags are accepted so the job can refuse them with its reason (see prepareEdit).
+  addIpAdapterOptions(program.command('edit'))
     .description('Prompt-to-prompt edit: change words of a prompt and keep the rest of the image (a seed, or a photo inverted first)')
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--from <text>', 'source prompt: what the image shows')
@@ -63,7 +64,7 @@ export function registerEditCommands(program: Command): void {
     .option('--height <px>', "height (default: the photo's, else 512)")
     .option('--batch <n>', 'images from consecutive seeds', '1')
     .requiredOption('--out <file.png>', 'output file')
-    .action(async (o: EditCliOptions) => {
+    .action(async (o: EditCliOptions & IpAdapterCliOptions) => {
       if ((o.seed === undefined) === (o.image === undefined)) {
         throw new StudioError('INVALID_REQUEST', 'Give either --seed (edit a generated image) or --image (edit a photo)');
       }
@@ -87,6 +88,7 @@ export function registerEditCommands(program: Command): void {
         ...(o.width ? { width: Number(o.width) } : {}),
         ...(o.height ? { height: Number(o.height) } : {}),
         batchCount: Number(o.batch),
+        ...ipAdapterRequest(o),
       };
       const studio = createStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.edit', request, o.out);

@@ -7,8 +7,9 @@ import type { Handlers } from '../api/contract.ts';
 import type { StudioContext } from '../studio/context.ts';
 import { progressPrinter } from './progress.ts';
 import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
+import { addIpAdapterOptions, ipAdapterRequest, type IpAdapterCliOptions } from './ipAdapterOptions.ts';
 
-export interface SamplingCliOptions extends TomeCliOptions {
+export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions {
   model?: string;
   prompt: string;
   negative: string;
@@ -26,6 +27,7 @@ export interface SamplingCliOptions extends TomeCliOptions {
 export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image'): Command {
   const fallback = sizeDefault === 'model' ? "the model's training resolution" : "the image's";
   addTomeOptions(cmd);
+  addIpAdapterOptions(cmd);
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--prompt <text>', 'what to draw')
@@ -54,6 +56,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     sampler: o.sampler,
     batchCount: Number(o.batch),
     ...(o.tome !== undefined ? { tokenMerging: tomeCliOptions(o) } : {}),
+    ...ipAdapterRequest(o),
   };
 }
 
