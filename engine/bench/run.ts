@@ -21,7 +21,7 @@ export interface BenchOptions {
   threads: number;
   /** Timed UNet evaluations per row at 512² (one warm-up run before). */
   repeats: number;
-  /** Timed evaluations per row at 1024². */
+  /** Timed evaluations per row above 512² (no warm-up run: the session is already warm from 512²). */
   repeatsLarge: number;
   /** Skip the plain rows (MatMul is still measured). */
   tomeOnly: boolean;
@@ -132,7 +132,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const unet = load.value;
     const loadPeak = peakRssMiB();
     resetPeakRss();
-    const t = await timeRuns(() => unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768], { index: 0, count: 1, timesteps: [999, 999] }), repeats);
+    const t = await timeRuns(() => unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768], { index: 0, count: 1, timesteps: [999, 999] }), repeats, size > 512 ? 0 : 1);
     const flops = unetFlops(spec.unet, B, h, w, T);
     const tm = controllers[0]?.options;
     const mergedFlops = tm ? unetFlops(spec.unet, B, h, w, T, { ratio, maxDownsample: tm.maxDownsample, merge: tm.merge, window: tm.sx * tm.sy }) : flops;
@@ -142,7 +142,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       loadSeconds: load.seconds, loadPeakRssMiB: loadPeak, peakRssMiB: peakRssMiB(),
       ...(baseline ? { speedup: baseline.bestSeconds / t.best, medianSpeedup: baseline.seconds / t.median, flopSpeedup: baseline.gflopPerStep / (mergedFlops / 1e9) } : {}),
     };
-    log(`UNet ${size}² batch ${B}${ratio ? ` ToMe ${ratio}` : ''}: median ${t.median.toFixed(2)} s/step, best ${t.best.toFixed(2)} (runs ${t.runs.map((r) => r.toFixed(2)).join(', ')}; first ${t.first.toFixed(2)}), ` +
+    log(`UNet ${size}² batch ${B}${ratio ? ` ToMe ${ratio}` : ''}: median ${t.median.toFixed(2)} s/step, best ${t.best.toFixed(2)} (runs ${t.runs.map((r) => r.toFixed(2)).join(', ')}${Number.isNaN(t.first) ? '' : `; warm-up ${t.first.toFixed(2)}`}), ` +
       `${row.gflops.toFixed(1)} GFLOP/s${row.speedup ? `, ×${row.speedup.toFixed(2)} vs off by best runs, ×${row.medianSpeedup!.toFixed(2)} by medians (FLOP count predicts ×${row.flopSpeedup!.toFixed(2)})` : ''}, ` +
       `peak RSS ${(row.peakRssMiB / 1024).toFixed(2)} GiB running, ${(loadPeak / 1024).toFixed(2)} GiB loading (${load.seconds.toFixed(0)} s)`);
     return row;

@@ -51,7 +51,7 @@ export function registerBenchCommand(program: Command): void {
     const ratios = numbers(o.ratios, 'ratios');
     for (const ratio of ratios) resolveTokenMerging({ ...tome, ratio }); // refuse bad settings before the long part
     const results = await runBench({
-      dir, threads: Number(o.threads), repeats, repeatsLarge: 1, tomeOnly: Boolean(o.tomeOnly),
+      dir, threads: Number(o.threads), repeats, repeatsLarge: 2, tomeOnly: Boolean(o.tomeOnly),
       tomeRatios: ratios, tomeSizes: sizes, tome,
       log: (line) => process.stderr.write(`${line}\n`),
     });

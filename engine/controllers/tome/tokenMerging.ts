@@ -41,14 +41,18 @@ export class TokenMerging implements AttentionController {
   readonly name = TOME_CONTROLLER;
   /** Outermost block wrapper: other controllers' hooks run on merged tokens inside it. */
   readonly priority = 10;
-  /** The self-attention token count changes: a controller that reads or swaps self-attention maps cannot share the network. */
-  readonly claims = ['self-attention-tokens'];
+  /**
+   * The self-attention token count changes (and the cross-attention query count when attn2
+   * merges): a controller that reads or swaps those maps cannot share the network.
+   */
+  readonly claims: readonly string[];
   /**
    * Prompt-to-prompt injects the source branch's self-attention maps into the target branch
    * and blends cross-attention maps across the batch; with merging every batch entry has its
    * own merged token set (scores are per batch element), so those maps no longer line up.
+   * The attention-map store reads cross-attention maps per pixel: refused when attn2 merges.
    */
-  readonly incompatibleWith = ['p2p'];
+  readonly incompatibleWith: readonly string[];
   readonly options: TokenMergingOptions;
   private blocks: MergingBlock[] | undefined;
   private latent: { height: number; width: number } | undefined;
@@ -56,6 +60,9 @@ export class TokenMerging implements AttentionController {
 
   constructor(options: Partial<TokenMergingOptions> & { ratio: number }, runtime: TokenMergingRuntime = {}) {
     this.options = resolveTokenMerging(options);
+    const cross = this.options.merge.includes('attn2');
+    this.claims = cross ? ['self-attention-tokens', 'cross-attention-tokens'] : ['self-attention-tokens'];
+    this.incompatibleWith = cross ? ['p2p', 'attention-store'] : ['p2p'];
     this.latent = runtime.latent;
     this.protect = runtime.protect;
     if (this.protect && this.latent && this.protect.length !== this.latent.height * this.latent.width) {

@@ -85,5 +85,9 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-ti
     const p2p: AttentionController = { name: 'p2p', claims: ['batch-layout'], signature: () => '' };
     expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(StudioError);
     expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(/cannot run together with p2p/);
+    // Attention maps for the viewer read cross-attention per pixel: fine unless attn2 merges.
+    const store: AttentionController = { name: 'attention-store', signature: () => '' };
+    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), store])).not.toThrow();
+    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5, merge: ['attn1', 'attn2'] }), store])).toThrow(/attention-store/);
   });
 });
