@@ -40,8 +40,9 @@ async function photo(path: string): Promise<void> {
 /** Alpha pixels set in the mask overlay canvas. */
 const maskPixels = (page: Page): Promise<number> =>
   page.getByTestId('mask-canvas').evaluate((c) => {
-    const canvas = c as HTMLCanvasElement;
-    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    // Structural type: the test's tsconfig has no DOM library.
+    const canvas = c as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let n = 0;
     for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
     return n;
@@ -83,11 +84,11 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     step('Long tasks (> 50 ms main-thread blocks) are recorded from');
     // Long tasks (> 50 ms main-thread blocks) are recorded from the first script on.
     await page.addInitScript(() => {
-      const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+      const w = globalThis as unknown as { __longTasks: { start: number; duration: number }[] };
       w.__longTasks = [];
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
-      }).observe({ type: 'longtask', buffered: true });
+      }).observe({ type: 'longtask' as never, buffered: true });
     });
     await page.goto(server.url);
     await page.getByText('Open an image to edit').waitFor();
@@ -152,10 +153,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.getByTestId('run-edit').click();
     const editJob = page.locator('[data-testid=job][data-kind=edit]').first();
     await editJob.waitFor();
-    await page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid=job][data-kind=edit]');
-      return el && ['done', 'failed'].includes(el.getAttribute('data-state') ?? '');
-    }, undefined, { timeout: 120_000 });
+    await page.locator('[data-testid=job][data-kind=edit][data-state=done], [data-testid=job][data-kind=edit][data-state=failed]').waitFor({ timeout: 120_000 });
     if ((await editJob.getAttribute('data-state')) === 'failed') {
       expect(await editJob.getByRole('alert').textContent()).toMatch(/\S/);
     }
@@ -185,10 +183,10 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     // The result lands in the history and is compared with the source in the split view.
     await page.getByTestId('history-item').first().waitFor();
     await page.getByTestId('layer-after').waitFor();
-    const clipBefore = await page.getByTestId('layer-after').evaluate((e) => (e as HTMLElement).style.clipPath);
+    const clipBefore = await page.getByTestId('layer-after').evaluate((e) => (e as unknown as { style: { clipPath: string } }).style.clipPath);
     expect(clipBefore).toContain('50%');
     await page.keyboard.press('x');
-    const clipAfter = await page.getByTestId('layer-after').evaluate((e) => (e as HTMLElement).style.clipPath);
+    const clipAfter = await page.getByTestId('layer-after').evaluate((e) => (e as unknown as { style: { clipPath: string } }).style.clipPath);
     expect(clipAfter).not.toBe(clipBefore);
     await page.keyboard.press('x');
     await page.screenshot({ path: join(DOCS, 'ui-compare.png') });
@@ -228,7 +226,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     // The strict CSP (no inline styles or scripts) held: nothing was refused.
     expect(cspViolations).toEqual([]);
     // The renderer stayed responsive while jobs ran: no main-thread task over 100 ms.
-    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks);
+    const longTasks = await page.evaluate(() => (globalThis as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks);
     if (process.env.E2E_VERBOSE) console.log('long tasks', JSON.stringify(longTasks), 'run window', runWindow);
     // Page start-up (module evaluation on a busy machine) is not "during a run"; every task from the first Run click to the last result is.
     const duringRuns = longTasks.filter((t) => t.start + t.duration >= runWindow[0] && t.start <= runWindow[1]);

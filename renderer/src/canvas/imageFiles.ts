@@ -1,11 +1,6 @@
 /** Browser-side image helpers (DOM): reading dropped/pasted files and encoding bitmaps. */
 
-export interface LoadedFile {
-  base64: string;
-  url: string;
-  width: number;
-  height: number;
-}
+import type { LoadedFile } from '../state/platform.ts';
 
 const ACCEPTED = ['image/png', 'image/jpeg', 'image/webp'];
 

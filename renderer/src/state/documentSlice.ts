@@ -1,6 +1,5 @@
 import type { StateCreator } from 'zustand';
 import { codeOf, hintFor } from '../api/errorHints.ts';
-import { loadImageFile } from '../canvas/imageFiles.ts';
 import { settingsFromRecipe, type ImageInput } from '../editor/recipe.ts';
 import type { StudioState } from './store.ts';
 
@@ -68,7 +67,7 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
   async openImage(file, name) {
     set({ docProblem: null, recipeOffer: null });
     try {
-      const loaded = await loadImageFile(file);
+      const loaded = await get().platform.loadImageFile(file);
       get().setSource({ url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name });
       // An image exported by the studio carries its recipe: offer to restore it.
       const found = await get().connection.client['images.recipe']({ image: { base64: loaded.base64 } }).catch(() => null);

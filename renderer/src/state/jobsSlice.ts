@@ -3,7 +3,6 @@ import type { JobEvent, JobKind } from '../../../engine/api/events.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
 import { codeOf, hintFor } from '../api/errorHints.ts';
 import { resultUrl } from '../api/images.ts';
-import { encodeMaskPng } from '../canvas/encodeMask.ts';
 import { isMaskEmpty, rasterizeMask } from '../editor/mask.ts';
 import { buildJobRequest, resolveSeed, type ImageInput, type RunKind } from '../editor/recipe.ts';
 import type { Problem } from './documentSlice.ts';
@@ -74,7 +73,7 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
       let mask: ImageInput | undefined;
       if (s.source && (kind === 'inpaint' || kind === 'edit')) {
         const raster = rasterizeMask(s.maskOps, s.source.width, s.source.height);
-        if (!isMaskEmpty(raster)) mask = { base64: await encodeMaskPng(raster) };
+        if (!isMaskEmpty(raster)) mask = { base64: await s.platform.encodeMaskPng(raster) };
       }
       const { op, request } = buildJobRequest(kind, s.run, s.prompt, seed, { image, mask });
       const call = s.connection.client[op] as (r: typeof request) => Promise<{ jobId: string }>;

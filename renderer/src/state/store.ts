@@ -1,6 +1,7 @@
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { StudioConnection } from '../api/client.ts';
+import type { Platform } from './platform.ts';
 import { createDocumentSlice, type DocumentSlice } from './documentSlice.ts';
 import { createJobsSlice, type JobsSlice } from './jobsSlice.ts';
 import { createMaskSlice, type MaskSlice } from './maskSlice.ts';
@@ -11,14 +12,16 @@ import { createSettingsSlice, type SettingsSlice } from './settingsSlice.ts';
 
 export interface ConnectionSlice {
   connection: StudioConnection;
+  platform: Platform;
 }
 
 export type StudioState = ConnectionSlice & ModelsSlice & SettingsSlice & RunSlice & MaskSlice & DocumentSlice & JobsSlice & ResultsSlice;
 
 /** One vanilla store from typed slices, so logic is testable without React. */
-export function createStudioStore(connection: StudioConnection): StoreApi<StudioState> {
+export function createStudioStore(connection: StudioConnection, platform: Platform): StoreApi<StudioState> {
   const store = createStore<StudioState>()((...a) => ({
     connection,
+    platform,
     ...createModelsSlice(...a),
     ...createSettingsSlice(...a),
     ...createRunSlice(...a),

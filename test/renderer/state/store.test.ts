@@ -25,11 +25,15 @@ function fakeConnection() {
 }
 
 const at = 0;
+const platform = {
+  loadImageFile: async () => ({ base64: 'AA==', url: 'blob:x', width: 64, height: 64 }),
+  encodeMaskPng: async () => 'bWFzaw==',
+};
 
 describe('studio store (no React)', () => {
   it('picks the first usable model and submits a generate job with a recorded seed', async () => {
     const { connection, calls } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     await store.getState().refreshModels();
     expect(store.getState().run.model).toBe('/m/toy.safetensors');
     const jobId = await store.getState().runJob('generate');
@@ -41,14 +45,14 @@ describe('studio store (no React)', () => {
 
   it('explains in place why a run cannot start', async () => {
     const { connection } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     expect(await store.getState().runJob('generate')).toBeNull();
     expect(store.getState().runProblem?.message).toMatch(/Choose a model/);
   });
 
   it('follows job events to progress, results in the history, and starts from a generation', async () => {
     const { connection, emit } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     emit({ type: 'queued', jobId: 'j1', at, kind: 'generate', position: 0 });
     emit({ type: 'started', jobId: 'j1', at });
     emit({ type: 'progress', jobId: 'j1', at, step: 3, total: 10, itPerSec: 4.5 });
@@ -63,7 +67,7 @@ describe('studio store (no React)', () => {
 
   it('undo covers mask edits, never engine results', async () => {
     const { connection, emit } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     const s = store.getState();
     s.setSource({ url: 'blob:x', width: 64, height: 64, input: { base64: 'AA==' }, name: 'photo.png' });
     s.maskDoc.beginStroke('paint', { size: 8, hardness: 1 }, 10, 10);
@@ -81,7 +85,7 @@ describe('studio store (no React)', () => {
 
   it('restores settings from a result and continues editing from it', async () => {
     const { connection } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     await store.getState().refreshModels();
     store.getState().addResult({
       imageId: 'r2', jobId: 'j', kind: 'edit', op: 'jobs.edit', url: '/r2.png', width: 64, height: 64, createdAt: 0,
@@ -97,7 +101,7 @@ describe('studio store (no React)', () => {
 
   it('X swaps the split sides, or before/after in single view', () => {
     const { connection } = fakeConnection();
-    const store = createStudioStore(connection);
+    const store = createStudioStore(connection, platform);
     store.getState().swapCompare();
     expect(store.getState().swapped).toBe(true);
     store.getState().setCompare({ compareView: 'after' });
