@@ -30,6 +30,22 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging from the CLI (
     expect(readPngText(readFileSync(join(dir, 'off.png'))).parameters).not.toMatch(/Token merging/);
   });
 
+  it('inpaint with --tome-exclude-masked and img2img with --tome run and record the ratio', async () => {
+    const image = join(dir, 'in.png');
+    const mask = join(dir, 'mask.png');
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: '#3a6' } }).png().toFile(image);
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+      .composite([{ input: await sharp({ create: { width: 24, height: 24, channels: 3, background: '#fff' } }).png().toBuffer(), left: 16, top: 16 }])
+      .png().toFile(mask);
+    const common = ['--model', model, '--prompt', 'a red circle', '--steps', '2', '--seed', '1', '--image', image];
+    const inpaint = await captureOutput(() => main(['node', 'latent-studio', 'inpaint', ...common, '--mask', mask, '--tome', '0.5', '--tome-exclude-masked', '--out', join(dir, 'inpaint.png')]));
+    expect(inpaint.code, inpaint.err).toBe(0);
+    const img2img = await captureOutput(() => main(['node', 'latent-studio', 'img2img', ...common, '--tome', '0.3', '--tome-no-rand', '--tome-merge', 'attn1,ff', '--out', join(dir, 'img2img.png')]));
+    expect(img2img.code, img2img.err).toBe(0);
+    expect(readPngText(readFileSync(join(dir, 'inpaint.png'))).parameters).toMatch(/Token merging ratio: 0\.5/);
+    expect(readPngText(readFileSync(join(dir, 'img2img.png'))).parameters).toMatch(/Token merging ratio: 0\.3/);
+  });
+
   it('refuses impossible settings with a typed error', async () => {
     const r = await generate('bad.png', '--tome', '0.7', '--tome-sx', '1', '--tome-sy', '2');
     expect(r.code).toBe(1);
