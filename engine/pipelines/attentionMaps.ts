@@ -23,6 +23,8 @@ export interface AttentionMapsRequest {
   height?: number;
   /** Maps of the cross-attention sites this many times coarser than the latent (default 4). */
   resolution?: number;
+  signal?: AbortSignal;
+  onStep?: (done: number, count: number) => void;
 }
 
 export interface WordMap {
@@ -50,7 +52,7 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const bundle = await loadBundle(req.model, runtime);
   const cfg = req.cfg ?? 7.5;
   const resolution = req.resolution ?? 4;
-  const size = planSize(req.width ?? 512, req.height ?? 512);
+  const size = planSize(req.width ?? bundle.spec.nativeSize, req.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const prompt = promptTokens(bundle.tokenizer, req.prompt);
   const negative = promptTokens(bundle.tokenizer, req.negativePrompt ?? '');
@@ -70,6 +72,8 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
     model,
     noise: randn(req.seed, dims),
     stepNoise: stepNoise(req.seed, dims),
+    signal: req.signal,
+    onStep: (info) => req.onStep?.(info.done, info.count),
   });
   const png = await decodeToPng(bundle, latent, dims);
   const grid = { height: Math.ceil(size.latentHeight / resolution), width: Math.ceil(size.latentWidth / resolution) };

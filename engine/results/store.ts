@@ -8,6 +8,8 @@ export interface StoredImage {
   width: number;
   height: number;
   seed?: number;
+  /** What the image shows when a job returns several kinds (an attention map's word). */
+  label?: string;
   /** The recipe in A1111 `parameters` form, written into exports. */
   parameters?: string;
   /** The exact request that regenerates this image (operation + validated parameters). */
@@ -37,7 +39,11 @@ export class ResultStore {
       const oldest = this.images.keys().next().value as string;
       this.images.delete(oldest);
     }
-    return { imageId, width: image.width, height: image.height, ...(image.seed !== undefined ? { seed: image.seed } : {}) };
+    return {
+      imageId, width: image.width, height: image.height,
+      ...(image.seed !== undefined ? { seed: image.seed } : {}),
+      ...(image.label !== undefined ? { label: image.label } : {}),
+    };
   }
 
   get(imageId: string): StoredImage {

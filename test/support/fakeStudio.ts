@@ -31,6 +31,12 @@ export function fakeStudio(stepDelayMs = 5): StudioContext {
     async img2img() {
       throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no img2img in the fake');
     },
+    async attention() {
+      throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no attention maps in the fake');
+    },
+    async stylize() {
+      throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no stylize in the fake');
+    },
     async edit() {
       throw new StudioError('CHECKPOINT_UNSUPPORTED', 'no edit in the fake');
     },

@@ -1,0 +1,39 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../engine/api/dispatch.ts';
+import { SettingsStore } from '../../engine/settings/store.ts';
+import { createStudio } from '../../engine/studio/create.ts';
+import { createHandlers } from '../../engine/studio/handlers.ts';
+import { hasShared, sharedPath } from '../support/shared.ts';
+
+const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
+
+describe.skipIf(!hasShared('golden', 'sd15-tiny'))('jobs.attention', () => {
+  const studio = createStudio({ settings: new SettingsStore(join(mkdtempSync(join(tmpdir(), 'ls-attn-')), 'settings.json')) });
+  const handlers = createHandlers(studio);
+
+  it('returns the image, then one grey map per prompt word, labelled with the word', async () => {
+    const started = await dispatch(handlers, 'jobs.attention', { model: tiny, prompt: 'a photo of a cat', steps: 3, seed: 4, width: 128, height: 96 });
+    expect(started.ok).toBe(true);
+    const summary = await studio.queue.waitFor((started as { result: { jobId: string } }).result.jobId);
+    expect(summary.state).toBe('done');
+    expect(summary.images.map((i) => i.label)).toEqual(['image', 'a', 'photo', 'of', 'a', 'cat']);
+    const maps = await Promise.all(summary.images.slice(1).map(async (ref) => {
+      const { data, info } = await sharp(studio.results.get(ref.imageId).png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height]).toEqual([128, 96]);
+      return data;
+    }));
+    // Each map is scaled by its own maximum, and different words attend to different places.
+    for (const m of maps) expect(Math.max(...m)).toBe(255);
+    expect(maps[1].equals(maps[4])).toBe(false);
+  });
+
+  it('refuses resolutions the UNet does not have', async () => {
+    const r = await dispatch(handlers, 'jobs.attention', { model: tiny, prompt: 'x', resolution: 3 });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('INVALID_REQUEST');
+  });
+});
