@@ -7,6 +7,7 @@ import {
   Img2ImgRequestSchema,
   ImageInputSchema,
   InpaintRequestSchema,
+  StylizeRequestSchema,
   ModelEntrySchema,
   SettingsSchema,
 } from './schemas.ts';
@@ -31,6 +32,7 @@ export const CONTRACT = {
   'jobs.img2img': { request: Img2ImgRequestSchema, response: JobStarted },
   'jobs.edit': { request: EditRequestSchema, response: JobStarted },
   'jobs.inpaint': { request: InpaintRequestSchema, response: JobStarted },
+  'jobs.stylize': { request: StylizeRequestSchema, response: JobStarted },
   'jobs.cancel': {
     request: z.object({ jobId: z.string().min(1).max(200) }).strict(),
     response: z.object({ cancelled: z.boolean() }).strict(),

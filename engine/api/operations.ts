@@ -10,6 +10,7 @@ export const OPERATION_NAMES = [
   'jobs.img2img',
   'jobs.edit',
   'jobs.inpaint',
+  'jobs.stylize',
   'jobs.cancel',
   'jobs.list',
   'images.read',

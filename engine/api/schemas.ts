@@ -119,6 +119,34 @@ export const InpaintRequestSchema = SamplingSchema.extend({
 }).strict();
 export type InpaintRequest = z.input<typeof InpaintRequestSchema>;
 
+/**
+ * StyleID style transfer (ALGORITHMS §4): both images are DDIM-inverted with the empty
+ * prompt, sampling starts from the AdaIN-matched latent, and the chosen decoder
+ * self-attention layers take the style's keys and values. Defaults are the paper's.
+ * `mask` limits the change to the painted region.
+ */
+export const StylizeRequestSchema = z
+  .object({
+    model: z.string().min(1).max(4096),
+    content: ImageInputSchema,
+    style: ImageInputSchema,
+    /** Query preservation γ (0.3 for stronger style, per the reference README). */
+    gamma: z.number().min(0).max(1).default(0.75),
+    /** Attention temperature T. */
+    temperature: z.number().gt(0).max(10).default(1.5),
+    steps: z.number().int().min(1).max(500).default(50),
+    /** LDM output_blocks whose self-attention is injected. */
+    layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).default([6, 7, 8, 9, 10, 11]),
+    /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
+    adain: z.boolean().default(true),
+    mask: ImageInputSchema.optional(),
+    maskFeather: z.number().min(0).max(256).default(8),
+    /** Default: the content image's size (rounded down to a multiple of 8). */
+    ...ImageSizeOverride,
+  })
+  .strict();
+export type StylizeRequest = z.input<typeof StylizeRequestSchema>;
+
 export const ArchitectureSchema = z
   .object({
     family: z.string(),

@@ -8,6 +8,7 @@ import { registerEvalToyCommand } from './evalToy.ts';
 import { registerInfoCommand } from './info.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerStylizeCommand } from './stylize.ts';
 
 /** Builds the CLI; each command lives in its own module and registers itself here. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerGenerateCommands(program);
   registerEditCommands(program);
+  registerStylizeCommand(program);
   registerInfoCommand(program);
   registerEvalToyCommand(program);
   registerDebugCommand(program);

@@ -72,7 +72,7 @@ function outputPath(out: string, index: number): string {
 export async function runJobToFiles(
   studio: StudioContext,
   handlers: Handlers,
-  op: 'jobs.generate' | 'jobs.img2img' | 'jobs.inpaint' | 'jobs.edit',
+  op: 'jobs.generate' | 'jobs.img2img' | 'jobs.inpaint' | 'jobs.edit' | 'jobs.stylize',
   request: Record<string, unknown>,
   out: string,
 ): Promise<void> {
@@ -86,6 +86,6 @@ export async function runJobToFiles(
   }
   for (const [i, img] of summary.images.entries()) {
     const written = await handlers['images.export']({ image: { imageId: img.imageId }, path: resolve(outputPath(out, i)), format: 'png', quality: 92, overwrite: true });
-    process.stdout.write(`${written.path}  seed ${img.seed}\n`);
+    process.stdout.write(`${written.path}${img.seed !== undefined ? `  seed ${img.seed}` : ''}\n`);
   }
 }

@@ -2,6 +2,7 @@ import type { Pipelines } from '../studio/context.ts';
 import { edit } from './edit.ts';
 import { img2img } from './img2img.ts';
 import { inpaint } from './inpaint.ts';
+import { stylize } from './stylize.ts';
 import { generate } from './txt2img.ts';
 
 /** The engine's image pipelines, as the job operations run them. */
@@ -10,4 +11,5 @@ export const enginePipelines: Pipelines = {
   img2img,
   inpaint,
   edit,
+  stylize,
 };

@@ -10,6 +10,7 @@ export type GenerateParams = ParsedRequestOf<'jobs.generate'>;
 export type Img2ImgParams = ParsedRequestOf<'jobs.img2img'>;
 export type EditParams = ParsedRequestOf<'jobs.edit'>;
 export type InpaintParams = ParsedRequestOf<'jobs.inpaint'>;
+export type StylizeParams = ParsedRequestOf<'jobs.stylize'>;
 
 /** The image-making work behind the job operations; each returns the images it stored. */
 export interface Pipelines {
@@ -17,6 +18,7 @@ export interface Pipelines {
   img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
+  stylize(params: StylizeParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
 }
 
 /** Reads what a model is from its header; injected so the catalog stays testable. */
