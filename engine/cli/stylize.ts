@@ -22,7 +22,7 @@ interface StylizeCliOptions {
   out: string;
 }
 
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const mb = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 2 ** 10).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 
 /** `stylize`: StyleID style injection (ALGORITHMS §4). */
 export function registerStylizeCommand(program: Command): void {
