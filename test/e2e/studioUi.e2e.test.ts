@@ -146,9 +146,26 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.screenshot({ path: join(DOCS, 'ui-mask-and-prompt.png') });
     await page.getByRole('button', { name: 'Close word controls' }).click();
 
+    // Attention maps, when the engine has the operation: hover a word for its heat map, then turn it into mask.
+    await page.getByTestId('steps').fill('4');
+    if (await page.getByTestId('show-attention').isEnabled()) {
+      step('attention maps');
+      await page.getByTestId('show-attention').click();
+      await page.getByTestId('attention-status').filter({ hasText: /Hover a word/ }).waitFor({ timeout: 120_000 });
+      await page.locator('[data-testid=diff-word]', { hasText: 'circle' }).hover();
+      await page.locator('.layer.heat').waitFor();
+      await page.screenshot({ path: join(DOCS, 'ui-attention.png') });
+      await page.locator('[data-testid=diff-word]', { hasText: 'circle' }).click();
+      const before = await maskPixels(page);
+      await page.getByRole('button', { name: 'Mask from attention' }).click();
+      await expect.poll(() => maskPixels(page)).toBeGreaterThan(before);
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => maskPixels(page)).toBe(before);
+      await page.getByRole('button', { name: 'Close word controls' }).click();
+    }
+
     step('Edit (prompt-to-prompt) goes through the contract; an eng');
     // Edit (prompt-to-prompt) goes through the contract; an engine without it answers with a typed error shown in place.
-    await page.getByTestId('steps').fill('4');
     runWindow.push(await now());
     await page.getByTestId('run-edit').click();
     const editJob = page.locator('[data-testid=job][data-kind=edit]').first();

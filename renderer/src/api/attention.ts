@@ -1,34 +1,38 @@
 import { OPERATION_NAMES } from '../../../engine/api/operations.ts';
 import type { StudioConnection } from './client.ts';
-import type { ImageInput } from '../editor/recipe.ts';
 
 /**
- * The hook for word attention maps. The engine's `attention.maps` operation is being built
- * separately; until it is in the contract this reports "unavailable" and the prompt editor
- * says so. When it lands, the renderer's client has the method (the client is generated
- * from OPERATION_NAMES) and hover heat maps and "mask from word" light up.
+ * The hook for word attention maps. The engine's `jobs.attention` operation generates the
+ * image for a prompt and returns one grey map per word (images labelled with the word).
+ * The renderer's client is generated from OPERATION_NAMES, so the hook lights up as soon
+ * as the operation is in the contract; until then the prompt editor says it is missing.
  */
-export const ATTENTION_OP = 'attention.maps';
+export const ATTENTION_OP = 'jobs.attention';
 
 export function attentionAvailable(): boolean {
   return (OPERATION_NAMES as readonly string[]).includes(ATTENTION_OP);
 }
 
-export interface AttentionMap {
-  word: string;
+export interface AttentionRequest {
+  model: string;
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  cfg: number;
+  seed: number;
   width: number;
   height: number;
-  /** 0–255 per cell, row-major. */
-  data: Uint8Array;
+  sampler: string;
+  /** Map cells per latent cell: 1 = full latent resolution. */
+  resolution: 1 | 2 | 4 | 8;
 }
 
-/** Expected reply: `{ maps: [{ word, width, height, data: number[] | base64 }] }`; anything else reads as "no map". */
-export async function fetchAttentionMap(connection: StudioConnection, image: ImageInput, prompt: string, word: string): Promise<AttentionMap | null> {
-  if (!attentionAvailable()) return null;
-  const call = (connection.client as unknown as Record<string, (r: unknown) => Promise<unknown>>)[ATTENTION_OP];
-  const reply = (await call({ image, prompt, words: [word] })) as { maps?: { word: string; width: number; height: number; data: number[] | string }[] };
-  const m = reply.maps?.find((x) => x.word === word) ?? reply.maps?.[0];
-  if (!m) return null;
-  const data = typeof m.data === 'string' ? Uint8Array.from(atob(m.data), (c) => c.charCodeAt(0)) : Uint8Array.from(m.data);
-  return data.length === m.width * m.height ? { word, width: m.width, height: m.height, data } : null;
+/** Starts the attention job; typed loosely because the operation may not be in this build's contract. */
+export async function startAttentionJob(connection: StudioConnection, request: AttentionRequest): Promise<string> {
+  const call = (connection.client as unknown as Record<string, ((r: unknown) => Promise<{ jobId: string }>) | undefined>)[ATTENTION_OP];
+  if (!call) throw new Error('This engine has no attention-maps operation.');
+  return (await call(request)).jobId;
 }
+
+/** The key a word's map is stored under (maps are labelled with the word as the encoder saw it). */
+export const wordKey = (word: string): string => word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');

@@ -39,3 +39,18 @@ export async function urlToBlob(url: string): Promise<Blob> {
   const res = await fetch(url);
   return res.blob();
 }
+
+/** Reads an image's red channel as grey levels (attention maps are grey PNGs). */
+export async function decodeGrey(url: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const bitmap = await createImageBitmap(await urlToBlob(url));
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('Canvas 2D is unavailable');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = rgba[4 * i];
+  return { width, height, data };
+}

@@ -108,6 +108,13 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
         jobOrder: s.jobOrder.includes(event.jobId) ? s.jobOrder : [event.jobId, ...s.jobOrder],
       };
     });
+    // Attention maps are a view aid, not results: they never enter the history strip.
+    if (get().jobs[event.jobId]?.op === 'jobs.attention' || get().attention.jobId === event.jobId) {
+      if (event.type === 'done') void get().attentionJobEnded(event.jobId, event.images);
+      else if (event.type === 'failed') void get().attentionJobEnded(event.jobId, null, event.error);
+      else if (event.type === 'cancelled') void get().attentionJobEnded(event.jobId, null);
+      return;
+    }
     if (event.type === 'done') void collectResults(get, set, event.jobId, event.images);
   },
 });

@@ -16,4 +16,8 @@ export interface Platform {
   loadImageFile(blob: Blob): Promise<LoadedFile>;
   /** Greyscale PNG (base64) of a mask at image resolution. */
   encodeMaskPng(mask: MaskBuffer): Promise<string>;
+  /** Grey levels (0–255, red channel) of an image, e.g. an attention map, for the mask. */
+  decodeGrey(url: string): Promise<{ width: number; height: number; data: Uint8Array }>;
+  /** A coloured, semi-transparent overlay (object URL) of a grey attention map. */
+  heatOverlayUrl(mapUrl: string): Promise<string>;
 }

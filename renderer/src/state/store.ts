@@ -2,6 +2,7 @@ import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { StudioConnection } from '../api/client.ts';
 import type { Platform } from './platform.ts';
+import { createAttentionSlice, type AttentionSlice } from './attentionSlice.ts';
 import { createDocumentSlice, type DocumentSlice } from './documentSlice.ts';
 import { createJobsSlice, type JobsSlice } from './jobsSlice.ts';
 import { createMaskSlice, type MaskSlice } from './maskSlice.ts';
@@ -15,7 +16,7 @@ export interface ConnectionSlice {
   platform: Platform;
 }
 
-export type StudioState = ConnectionSlice & ModelsSlice & SettingsSlice & RunSlice & MaskSlice & DocumentSlice & JobsSlice & ResultsSlice;
+export type StudioState = ConnectionSlice & ModelsSlice & SettingsSlice & RunSlice & MaskSlice & DocumentSlice & JobsSlice & ResultsSlice & AttentionSlice;
 
 /** One vanilla store from typed slices, so logic is testable without React. */
 export function createStudioStore(connection: StudioConnection, platform: Platform): StoreApi<StudioState> {
@@ -29,6 +30,7 @@ export function createStudioStore(connection: StudioConnection, platform: Platfo
     ...createDocumentSlice(...a),
     ...createJobsSlice(...a),
     ...createResultsSlice(...a),
+    ...createAttentionSlice(...a),
   }));
   connection.onJobEvent((event) => store.getState().applyJobEvent(event));
   return store;

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StudioConnection } from '../../../renderer/src/api/client.ts';
+import { attentionAvailable } from '../../../renderer/src/api/attention.ts';
+import { mapResolution } from '../../../renderer/src/state/attentionSlice.ts';
 import { createStudioStore } from '../../../renderer/src/state/store.ts';
 
 /** A connection that records calls and lets the test emit job events: the store runs without React or a DOM. */
@@ -28,6 +30,8 @@ const at = 0;
 const platform = {
   loadImageFile: async () => ({ base64: 'AA==', url: 'blob:x', width: 64, height: 64 }),
   encodeMaskPng: async () => 'bWFzaw==',
+  decodeGrey: async () => ({ width: 2, height: 2, data: new Uint8Array([255, 0, 0, 0]) }),
+  heatOverlayUrl: async (url: string) => `heat:${url}`,
 };
 
 describe('studio store (no React)', () => {
@@ -107,5 +111,23 @@ describe('studio store (no React)', () => {
     store.getState().setCompare({ compareView: 'after' });
     store.getState().swapCompare();
     expect(store.getState().compareView).toBe('before');
+  });
+
+  it.skipIf(!attentionAvailable())('attention maps are kept per word, shown on hover, and never enter the history', async () => {
+    const { connection, calls, emit } = fakeConnection();
+    const store = createStudioStore(connection, platform);
+    await store.getState().refreshModels();
+    await store.getState().requestAttention();
+    const call = calls.find((c) => c.op === 'jobs.attention')!;
+    expect(call.req).toMatchObject({ prompt: 'a red circle on a blue background', model: '/m/toy.safetensors' });
+    const jobId = store.getState().attention.jobId!;
+    emit({ type: 'done', jobId, at, images: [{ imageId: 'm1', width: 16, height: 16, label: 'circle' }, { imageId: 'm2', width: 16, height: 16, label: 'red' }] });
+    await vi.waitFor(() => expect(store.getState().attention.status).toBe('ready'));
+    expect(store.getState().mapFor('Circle')).toEqual({ imageId: 'm1', url: '/api/images/m1.png', overlay: 'heat:/api/images/m1.png' });
+    expect(call.req).toMatchObject({ resolution: 1 });
+    expect(mapResolution(512, 512)).toBe(4);
+    expect(mapResolution(64, 64)).toBe(1);
+    expect(store.getState().mapFor('dog')).toBeNull();
+    expect(store.getState().results).toHaveLength(0);
   });
 });

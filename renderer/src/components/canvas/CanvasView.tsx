@@ -230,7 +230,7 @@ export function CanvasView() {
         <div className={`layers${pixelated}`} style={layerStyle}>
           <img className="layer" src={source.url} alt="Before: the source image" draggable={false} data-testid="layer-before" />
           {showAfter && <img className="layer" src={after} alt={preview ? 'Live preview of the running job' : 'After: the selected result'} draggable={false} style={{ clipPath: clip, width, height }} data-testid="layer-after" />}
-          {heatMap && <img className="layer heat" src={heatMap} alt="Attention heat map of the hovered word" draggable={false} style={{ width, height }} />}
+          {heatMap && <img className="layer heat" src={heatMap} alt="Attention heat map of the hovered word" draggable={false} style={{ width, height, filter: `blur(${Math.max(1, width / 40)}px)` }} />}
           <canvas ref={maskRef} className="layer mask" width={width} height={height} style={{ opacity: maskVisible ? overlayOpacity : 0, clipPath: maskClip }} data-testid="mask-canvas" aria-hidden="true" />
         </div>
       )}

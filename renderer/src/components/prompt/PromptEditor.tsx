@@ -1,8 +1,7 @@
-import { useMemo, useRef, useState } from 'react';
-import { attentionAvailable, fetchAttentionMap } from '../../api/attention.ts';
-import { heatmapDataUrl } from '../../canvas/heatmap.ts';
+import { useMemo, useState } from 'react';
+import { attentionAvailable } from '../../api/attention.ts';
 import { describeDiff, diffWords } from '../../editor/promptDiff.ts';
-import { parsePrompt, setWordWeight } from '../../editor/promptWords.ts';
+import { parsePrompt, plainPrompt, setWordWeight } from '../../editor/promptWords.ts';
 import { useStudioState, useStudioStore } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
 import { Slider } from '../ui/Slider.tsx';
@@ -10,50 +9,49 @@ import { DiffLine } from './DiffLine.tsx';
 import { HighlightedPrompt } from './HighlightedPrompt.tsx';
 import { WordControls } from './WordControls.tsx';
 
-const ATTENTION_NOTE = attentionAvailable()
-  ? 'Hover to see where it attends.'
-  : 'Attention maps need the engine’s attention-maps operation, which this build does not have yet.';
+const MISSING_NOTE = 'Attention maps need the engine’s attention-maps operation, which this build does not have yet.';
 
 /** Source and edited prompts side by side, the word diff, per-word controls and attention-injection sliders. */
 export function PromptEditor() {
   const store = useStudioStore();
-  const { prompt, setPrompt, toggleLocalBlend, source } = useStudioState((s) => ({
+  const { prompt, setPrompt, toggleLocalBlend, source, attention, requestAttention } = useStudioState((s) => ({
     prompt: s.prompt, setPrompt: s.setPrompt, toggleLocalBlend: s.toggleLocalBlend, source: s.source,
+    attention: s.attention, requestAttention: s.requestAttention,
   }));
   const [selected, setSelected] = useState<number | null>(null);
   const [problem, setProblem] = useState<{ message: string; hint: string } | null>(null);
-  const hoverToken = useRef(0);
   const sourceWords = useMemo(() => parsePrompt(prompt.sourcePrompt), [prompt.sourcePrompt]);
   const targetWords = useMemo(() => parsePrompt(prompt.targetPrompt), [prompt.targetPrompt]);
   const segments = useMemo(() => diffWords(sourceWords, targetWords), [sourceWords, targetWords]);
   const word = selected !== null ? targetWords[selected] : undefined;
-  const attentionReady = attentionAvailable() && Boolean(source);
-
-  const mapFor = async (index: number) => {
-    const w = targetWords[index];
-    if (!w || !source) return null;
-    return fetchAttentionMap(store.getState().connection, source.input, prompt.targetPrompt, w.text);
-  };
+  const available = attentionAvailable();
+  const stale = attention.status === 'ready' && attention.prompt !== plainPrompt(prompt.targetPrompt);
+  const attentionReady = available && attention.status === 'ready' && !stale && Boolean(source);
+  const attentionNote = !available
+    ? MISSING_NOTE
+    : attentionReady
+      ? 'Hover a word to see where it acts.'
+      : attention.status === 'running'
+        ? 'Attention maps are being computed…'
+        : stale
+          ? 'The prompt changed: show attention again.'
+          : 'Press “Show attention” to compute where each word acts.';
 
   const onHover = (index: number | null): void => {
-    const token = ++hoverToken.current;
-    if (index === null || !attentionReady) return store.getState().setHeatMap(null);
-    void mapFor(index)
-      .then((map) => {
-        if (token === hoverToken.current) store.getState().setHeatMap(map ? heatmapDataUrl(map) : null);
-      })
-      .catch(() => undefined);
+    const map = index !== null && attentionReady ? store.getState().mapFor(targetWords[index]?.text ?? '') : null;
+    store.getState().setHeatMap(map?.overlay ?? null);
   };
 
   const maskFromAttention = async (): Promise<void> => {
-    if (selected === null) return;
+    const w = selected !== null ? targetWords[selected] : undefined;
+    const map = w ? store.getState().mapFor(w.text) : null;
     try {
-      const map = await mapFor(selected);
-      if (!map) throw new Error('The engine returned no attention map for this word.');
-      store.getState().maskDoc.addMap(map.width, map.height, map.data);
+      if (!map) throw new Error(`there is no map for “${w?.text ?? ''}”.`);
+      const grey = await store.getState().platform.decodeGrey(map.url);
+      store.getState().maskDoc.addMap(grey.width, grey.height, grey.data);
       setProblem(null);
     } catch (e) {
-      setProblem({ message: `No mask from attention: ${(e as Error).message}`, hint: 'Run an edit first so the engine has attention maps for this image.' });
+      setProblem({ message: `No mask from attention: ${(e as Error).message}`, hint: 'Show attention for the current prompt first, then try again.' });
     }
   };
 
@@ -69,7 +67,7 @@ export function PromptEditor() {
         target={targetWords}
         selected={selected}
         localWords={prompt.localBlendWords}
-        attentionNote={ATTENTION_NOTE}
+        attentionNote={attentionNote}
         onSelect={(i) => setSelected(selected === i ? null : i)}
         onHover={onHover}
       />
@@ -81,13 +79,26 @@ export function PromptEditor() {
           word={word}
           local={prompt.localBlendWords.includes(word.text)}
           attentionReady={attentionReady}
-          attentionNote={ATTENTION_NOTE}
+          attentionNote={attentionNote}
           onWeight={(w) => setPrompt({ targetPrompt: setWordWeight(prompt.targetPrompt, selected!, w) })}
           onToggleLocal={() => toggleLocalBlend(word.text)}
           onMaskFromAttention={() => void maskFromAttention()}
           onClose={() => setSelected(null)}
         />
       )}
+      <div className="attention-row">
+        <button
+          className="small"
+          disabled={!available || attention.status === 'running'}
+          onClick={() => void requestAttention()}
+          title={available ? 'Runs a short job for the edited prompt with the run settings; then hover a word to see where it acts' : MISSING_NOTE}
+          data-testid="show-attention"
+        >
+          {attention.status === 'running' ? 'Computing attention…' : 'Show attention'}
+        </button>
+        <span className="muted small" data-testid="attention-status">{attentionNote}</span>
+      </div>
+      <ProblemNote problem={attention.problem} />
       <ProblemNote problem={problem} onDismiss={() => setProblem(null)} />
       <div className="two-col">
         <Slider
