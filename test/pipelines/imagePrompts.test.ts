@@ -11,13 +11,14 @@ import { SettingsStore } from '../../engine/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
-import { writeTinyImageEncoder, writeTinyIpAdapter } from '../support/tinyIpAdapter.ts';
+import { writeTinyImageEncoder, writeTinyIpAdapter, writeTinyIpAdapterPlus } from '../support/tinyIpAdapter.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const dir = mkdtempSync(join(tmpdir(), 'ls-ipa-'));
 const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
 const handlers = createHandlers(studio);
 const adapter = join(dir, 'ip', 'ip-adapter_tiny.safetensors');
+const plusAdapter = join(dir, 'ip', 'ip-adapter-plus_tiny.safetensors');
 
 async function run(op: 'jobs.generate' | 'jobs.inpaint', req: Record<string, unknown>) {
   const env = await dispatch(handlers, op, req);
@@ -34,6 +35,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('image prompts in generate (s
     if (spec.family === 'taesd') throw new Error('expected Stable Diffusion');
     const widths = processorOrder(unetSites(spec.unet).attention).map((b) => b.site.channels);
     await writeTinyIpAdapter(adapter, widths);
+    await writeTinyIpAdapterPlus(plusAdapter, widths);
     await writeTinyImageEncoder(join(dir, 'ip', 'image_encoder'));
     reference = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#c03020' } }).png().toBuffer();
   });
@@ -58,5 +60,27 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('image prompts in generate (s
     const e = await dispatch(handlers, 'jobs.edit', { model: tiny, sourcePrompt: 'a red circle', targetPrompt: 'a blue circle', seed: 1, steps: 2, width: 64, height: 64, ...prompts(1) });
     const se = await studio.queue.waitFor((e as { result: { jobId: string } }).result.jobId);
     expect(se.error?.message).toMatch(/cannot be combined with prompt-to-prompt/);
+  });
+
+  it('inpaint with the plus adapter and token merging: the image prompt acts only inside the mask', async () => {
+    const photo = await sharp(sharedPath('images', 'vermeer.jpg')).resize(64, 64, { fit: 'fill' }).png().toBuffer();
+    const mask = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+      .composite([{ input: await sharp({ create: { width: 24, height: 24, channels: 3, background: '#fff' } }).png().toBuffer(), left: 24, top: 16 }])
+      .png().toBuffer();
+    const req = {
+      model: tiny, prompt: 'a red circle', steps: 3, seed: 5, image: { base64: photo.toString('base64') }, mask: { base64: mask.toString('base64') },
+      maskFeather: 0, tokenMerging: { ratio: 0.5 },
+    };
+    const plain = await run('jobs.inpaint', req);
+    const withImage = await run('jobs.inpaint', { ...req, imagePrompts: [{ image: { base64: reference.toString('base64') }, scale: 1 }], ipAdapter: { path: plusAdapter } });
+    const [a, b, o] = await Promise.all([plain.png, withImage.png, photo].map((x) => sharp(x).removeAlpha().raw().toBuffer()));
+    let outside = 0, inside = 0;
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) for (let c = 0; c < 3; c++) {
+      const i = (y * 64 + x) * 3 + c;
+      if (x >= 24 && x < 48 && y >= 16 && y < 40) inside += Math.abs(a[i] - b[i]);
+      else outside += Math.abs(b[i] - o[i]);
+    }
+    expect(outside).toBe(0);
+    expect(inside).toBeGreaterThan(0);
   });
 });

@@ -52,3 +52,32 @@ export async function writeTinyIpAdapter(file: string, widths: readonly number[]
   mkdirSync(dirname(file), { recursive: true });
   await writeSafetensors(file, t);
 }
+
+/** A small random plus IP-Adapter (Resampler: depth 2, 2 heads × 64, `tokens` queries) reading `feature`-wide hidden states. */
+export async function writeTinyIpAdapterPlus(file: string, widths: readonly number[], o: { context?: number; feature?: number; tokens?: number } = {}): Promise<void> {
+  const D = o.context ?? 64, E = o.feature ?? 32, T = o.tokens ?? 6, inner = 128;
+  const t: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  let seed = 900;
+  const add = (name: string, shape: number[], one = false) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const r = randomArray(n, seed++, one ? 0.1 : 0.3);
+    t[name] = { dtype: 'F32', shape, data: one ? r.map((x) => 1 + x) : r };
+  };
+  add('image_proj.latents', [1, T, D]);
+  add('image_proj.proj_in.weight', [D, E]); add('image_proj.proj_in.bias', [D]);
+  add('image_proj.proj_out.weight', [D, D]); add('image_proj.proj_out.bias', [D]);
+  add('image_proj.norm_out.weight', [D], true); add('image_proj.norm_out.bias', [D]);
+  for (let i = 0; i < 2; i++) {
+    const p = `image_proj.layers.${i}`;
+    for (const n of ['norm1', 'norm2']) { add(`${p}.0.${n}.weight`, [D], true); add(`${p}.0.${n}.bias`, [D]); }
+    add(`${p}.0.to_q.weight`, [inner, D]); add(`${p}.0.to_kv.weight`, [2 * inner, D]); add(`${p}.0.to_out.weight`, [D, inner]);
+    add(`${p}.1.0.weight`, [D], true); add(`${p}.1.0.bias`, [D]);
+    add(`${p}.1.1.weight`, [4 * D, D]); add(`${p}.1.3.weight`, [D, 4 * D]);
+  }
+  widths.forEach((c, r) => {
+    add(`ip_adapter.${2 * r + 1}.to_k_ip.weight`, [c, D]);
+    add(`ip_adapter.${2 * r + 1}.to_v_ip.weight`, [c, D]);
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  await writeSafetensors(file, t);
+}
