@@ -36,3 +36,24 @@ export function forwardJobEvents(
 export function sendMenuCommand(contents: Pick<WebContents, 'send' | 'isDestroyed'>, command: string): void {
   if (!contents.isDestroyed()) contents.send(MENU_COMMAND_CHANNEL, command);
 }
+
+/** Desktop-only services that are not part of the Studio API (the server has no windows or desktop). */
+export const SHELL_CHANNELS = { pickFolder: 'studio:shell:pick-folder', startDrag: 'studio:shell:start-drag' } as const;
+
+export interface ShellServices {
+  /** A native folder chooser; null when cancelled. */
+  pickFolder(contents: WebContents, title: string): Promise<string | null>;
+  /** Starts dragging a result out of the window as a PNG file (must run during the renderer's dragstart). */
+  startDrag(contents: WebContents, imageId: string): void;
+}
+
+/** Registers the shell channels, validating their small payloads here at the edge. */
+export function registerShellHandlers(services: ShellServices, ipc: Pick<IpcMain, 'handle' | 'on'> = ipcMain): string[] {
+  ipc.handle(SHELL_CHANNELS.pickFolder, (event, title: unknown) =>
+    services.pickFolder(event.sender, typeof title === 'string' && title ? title.slice(0, 200) : 'Choose a folder'),
+  );
+  ipc.on(SHELL_CHANNELS.startDrag, (event, imageId: unknown) => {
+    if (typeof imageId === 'string' && /^[\w-]{1,200}$/.test(imageId)) services.startDrag(event.sender, imageId);
+  });
+  return Object.values(SHELL_CHANNELS);
+}

@@ -5,6 +5,8 @@ import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '.
 
 // Kept equal to MENU_COMMAND_CHANNEL in ipc-main.ts (the preload bundle must not pull in the main process's imports).
 const MENU_COMMAND_CHANNEL = 'studio:menu-command';
+// Kept equal to SHELL_CHANNELS in ipc-main.ts.
+const SHELL_CHANNELS = { pickFolder: 'studio:shell:pick-folder', startDrag: 'studio:shell:start-drag' } as const;
 
 type Invoker = (payload?: unknown) => Promise<unknown>;
 
@@ -13,7 +15,7 @@ type Invoker = (payload?: unknown) => Promise<unknown>;
  * (`studio.models.list(req)`), one per operation, plus a job-event subscription.
  * The renderer never sees ipcRenderer itself or a channel name.
  */
-export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>) {
+export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener' | 'send'>) {
   const domains: Record<string, Record<string, Invoker>> = {};
   for (const op of OPERATION_NAMES) {
     const [domain, method] = splitOperation(op);
@@ -26,6 +28,11 @@ export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remo
       const wrapped = (_e: IpcRendererEvent, event: JobEvent): void => listener(event);
       ipc.on(JOB_EVENT_CHANNEL, wrapped);
       return () => void ipc.removeListener(JOB_EVENT_CHANNEL, wrapped);
+    },
+    /** Desktop-only services: a native folder chooser and dragging a result out as a file. */
+    shell: {
+      pickFolder: (title?: string): Promise<unknown> => ipc.invoke(SHELL_CHANNELS.pickFolder, title ?? ''),
+      startDrag: (imageId: string): void => ipc.send(SHELL_CHANNELS.startDrag, imageId),
     },
     /** Commands chosen in the native menu; the payload is only ever a command id string. */
     onMenuCommand(listener: (command: string) => void): () => void {

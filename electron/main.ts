@@ -1,9 +1,13 @@
-import { app, BrowserWindow, screen, session } from 'electron';
+import { app, BrowserWindow, dialog, nativeImage, screen, session } from 'electron';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../engine/studio/handlers.ts';
 import { createStudio } from '../engine/studio/create.ts';
-import { forwardJobEvents, registerIpcHandlers, sendMenuCommand } from './ipc-main.ts';
+import { RECIPE_KEY } from '../engine/export/exportImage.ts';
+import { addPngText } from '../engine/export/pngText.ts';
+import { forwardJobEvents, registerIpcHandlers, registerShellHandlers, sendMenuCommand } from './ipc-main.ts';
 import { buildMenu } from './menu.ts';
 import { hardenContents, hardenSession } from './security.ts';
 import { fitToDisplays, readWindowState, writeWindowState } from './windowState.ts';
@@ -51,6 +55,27 @@ void app.whenReady().then(() => {
   const studio = createStudio();
   hardenSession(session.defaultSession);
   registerIpcHandlers(createHandlers(studio));
+  registerShellHandlers({
+    async pickFolder(contents, title) {
+      const win = BrowserWindow.fromWebContents(contents);
+      const options = { title, properties: ['openDirectory' as const, 'createDirectory' as const] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    startDrag(contents, imageId) {
+      // The OS needs a real file while the drag starts: write the PNG (with its recipe) synchronously.
+      const image = studio.results.get(imageId);
+      const text: Record<string, string> = {};
+      if (image.parameters) text.parameters = image.parameters;
+      if (image.recipe) text[RECIPE_KEY] = JSON.stringify(image.recipe);
+      const png = Object.keys(text).length ? addPngText(image.png, text, { international: [RECIPE_KEY] }) : image.png;
+      const dir = join(tmpdir(), 'latent-studio-drag');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `latent-studio-${imageId.slice(0, 8)}.png`);
+      writeFileSync(file, png);
+      contents.startDrag({ file, icon: nativeImage.createFromBuffer(image.png).resize({ width: 64 }) });
+    },
+  });
   buildMenu((command) => {
     const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
     if (win) sendMenuCommand(win.webContents, command);

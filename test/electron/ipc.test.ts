@@ -14,6 +14,7 @@ vi.mock('electron', () => ({
     invoke: (channel: string, payload: unknown) => registered.get(channel)!({}, payload),
     on: vi.fn(),
     removeListener: vi.fn(),
+    send: vi.fn(),
   },
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) },
 }));
@@ -37,7 +38,7 @@ describe('Electron IPC transport', () => {
       const [domain, method] = op.split('.');
       expect(typeof bridge[domain][method], op).toBe('function');
     }
-    expect(Object.keys(bridge).sort()).toEqual(['images', 'jobs', 'models', 'onJobEvent', 'onMenuCommand', 'settings']);
+    expect(Object.keys(bridge).sort()).toEqual(['images', 'jobs', 'models', 'onJobEvent', 'onMenuCommand', 'settings', 'shell']);
     expect(JSON.stringify(Object.keys(bridge))).not.toContain('invoke');
   });
 

@@ -113,3 +113,25 @@ describe('packaging', () => {
     expect(build.files).toContain('electron/dist/**');
   });
 });
+
+describe('desktop shell channels', () => {
+  it('validate their payloads at the main-process edge', async () => {
+    const { registerShellHandlers, SHELL_CHANNELS } = await import('../../electron/ipc-main.ts');
+    const handles = new Map<string, (e: { sender: unknown }, p: unknown) => unknown>();
+    const ons = new Map<string, (e: { sender: unknown }, p: unknown) => void>();
+    const picked: string[] = [];
+    const dragged: string[] = [];
+    const channels = registerShellHandlers(
+      { pickFolder: async (_c, title) => (picked.push(title), '/models'), startDrag: (_c, id) => void dragged.push(id) },
+      { handle: (c: string, fn: never) => handles.set(c, fn), on: (c: string, fn: never) => ons.set(c, fn) } as never,
+    );
+    expect(channels.sort()).toEqual(Object.values(SHELL_CHANNELS).sort());
+    expect(await handles.get(SHELL_CHANNELS.pickFolder)!({ sender: {} }, 'Models folder')).toBe('/models');
+    await handles.get(SHELL_CHANNELS.pickFolder)!({ sender: {} }, { evil: true });
+    expect(picked).toEqual(['Models folder', 'Choose a folder']);
+    ons.get(SHELL_CHANNELS.startDrag)!({ sender: {} }, 'abc-123');
+    ons.get(SHELL_CHANNELS.startDrag)!({ sender: {} }, '../../etc/passwd');
+    ons.get(SHELL_CHANNELS.startDrag)!({ sender: {} }, 42);
+    expect(dragged).toEqual(['abc-123']);
+  });
+});

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { Settings } from '../../../../engine/api/schemas.ts';
 import { hintFor } from '../../api/errorHints.ts';
+import { desktopShell } from '../../api/shell.ts';
 import { isImageModel } from '../../state/modelsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
@@ -27,6 +28,7 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose(): vo
     refreshModels: st.refreshModels, selectModel: st.selectModel, selected: st.run.model,
   }));
   const [draft, setDraft] = useState<Settings | null>(s.settings);
+  const shell = desktopShell();
   useEffect(() => {
     if (open) setDraft(s.settings);
   }, [open, s.settings]);
@@ -47,7 +49,21 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose(): vo
         >
           <div className="field">
             <label htmlFor={ids.dir}>Models folder</label>
-            <input id={ids.dir} type="text" value={draft.modelsDir} onChange={(e) => set({ modelsDir: e.target.value })} spellCheck={false} data-testid="models-dir" />
+            <div className="row">
+              <input id={ids.dir} type="text" value={draft.modelsDir} onChange={(e) => set({ modelsDir: e.target.value })} spellCheck={false} data-testid="models-dir" />
+              {shell && (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void shell.pickFolder('Models folder').then((dir) => {
+                      if (typeof dir === 'string') set({ modelsDir: dir });
+                    })
+                  }
+                >
+                  Choose…
+                </button>
+              )}
+            </div>
           </div>
           <div className="field">
             <label htmlFor={ids.out}>Export folder</label>

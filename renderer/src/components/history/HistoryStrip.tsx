@@ -1,3 +1,4 @@
+import { desktopShell } from '../../api/shell.ts';
 import { issueCommand } from '../../commands.ts';
 import type { ResultEntry } from '../../state/resultsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
@@ -10,8 +11,17 @@ function recipeSummary(r: ResultEntry): string {
   return [`${KIND_LABEL[r.kind] ?? r.kind}: “${prompt}”`, `${q.sampler ?? ''} ${q.steps ?? ''} steps, guidance ${q.cfg ?? ''}, seed ${q.seed ?? r.seed ?? '?'}`, `${r.width}×${r.height}`].join('\n');
 }
 
-/** Sets a DownloadURL so the thumbnail can be dragged out to the desktop as a PNG file (Chromium). */
+/**
+ * Drag a thumbnail out to the desktop as a PNG: Electron writes the file (with its recipe)
+ * and starts a native drag; in the browser a DownloadURL lets Chromium do the same.
+ */
 function onDragStart(e: React.DragEvent<HTMLImageElement>, r: ResultEntry): void {
+  const shell = desktopShell();
+  if (shell) {
+    e.preventDefault();
+    shell.startDrag(r.imageId);
+    return;
+  }
   const absolute = new URL(r.url, location.href).href;
   if (absolute.startsWith('http')) e.dataTransfer.setData('DownloadURL', `image/png:latent-studio-${r.imageId.slice(0, 8)}.png:${absolute}`);
   e.dataTransfer.setData('text/uri-list', absolute);
