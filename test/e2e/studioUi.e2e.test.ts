@@ -103,6 +103,42 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.getByTestId('layer-before').waitFor();
 
     step('Paint a mask: one drag is one stroke and one undo step.');
+    // Drag and drop, and paste, open images too.
+    const dropped = (await sharp({ create: { width: 96, height: 64, channels: 3, background: '#3a6' } }).png().toBuffer()).toString('base64');
+    await page.evaluate(async (b64) => {
+      const g = globalThis as unknown as Record<string, new (...a: unknown[]) => unknown> & { dispatchEvent(e: unknown): void; atob(s: string): string };
+      const bytes = Uint8Array.from(g.atob(b64), (c: string) => c.charCodeAt(0));
+      const dt = new g.DataTransfer() as { items: { add(f: unknown): void } };
+      dt.items.add(new g.File([bytes], 'dropped.png', { type: 'image/png' }));
+      g.dispatchEvent(new g.DragEvent('dragover', { dataTransfer: dt, cancelable: true }));
+      g.dispatchEvent(new g.DragEvent('drop', { dataTransfer: dt, cancelable: true }));
+    }, dropped);
+    await page.locator('.thumb.source[title="Source: dropped.png"]').waitFor();
+    expect(await page.getByTestId('layer-before').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(96);
+    await page.evaluate(async (b64) => {
+      const g = globalThis as unknown as Record<string, new (...a: unknown[]) => unknown> & { dispatchEvent(e: unknown): void; atob(s: string): string };
+      const bytes = Uint8Array.from(g.atob(b64), (c: string) => c.charCodeAt(0));
+      const dt = new g.DataTransfer() as { items: { add(f: unknown): void } };
+      dt.items.add(new g.File([bytes], 'pasted.png', { type: 'image/png' }));
+      g.dispatchEvent(new g.ClipboardEvent('paste', { clipboardData: dt, cancelable: true }));
+    }, dropped);
+    await page.locator('.thumb.source[title="Source: pasted.png"]').waitFor();
+    // Back to the photo from the file dialog for the rest of the story.
+    await page.getByTestId('open-file').setInputFiles(photoPath);
+    await page.locator('.thumb.source[title="Source: photo.png"]').waitFor();
+
+    // Zoom with the wheel around the cursor, 100%, and back to fit.
+    const readout = page.locator('.zoom-readout');
+    const fitZoom = await readout.textContent();
+    const stageBox = (await page.getByTestId('canvas-stage').boundingBox())!;
+    await page.mouse.move(stageBox.x + stageBox.width / 2, stageBox.y + stageBox.height / 2);
+    await page.mouse.wheel(0, 300);
+    await expect.poll(() => readout.textContent()).not.toBe(fitZoom);
+    await page.getByRole('button', { name: '100%' }).click();
+    await expect.poll(() => readout.textContent()).toBe('100%');
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await expect.poll(() => readout.textContent()).toBe(fitZoom);
+
     // Paint a mask: one drag is one stroke and one undo step.
     const stage = page.getByTestId('canvas-stage');
     const box = (await stage.boundingBox())!;
