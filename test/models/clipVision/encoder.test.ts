@@ -32,7 +32,7 @@ describe('CLIP vision graph against a TypeScript reference (tiny random ViT)', (
   function reference(px: Float32Array, layers: number): Float32Array {
     const get = (k: string) => w.get(k)!;
     const conv = get('vision_model.embeddings.patch_embedding.weight');
-    let x = new Float32Array(N * H);
+    let x: Float32Array = new Float32Array(N * H);
     x.set(get('vision_model.embeddings.class_embedding'), 0);
     for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) for (let h = 0; h < H; h++) {
       let s = 0;
