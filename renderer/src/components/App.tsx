@@ -12,6 +12,7 @@ import { HistoryStrip } from './history/HistoryStrip.tsx';
 import { PromptEditor } from './prompt/PromptEditor.tsx';
 import { RecipeBanner } from './RecipeBanner.tsx';
 import { JobQueue } from './run/JobQueue.tsx';
+import { RunBar } from './run/RunBar.tsx';
 import { RunPanel } from './run/RunPanel.tsx';
 import { StoreContext, useStudioState } from './StoreContext.ts';
 import { Toolbar } from './Toolbar.tsx';
@@ -49,8 +50,11 @@ function Workspace() {
         <CanvasView />
       </main>
       <aside className="sidebar" aria-label="Prompt and run">
-        <PromptEditor />
-        <RunPanel />
+        <div className="sidebar-scroll">
+          <PromptEditor />
+          <RunPanel />
+        </div>
+        <RunBar />
       </aside>
     </div>
   );

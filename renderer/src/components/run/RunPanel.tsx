@@ -1,12 +1,7 @@
 import { useId } from 'react';
-import { IS_MAC } from '../../commands.ts';
-import { describeDiff, diffWords } from '../../editor/promptDiff.ts';
-import { parsePrompt } from '../../editor/promptWords.ts';
-import { withShortcut } from '../../editor/shortcuts.ts';
 import { isImageModel } from '../../state/modelsSlice.ts';
 import type { StudioState } from '../../state/store.ts';
 import { useStudioState } from '../StoreContext.ts';
-import { ProblemNote } from '../ui/ProblemNote.tsx';
 import { Slider } from '../ui/Slider.tsx';
 
 const SAMPLERS = [
@@ -25,13 +20,10 @@ function liveItPerSec(s: StudioState): number | null {
 /** Model and sampling settings and the three run buttons. */
 export function RunPanel() {
   const ids = { model: useId(), sampler: useId(), steps: useId(), seed: useId(), w: useId(), h: useId(), neg: useId() };
-  const { run, setRun, models, runJob, runProblem, submitting, lastSeed, hasImage, maskOps, itPerSec, prompt } = useStudioState((s) => ({
-    run: s.run, setRun: s.setRun, models: s.models, runJob: s.runJob, runProblem: s.runProblem, submitting: s.submitting,
-    lastSeed: s.lastSeed, hasImage: Boolean(s.source), maskOps: s.maskOps, itPerSec: liveItPerSec(s), prompt: s.prompt,
+  const { run, setRun, models, lastSeed, itPerSec } = useStudioState((s) => ({
+    run: s.run, setRun: s.setRun, models: s.models, lastSeed: s.lastSeed, itPerSec: liveItPerSec(s),
   }));
   const usable = models.filter(isImageModel);
-  const change = describeDiff(diffWords(parsePrompt(prompt.sourcePrompt), parsePrompt(prompt.targetPrompt)));
-  const hasMask = maskOps.length > 0;
   return (
     <section className="panel run-panel" aria-labelledby="run-heading">
       <h2 id="run-heading">Run</h2>
@@ -99,18 +91,6 @@ export function RunPanel() {
         <Slider label="Merge ratio" value={Math.round(run.tokenMergingRatio * 100)} min={0} max={75} format={(v) => `${v}%`} title="Fraction of tokens merged (higher is faster)" onChange={(v) => setRun({ tokenMergingRatio: v / 100 })} />
       )}
       <Slider label="Inpaint strength" value={Math.round(run.strength * 100)} min={0} max={100} format={(v) => `${v}%`} title="How much of the masked region is regenerated (100% = from scratch)" onChange={(v) => setRun({ strength: v / 100 })} />
-      <div className="run-buttons">
-        <button className="primary" disabled={submitting || !run.model} onClick={() => void runJob('generate', `Generate · ${prompt.targetPrompt.slice(0, 40)}`)} title={withShortcut('job.run', IS_MAC, 'Generate a new image from the edited prompt')} data-testid="run-generate">
-          Generate
-        </button>
-        <button disabled={submitting || !run.model} onClick={() => void runJob('edit', `Edit · ${change}`)} title={`Prompt-to-prompt edit of the source: ${change}`} data-testid="run-edit">
-          Edit
-        </button>
-        <button disabled={submitting || !run.model || !hasImage || !hasMask} onClick={() => void runJob('inpaint', 'Inpaint · masked region')} title={hasMask ? 'Regenerate the masked region with the edited prompt' : 'Paint a mask first'} data-testid="run-inpaint">
-          Inpaint
-        </button>
-      </div>
-      <ProblemNote problem={runProblem} />
     </section>
   );
 }
