@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -126,6 +126,34 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     // Back to the photo from the file dialog for the rest of the story.
     await page.getByTestId('open-file').setInputFiles(photoPath);
     await page.locator('.thumb.source[title="Source: photo.png"]').waitFor();
+
+    // A file that is not an image is refused where it was opened, with what to do next.
+    const notImage = join(work, 'notes.txt');
+    writeFileSync(notImage, 'hello');
+    await page.getByTestId('open-file').setInputFiles(notImage);
+    const problem = page.locator('.canvas-area [role=alert]');
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/PNG, JPEG or WebP/);
+    await problem.getByRole('button', { name: /Dismiss/ }).click();
+
+    // Pan with Space-drag and with the middle button.
+    const layers = page.locator('.layers');
+    const transform = (): Promise<string> => layers.evaluate((e) => (e as unknown as { style: { transform: string } }).style.transform);
+    const startView = await transform();
+    const sb = (await page.getByTestId('canvas-stage').boundingBox())!;
+    await page.mouse.move(sb.x + 100, sb.y + 100);
+    await page.keyboard.down('Space');
+    await page.mouse.down();
+    await page.mouse.move(sb.x + 160, sb.y + 130, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Space');
+    const panned = await transform();
+    expect(panned).not.toBe(startView);
+    await page.mouse.down({ button: 'middle' });
+    await page.mouse.move(sb.x + 60, sb.y + 60, { steps: 4 });
+    await page.mouse.up({ button: 'middle' });
+    expect(await transform()).not.toBe(panned);
+    expect(await maskPixels(page)).toBe(0);
 
     // Zoom with the wheel around the cursor, 100%, and back to fit.
     const readout = page.locator('.zoom-readout');
