@@ -32,9 +32,10 @@ export function singleObjectCaption(colour: ToyColour, shape: ToyShape, backgrou
 }
 
 /**
- * A fixed set of single-object prompts. Seeds start at 10⁶ (the training images use seeds
- * below the data-set size), so every case is a scene the model never saw; the caption
- * space is small (1,584 single-object captions), so the words themselves are not held out.
+ * A fixed set of single-object prompts, each with its own noise seed, so every case is a new
+ * scene drawn by the model. The caption space is small (12 colours × 11 backgrounds × 4 shapes
+ * × 3 sizes = 1,584 single-object captions), so many captions also occur in the training data:
+ * what is held out is the image, not the words.
  */
 export function singleObjectPrompts(count: number, setSeed = 7): SingleObjectPrompt[] {
   const rand = prng(setSeed);
