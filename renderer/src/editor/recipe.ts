@@ -1,5 +1,5 @@
 import type { RequestOf } from '../../../engine/api/contract.ts';
-import { plainPrompt, wordWeights } from './promptWords.ts';
+import { parsePrompt, plainPrompt, setWordWeight, wordWeights } from './promptWords.ts';
 
 /** The run panel's values: everything a job needs besides prompts and images. */
 export interface RunSettings {
@@ -158,6 +158,15 @@ export function settingsFromRecipe(operation: string, request: Record<string, un
     if (cross !== undefined) prompt.crossReplace = cross;
     if (self !== undefined) prompt.selfReplace = self;
     if (Array.isArray(request.localBlendWords)) prompt.localBlendWords = request.localBlendWords.filter((w): w is string => typeof w === 'string');
+    // Weights travel as wordWeights; the editor keeps them in the text as (word:w).
+    const weights = request.wordWeights;
+    if (prompt.targetPrompt && weights && typeof weights === 'object') {
+      for (const [word, w] of Object.entries(weights as Record<string, unknown>)) {
+        if (typeof w !== 'number') continue;
+        const index = parsePrompt(prompt.targetPrompt).findIndex((p) => p.text === word && p.weight === 1);
+        if (index >= 0) prompt.targetPrompt = setWordWeight(prompt.targetPrompt, index, w);
+      }
+    }
   }
   return { run, prompt };
 }

@@ -39,6 +39,9 @@ describe('job requests and recipes', () => {
     expect(back.prompt).toMatchObject({ targetPrompt: 'a blue square', sourcePrompt: 'a blue square' });
     const edit = settingsFromRecipe('jobs.edit', { sourcePrompt: 'a', targetPrompt: 'b', crossReplaceSteps: 0.5, localBlendWords: ['b'] });
     expect(edit.prompt).toEqual({ sourcePrompt: 'a', targetPrompt: 'b', crossReplace: 0.5, localBlendWords: ['b'] });
+    // An edit's weights come back into the text as (word:w).
+    const weighted = buildJobRequest('edit', run, { ...DEFAULT_PROMPT, sourcePrompt: 'a red circle', targetPrompt: 'a (green:1.5) circle' }, 3);
+    expect(settingsFromRecipe('jobs.edit', weighted.request as Record<string, unknown>).prompt.targetPrompt).toBe('a (green:1.5) circle');
   });
 
   it('estimates remaining time from the average pace', () => {

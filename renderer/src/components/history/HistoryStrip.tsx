@@ -5,6 +5,21 @@ import { useStudioState } from '../StoreContext.ts';
 
 const KIND_LABEL: Record<string, string> = { generate: 'Generated', edit: 'Edited', inpaint: 'Inpainted', img2img: 'Image to image' };
 
+/** One line of the selected result's recipe, shown beside its actions. */
+function recipeLine(r: ResultEntry): string {
+  const q = r.request;
+  const parts = [
+    q.sampler ? String(q.sampler).toUpperCase() : null,
+    q.steps !== undefined ? `${q.steps} steps` : null,
+    q.cfg !== undefined ? `guidance ${q.cfg}` : null,
+    `seed ${q.seed ?? r.seed ?? '?'}`,
+    `${r.width}×${r.height}`,
+    q.tokenMerging ? `ToMe ${Math.round(((q.tokenMerging as { ratio: number }).ratio ?? 0) * 100)}%` : null,
+    q.strength !== undefined && r.kind === 'inpaint' ? `strength ${q.strength}` : null,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
 function recipeSummary(r: ResultEntry): string {
   const q = r.request;
   const prompt = (q.targetPrompt ?? q.prompt ?? '') as string;
@@ -45,6 +60,7 @@ export function HistoryStrip() {
             <button className="small" onClick={() => restoreResult(selected.imageId)} title="Put this result's prompts and settings back into the editor" data-testid="history-restore">Restore settings</button>
             <button className="small" onClick={() => continueFrom(selected.imageId)} title="Make this result the image you edit next" data-testid="history-continue">Continue from here</button>
             <button className="small" onClick={() => issueCommand('file.export')} title="Export this result with its recipe">Export…</button>
+            <span className="muted small recipe-line" title={recipeSummary(selected)} data-testid="recipe-line">{recipeLine(selected)}</span>
           </div>
         ) : (
           <span className="muted small">{results.length ? 'Select a result to compare, restore or continue from it.' : 'Results appear here with their full recipe. Undo never removes them.'}</span>
