@@ -38,11 +38,24 @@ export function sendMenuCommand(contents: Pick<WebContents, 'send' | 'isDestroye
 }
 
 /** Desktop-only services that are not part of the Studio API (the server has no windows or desktop). */
-export const SHELL_CHANNELS = { pickFolder: 'studio:shell:pick-folder', startDrag: 'studio:shell:start-drag' } as const;
+export const SHELL_CHANNELS = {
+  pickFolder: 'studio:shell:pick-folder',
+  openImage: 'studio:shell:open-image',
+  startDrag: 'studio:shell:start-drag',
+} as const;
+
+/** An image file chosen in the native Open dialog. */
+export interface OpenedImage {
+  name: string;
+  mime: string;
+  base64: string;
+}
 
 export interface ShellServices {
   /** A native folder chooser; null when cancelled. */
   pickFolder(contents: WebContents, title: string): Promise<string | null>;
+  /** The native Open dialog for images (a menu command carries no user gesture, so <input type=file> cannot open). */
+  openImage(contents: WebContents): Promise<OpenedImage | null>;
   /** Starts dragging a result out of the window as a PNG file (must run during the renderer's dragstart). */
   startDrag(contents: WebContents, imageId: string): void;
 }
@@ -52,6 +65,7 @@ export function registerShellHandlers(services: ShellServices, ipc: Pick<IpcMain
   ipc.handle(SHELL_CHANNELS.pickFolder, (event, title: unknown) =>
     services.pickFolder(event.sender, typeof title === 'string' && title ? title.slice(0, 200) : 'Choose a folder'),
   );
+  ipc.handle(SHELL_CHANNELS.openImage, (event) => services.openImage(event.sender));
   ipc.on(SHELL_CHANNELS.startDrag, (event, imageId: unknown) => {
     if (typeof imageId === 'string' && /^[\w-]{1,200}$/.test(imageId)) services.startDrag(event.sender, imageId);
   });

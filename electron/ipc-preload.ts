@@ -6,7 +6,11 @@ import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '.
 // Kept equal to MENU_COMMAND_CHANNEL in ipc-main.ts (the preload bundle must not pull in the main process's imports).
 const MENU_COMMAND_CHANNEL = 'studio:menu-command';
 // Kept equal to SHELL_CHANNELS in ipc-main.ts.
-const SHELL_CHANNELS = { pickFolder: 'studio:shell:pick-folder', startDrag: 'studio:shell:start-drag' } as const;
+const SHELL_CHANNELS = {
+  pickFolder: 'studio:shell:pick-folder',
+  openImage: 'studio:shell:open-image',
+  startDrag: 'studio:shell:start-drag',
+} as const;
 
 type Invoker = (payload?: unknown) => Promise<unknown>;
 
@@ -32,6 +36,7 @@ export function buildStudioBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remo
     /** Desktop-only services: a native folder chooser and dragging a result out as a file. */
     shell: {
       pickFolder: (title?: string): Promise<unknown> => ipc.invoke(SHELL_CHANNELS.pickFolder, title ?? ''),
+      openImage: (): Promise<unknown> => ipc.invoke(SHELL_CHANNELS.openImage),
       startDrag: (imageId: string): void => ipc.send(SHELL_CHANNELS.startDrag, imageId),
     },
     /** Commands chosen in the native menu; the payload is only ever a command id string. */

@@ -1,5 +1,7 @@
 import { app, BrowserWindow, dialog, nativeImage, screen, session } from 'electron';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,6 +63,17 @@ void app.whenReady().then(() => {
       const options = { title, properties: ['openDirectory' as const, 'createDirectory' as const] };
       const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    async openImage(contents) {
+      const win = BrowserWindow.fromWebContents(contents);
+      const options = { title: 'Open Image', properties: ['openFile' as const], filters: [{ name: 'Images', extensions: ['png', 'jpg', 'jpeg', 'webp'] }] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      const path = r.canceled ? undefined : r.filePaths[0];
+      if (!path) return null;
+      if ((await stat(path)).size > 64 * 1024 * 1024) throw new Error(`${basename(path)} is larger than 64 MB`);
+      const ext = extname(path).toLowerCase();
+      const mime = ext === '.png' ? 'image/png' : ext === '.webp' ? 'image/webp' : 'image/jpeg';
+      return { name: basename(path), mime, base64: (await readFile(path)).toString('base64') };
     },
     startDrag(contents, imageId) {
       // The OS needs a real file while the drag starts: write the PNG (with its recipe) synchronously.

@@ -122,7 +122,7 @@ describe('desktop shell channels', () => {
     const picked: string[] = [];
     const dragged: string[] = [];
     const channels = registerShellHandlers(
-      { pickFolder: async (_c, title) => (picked.push(title), '/models'), startDrag: (_c, id) => void dragged.push(id) },
+      { pickFolder: async (_c, title) => (picked.push(title), '/models'), openImage: async () => null, startDrag: (_c, id) => void dragged.push(id) },
       { handle: (c: string, fn: never) => handles.set(c, fn), on: (c: string, fn: never) => ons.set(c, fn) } as never,
     );
     expect(channels.sort()).toEqual(Object.values(SHELL_CHANNELS).sort());

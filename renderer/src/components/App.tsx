@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
+import { desktopShell, openWithDesktopDialog } from '../api/shell.ts';
 import { onCommand, issueCommand } from '../commands.ts';
 import { diffWords } from '../editor/promptDiff.ts';
 import { parsePrompt } from '../editor/promptWords.ts';
@@ -20,6 +21,11 @@ import { ToolPanel } from './ToolPanel.tsx';
 import { ProblemNote } from './ui/ProblemNote.tsx';
 import { useGlobalInput } from './useGlobalInput.ts';
 
+function editingText(): boolean {
+  const el = document.activeElement as HTMLElement | null;
+  return Boolean(el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && (el as HTMLInputElement).type === 'text') || el.isContentEditable));
+}
+
 /** Commands that act on the store; view commands are handled by the canvas itself. */
 function runStoreCommand(store: StoreApi<StudioState>, id: CommandId): void {
   const s = store.getState();
@@ -29,8 +35,9 @@ function runStoreCommand(store: StoreApi<StudioState>, id: CommandId): void {
     case 'brush.smaller': return s.stepBrush(false);
     case 'brush.bigger': return s.stepBrush(true);
     case 'view.swap': return s.swapCompare();
-    case 'edit.undo': return s.maskCommand('undo');
-    case 'edit.redo': return s.maskCommand('redo');
+    // From Electron's menu with the focus in a text field, undo means the field's own undo.
+    case 'edit.undo': return editingText() ? void document.execCommand('undo') : s.maskCommand('undo');
+    case 'edit.redo': return editingText() ? void document.execCommand('redo') : s.maskCommand('redo');
     case 'job.run': {
       const changed = diffWords(parsePrompt(s.prompt.sourcePrompt), parsePrompt(s.prompt.targetPrompt)).some((d) => d.kind !== 'same');
       void s.runJob(s.source && changed ? 'edit' : 'generate');
@@ -74,7 +81,14 @@ export function App({ store }: { store: StoreApi<StudioState> }) {
   useEffect(
     () =>
       onCommand((id) => {
-        if (id === 'file.open') fileInput.current?.click();
+        if (id === 'file.open') {
+          // In Electron a menu command carries no user gesture, so the file input could not open: use the native dialog.
+          const shell = desktopShell();
+          if (!shell) return fileInput.current?.click();
+          void openWithDesktopDialog(shell)
+            .then((f) => f && store.getState().openImage(f.blob, f.name))
+            .catch((e: Error) => store.getState().setDocProblem({ message: `Could not open the image: ${e.message}`, hint: 'Choose a PNG, JPEG or WebP file.' }));
+        }
         else if (id === 'file.export') setExportOpen(true);
         else runStoreCommand(store, id);
       }),

@@ -17,6 +17,8 @@ export function useGlobalInput(store: StoreApi<StudioState>, setDragging: (on: b
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (e.defaultPrevented) return;
+      // In Electron the native menu owns the Ctrl/Cmd shortcuts and sends them as commands; handling them here too would run them twice.
+      if (window.studio?.onMenuCommand && (e.ctrlKey || e.metaKey)) return;
       const id = commandForKey(e, IS_MAC, inTextField(e.target));
       if (!id) return;
       e.preventDefault();
