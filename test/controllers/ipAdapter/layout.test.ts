@@ -7,9 +7,11 @@ import { adapterLayout, bindAdapter, blockMultipliers, diffusersBlockName, loadI
 import { loadImageEncoder, visionConfigFromShapes } from '../../../engine/models/clipVision/index.ts';
 import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
+import { SessionCache } from '../../../engine/graph/session.ts';
 import { SD15_IP_HIDDEN, SD15_UNET, headerInfos, ipAdapterPlusSd15Shapes, ipAdapterSd15Shapes, vitH14Shapes } from './fixtures.ts';
 
 const sites = unetSites(SD15_UNET).attention;
+const cache = new SessionCache({ intraOpNumThreads: 1 });
 const cross = sites.filter((s) => s.kind === 'cross');
 
 /** A .safetensors with a real header and a sparse (never written) data region: names and shapes only. */
@@ -103,6 +105,7 @@ describe('real-size adapter and encoder files with sparse data', () => {
     dir = await mkdtemp(join(tmpdir(), 'ipa-layout-'));
   });
   afterAll(async () => {
+    await cache.clear();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -110,9 +113,14 @@ describe('real-size adapter and encoder files with sparse data', () => {
     for (const [name, shapes, tokens] of [['ip-adapter_sd15', ipAdapterSd15Shapes(), 4], ['ip-adapter-plus_sd15', ipAdapterPlusSd15Shapes(), 16]] as const) {
       const file = join(dir, `${name}.safetensors`);
       await writeSparseSafetensors(file, shapes);
-      const a = await loadIpAdapterFile(file, sites, 768);
+      const a = await loadIpAdapterFile(file, sites, 768, { cache, threads: 1, placement: { cacheDir: join(dir, 'graphs') } });
       expect(a.layout.tokens).toBe(tokens);
       expect(a.bindings.map((b) => [b.key, b.site.channels])).toEqual(processorOrder(sites).map((b) => [b.key, SD15_IP_HIDDEN[b.key]]));
+      // The sparse data reads as zeros: enough to build and run the real-size graph and check every output's shape.
+      const features = tokens === 4 ? { data: new Float32Array(2 * 1024), dims: [2, 1024] } : { data: new Float32Array(2 * 257 * 1280), dims: [2, 257, 1280] };
+      const out = await a.run(features);
+      expect(out.tokens.dims).toEqual([2, tokens, 768]);
+      a.bindings.forEach((b, i) => expect(out.kv[i].k.length).toBe(2 * tokens * SD15_IP_HIDDEN[b.key]));
     }
     await expect(loadIpAdapterFile(join(dir, 'ip-adapter_sd15.bin'), sites, 768)).rejects.toThrow(/pickled/);
   });
