@@ -10,7 +10,6 @@ import type { ResultStore } from '../results/store.ts';
 import { ddimStep, ddimTables, epsFromV } from '../schedulers/ddim.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
 import type { StudioContext, StylizeParams } from '../studio/context.ts';
-import { guidedModel } from './guidance.ts';
 import { encodeLatent, prepareImage, type PreparedImage } from './inputImage.ts';
 import { loadMask, pasteBack } from './mask.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
@@ -66,23 +65,28 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
   job.throwIfCancelled();
 
   const empty = await bundle.textEncoder.encodePrompt('', bundle.tokenizer);
-  const plain = guidedModel(bundle.unet, empty, empty, 1, dims);
+  const [, tokens, hidden] = empty.dims;
+  const context = new Float32Array(3 * empty.data.length);
+  for (let r = 0; r < 3; r++) context.set(empty.data, r * empty.data.length);
   const steps = params.steps;
-  const total = 3 * steps;
-  const invert = async (x0: Float32Array, offset: number) =>
-    (await invertDdim({
-      x0, model: plain, steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal: job.signal,
-      onStep: ({ step }) => job.progress(offset + step + 1, total),
-    })).latents;
-  const zc = await invert(await encodeLatent(bundle, content.tensor), 0);
-  const zs = await invert(await encodeLatent(bundle, styleTensor), steps);
+  const total = 2 * steps;
+  // Content and style invert together as one batch of two (DDIM inversion is elementwise per
+  // latent), with the empty prompt and guidance 1 as the reference.
+  const pair = new Float32Array(2 * n);
+  pair.set(await encodeLatent(bundle, content.tensor), 0);
+  pair.set(await encodeLatent(bundle, styleTensor), n);
+  const both = await invertDdim({
+    x0: pair,
+    model: (x, t) => bundle.unet.run(x, [2, C, size.latentHeight, size.latentWidth], [t, t], context.subarray(0, 2 * empty.data.length), [2, tokens, hidden]),
+    steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal: job.signal,
+    onStep: ({ step }) => job.progress(step + 1, total),
+  });
+  const zc = both.latents.map((l) => l.subarray(0, n));
+  const zs = both.latents.map((l) => l.subarray(n, 2 * n));
   const N = zc.length - 1;
   let z = params.adain ? adain(zc[N], zs[N], C) : Float32Array.from(zc[N]);
 
   const tables = ddimTables(bundle.schedule, steps, 0);
-  const [, tokens, hidden] = empty.dims;
-  const context = new Float32Array(3 * empty.data.length);
-  for (let r = 0; r < 3; r++) context.set(empty.data, r * empty.data.length);
   const input = new Float32Array(3 * n);
   for (let i = N - 1; i >= 0; i--) {
     job.throwIfCancelled();
@@ -99,7 +103,7 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
       // Outside the mask the latent follows the content's own trajectory at the level just reached.
       for (let c = 0; c < C; c++) for (let p = 0; p < plane; p++) if (!mask.latent[p]) z[c * plane + p] = zc[i][c * plane + p];
     }
-    job.progress(2 * steps + (N - i), total);
+    job.progress(steps + (N - i), total);
   }
 
   lastMemory = styleInjectionMemory(unet.sites.attention, params.layers, { channels: C, height: size.latentHeight, width: size.latentWidth }, N);
