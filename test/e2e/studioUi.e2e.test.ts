@@ -95,6 +95,19 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.locator('[data-testid=model-select] option:not([value=""])').first().waitFor({ state: 'attached', timeout: 30_000 });
     await page.screenshot({ path: join(DOCS, 'ui-empty.png') });
 
+    // Every main control is reachable with the keyboard, by a name.
+    const reached = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => {
+        const el = (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null; textContent: string | null; id: string } | null } }).document.activeElement;
+        return (el?.getAttribute('aria-label') || el?.textContent || el?.id || '').trim();
+      }));
+    }
+    for (const name of ['Open…', 'Brush', 'Eraser', 'Generate', 'Edit', 'Models & settings', 'Image canvas']) {
+      expect([...reached].some((r) => r.startsWith(name)), `${name} reachable by Tab`).toBe(true);
+    }
+
     step('Open a photo through the file dialog.');
     // Open a photo through the file dialog.
     const photoPath = join(work, 'photo.png');

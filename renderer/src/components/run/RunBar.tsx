@@ -7,11 +7,11 @@ import { ProblemNote } from '../ui/ProblemNote.tsx';
 
 /** Generate, Edit and Inpaint, always in view at the foot of the sidebar, with any problem starting a run. */
 export function RunBar() {
-  const { run, runJob, runProblem, submitting, hasImage, maskOps, prompt } = useStudioState((s) => ({
-    run: s.run, runJob: s.runJob, runProblem: s.runProblem, submitting: s.submitting, hasImage: Boolean(s.source), maskOps: s.maskOps, prompt: s.prompt,
+  // A boolean, not the ops: the bar must not re-render on every pointer move of a stroke.
+  const { run, runJob, runProblem, submitting, hasImage, hasMask, prompt } = useStudioState((s) => ({
+    run: s.run, runJob: s.runJob, runProblem: s.runProblem, submitting: s.submitting, hasImage: Boolean(s.source), hasMask: s.maskOps.length > 0, prompt: s.prompt,
   }));
   const change = describeDiff(diffWords(parsePrompt(prompt.sourcePrompt), parsePrompt(prompt.targetPrompt)));
-  const hasMask = maskOps.length > 0;
   return (
     <div className="run-bar" role="group" aria-label="Run">
       <div className="run-buttons">
