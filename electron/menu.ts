@@ -3,7 +3,7 @@ import { app, Menu, shell, type MenuItemConstructorOptions } from 'electron';
 /** The renderer's command ids (renderer/src/editor/shortcuts.ts); the menu only names them. */
 export type MenuCommand =
   | 'file.open' | 'file.export' | 'edit.undo' | 'edit.redo' | 'tool.brush' | 'tool.eraser' | 'brush.smaller' | 'brush.bigger'
-  | 'view.swap' | 'view.fit' | 'view.actual' | 'view.zoomIn' | 'view.zoomOut' | 'job.run';
+  | 'view.swap' | 'view.fit' | 'view.actual' | 'view.zoomIn' | 'view.zoomOut' | 'job.run' | 'help.shortcuts';
 
 const PROJECT_URL = 'https://github.com/latent-studio/latent-studio';
 
@@ -66,6 +66,7 @@ export function buildMenu(send: (command: MenuCommand) => void, options: { devTo
     {
       label: 'Help',
       submenu: [
+        item('Keyboard Shortcuts', 'help.shortcuts', '?', false),
         { label: 'Project Website', click: () => void shell.openExternal(PROJECT_URL) },
         ...(isMac ? [] : [{ role: 'about' as const }]),
       ],

@@ -317,6 +317,12 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.keyboard.press('Escape');
 
     step('The renderer stayed responsive throughout: no main-thread');
+    // ? lists every shortcut.
+    await page.getByTestId('canvas-stage').focus();
+    await page.keyboard.press('Shift+?');
+    await page.getByTestId('shortcuts-dialog').getByText('Swap before/after').waitFor();
+    await page.keyboard.press('Escape');
+
     // The strict CSP (no inline styles or scripts) held: nothing was refused.
     expect(cspViolations).toEqual([]);
     // The renderer stayed responsive while jobs ran: no main-thread task over 100 ms.

@@ -9,6 +9,7 @@ import type { StudioState } from '../state/store.ts';
 import { CanvasView } from './canvas/CanvasView.tsx';
 import { ExportDialog } from './dialogs/ExportDialog.tsx';
 import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
+import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
 import { HistoryStrip } from './history/HistoryStrip.tsx';
 import { PromptEditor } from './prompt/PromptEditor.tsx';
 import { RecipeBanner } from './RecipeBanner.tsx';
@@ -71,6 +72,7 @@ export function App({ store }: { store: StoreApi<StudioState> }) {
   const fileInput = useRef<HTMLInputElement>(null);
   const [exportOpen, setExportOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
@@ -90,6 +92,7 @@ export function App({ store }: { store: StoreApi<StudioState> }) {
             .catch((e: Error) => store.getState().setDocProblem({ message: `Could not open the image: ${e.message}`, hint: 'Choose a PNG, JPEG or WebP file.' }));
         }
         else if (id === 'file.export') setExportOpen(true);
+        else if (id === 'help.shortcuts') setShortcutsOpen(true);
         else runStoreCommand(store, id);
       }),
     [store],
@@ -112,6 +115,7 @@ export function App({ store }: { store: StoreApi<StudioState> }) {
         </div>
         <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} />
         <SettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
+        <ShortcutsDialog open={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
         <input
           ref={fileInput}
           type="file"

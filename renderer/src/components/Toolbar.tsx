@@ -62,6 +62,9 @@ export function Toolbar({ onSettings }: { onSettings(): void }) {
       </nav>
       <div className="topbar-end">
         <span className="muted small">{transport === 'ipc' ? 'Desktop' : 'Local server'}</span>
+        <button className="icon-only" onClick={() => issueCommand('help.shortcuts')} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+          ?
+        </button>
         <button onClick={onSettings} title="Models folder, execution provider and threads">
           <Icon name="settings" /> Models & settings
         </button>

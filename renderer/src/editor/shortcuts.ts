@@ -17,6 +17,7 @@ export const COMMANDS = {
   'file.open': { label: 'Open image…', keys: 'Mod+O' },
   'file.export': { label: 'Export…', keys: 'Mod+E' },
   'job.run': { label: 'Run', keys: 'Mod+Enter' },
+  'help.shortcuts': { label: 'Keyboard shortcuts', keys: '?' },
 } as const;
 
 export type CommandId = keyof typeof COMMANDS;
@@ -52,6 +53,7 @@ export function commandForKey(e: KeyInput, isMac: boolean, inText: boolean): Com
     case '[': return 'brush.smaller';
     case ']': return 'brush.bigger';
     case 'x': return 'view.swap';
+    case '?': return 'help.shortcuts';
     default: return null;
   }
 }

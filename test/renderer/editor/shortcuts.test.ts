@@ -12,6 +12,7 @@ describe('keyboard shortcuts', () => {
     expect(commandForKey(key('['), false, false)).toBe('brush.smaller');
     expect(commandForKey(key(']'), false, false)).toBe('brush.bigger');
     expect(commandForKey(key('x'), false, false)).toBe('view.swap');
+    expect(commandForKey(key('?', { shiftKey: true }), false, false)).toBe('help.shortcuts');
     expect(commandForKey(key('b'), false, true)).toBeNull();
   });
 
