@@ -17,7 +17,7 @@ export function formatBench(r: BenchResults): string {
     rows.push([
       `ToMe ${t.size}², ratio ${t.ratio || 'off'}`,
       `${t.seconds.toFixed(2)} s/step (best ${t.bestSeconds.toFixed(2)})`,
-      `${t.speedup ? `×${t.speedup.toFixed(2)} vs off (best runs; medians ×${t.medianSpeedup!.toFixed(2)}; FLOPs predict ×${t.flopSpeedup!.toFixed(2)}), ` : ''}peak RSS ${gib(t.peakRssMiB)} running`,
+      `${t.speedup ? `×${t.speedup.toFixed(2)} vs off (${t.pairedSpeedups ? `median of paired rounds; best runs ×${t.bestSpeedup!.toFixed(2)}` : `best runs; medians ×${t.medianSpeedup!.toFixed(2)}`}; FLOPs predict ×${t.flopSpeedup!.toFixed(2)}), ` : ''}peak RSS ${gib(t.peakRssMiB)}${t.pairedSpeedups ? ' (both UNets loaded)' : ' running'}`,
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

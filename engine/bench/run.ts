@@ -11,6 +11,7 @@ import type { StableDiffusionSpec } from '../models/spec.ts';
 import { loadUNet } from '../models/unet/runner.ts';
 import { VAEDecoder, vaeFromSpec } from '../models/vae/vae.ts';
 import { unetFlops } from './flops.ts';
+import { interleavedTomeRows } from './interleaved.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import { ensureSd15Checkpoint } from './syntheticCheckpoint.ts';
 import { timeOnce, timeRuns } from './timing.ts';
@@ -30,6 +31,8 @@ export interface BenchOptions {
   tomeSizes: number[];
   /** Extra merging settings for the ToMe rows (default tomesd's). */
   tome: Partial<TokenMergingOptions>;
+  /** Token-merging rows in rounds that alternate off and every ratio (see interleaved.ts); else one row after another. */
+  interleave: boolean;
   log: (line: string) => void;
 }
 
@@ -49,6 +52,9 @@ export interface UNetRow {
   speedup?: number;
   /** The same from the medians. */
   medianSpeedup?: number;
+  /** Interleaved mode: fastest off run / fastest merged run, and the per-round ratios. */
+  bestSpeedup?: number;
+  pairedSpeedups?: number[];
   /** What the FLOP count alone predicts for the speed-up. */
   flopSpeedup?: number;
   loadSeconds: number;
@@ -176,7 +182,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   // Merging off at every size with the plain session, then every ratio and size with the one
   // token-merging session (the ratio is a feed): two UNet loads, one UNet in memory at a time.
   const repeatsAt = (size: number) => (size > 512 ? o.repeatsLarge : o.repeats);
-  if (o.tomeRatios.length) {
+  if (o.tomeRatios.length && o.interleave) {
+    await cache.clear();
+    results.tome = await interleavedTomeRows(spec, { sizes: o.tomeSizes, ratios: o.tomeRatios, rounds: repeatsAt, tome: o.tome, threads: o.threads, placement, log });
+  } else if (o.tomeRatios.length) {
     const off = new Map<number, UNetRow>(results.tome.map((r) => [r.size, r]));
     for (const size of o.tomeSizes) {
       if (!off.has(size)) off.set(size, await unetRow(size, 0, repeatsAt(size)));

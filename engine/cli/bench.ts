@@ -12,6 +12,7 @@ interface BenchCliOptions extends TomeCliOptions {
   repeats?: string;
   quick?: boolean;
   tomeOnly?: boolean;
+  interleave: boolean;
   ratios: string;
   sizes: string;
 }
@@ -36,6 +37,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--repeats <n>', 'timed runs per 512² row (default 3, --quick 1)')
     .option('--quick', 'one timed run per row, token merging at 512² only')
     .option('--tome-only', 'only the token-merging rows (and the MatMul ceiling)')
+    .option('--no-interleave', 'token-merging rows one after another instead of in rounds alternating off and every ratio')
     .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
     .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024');
   addTomeOptions(cmd, { ratio: false });
@@ -51,7 +53,7 @@ export function registerBenchCommand(program: Command): void {
     const ratios = numbers(o.ratios, 'ratios');
     for (const ratio of ratios) resolveTokenMerging({ ...tome, ratio }); // refuse bad settings before the long part
     const results = await runBench({
-      dir, threads: Number(o.threads), repeats, repeatsLarge: 2, tomeOnly: Boolean(o.tomeOnly),
+      dir, threads: Number(o.threads), repeats, repeatsLarge: 2, tomeOnly: Boolean(o.tomeOnly), interleave: o.interleave,
       tomeRatios: ratios, tomeSizes: sizes, tome,
       log: (line) => process.stderr.write(`${line}\n`),
     });
