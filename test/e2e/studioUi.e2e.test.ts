@@ -71,7 +71,8 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
   });
 
   it('opens a photo, masks, edits the prompt, runs, cancels, compares and exports with its recipe', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
     const t0 = Date.now();
     const step = (name: string): void => void (process.env.E2E_VERBOSE && console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${name}`));
     const now = (): Promise<number> => page.evaluate(() => performance.now());
@@ -291,8 +292,15 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     await page.keyboard.press('Control+e');
     await page.getByTestId('export-path').fill(out);
     await page.screenshot({ path: join(DOCS, 'ui-export.png') });
+    await page.getByRole('button', { name: 'Copy to clipboard' }).click();
+    await page.getByTestId('export-done').filter({ hasText: 'Copied' }).waitFor();
+    const clipTypes = await page.evaluate(async () => {
+      const nav = (globalThis as unknown as { navigator: { clipboard: { read(): Promise<{ types: string[] }[]> } } }).navigator;
+      return (await nav.clipboard.read()).flatMap((i) => i.types);
+    });
+    expect(clipTypes).toContain('image/png');
     await page.getByTestId('export-confirm').click();
-    await page.getByTestId('export-done').waitFor();
+    await page.getByTestId('export-done').filter({ hasText: 'Saved' }).waitFor();
     const found = await readEmbeddedRecipe(out);
     expect(found.recipe?.operation).toMatch(/inpaint/);
     expect(found.recipe?.request).toMatchObject({ prompt: 'a green circle on a blue background', steps: 8 });
