@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JobSummarySchema } from './events.ts';
 import { OPERATION_NAMES, type OperationName } from './operations.ts';
 import {
+  AttentionRequestSchema,
   EditRequestSchema,
   GenerateRequestSchema,
   Img2ImgRequestSchema,
@@ -33,6 +34,7 @@ export const CONTRACT = {
   'jobs.edit': { request: EditRequestSchema, response: JobStarted },
   'jobs.inpaint': { request: InpaintRequestSchema, response: JobStarted },
   'jobs.stylize': { request: StylizeRequestSchema, response: JobStarted },
+  'jobs.attention': { request: AttentionRequestSchema, response: JobStarted },
   'jobs.cancel': {
     request: z.object({ jobId: z.string().min(1).max(200) }).strict(),
     response: z.object({ cancelled: z.boolean() }).strict(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from './errors.ts';
 import { ImageRefSchema } from './schemas.ts';
 
-export const JOB_KINDS = ['generate', 'img2img', 'edit', 'inpaint', 'stylize'] as const;
+export const JOB_KINDS = ['generate', 'img2img', 'edit', 'inpaint', 'stylize', 'attention'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 

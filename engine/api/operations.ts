@@ -11,6 +11,7 @@ export const OPERATION_NAMES = [
   'jobs.edit',
   'jobs.inpaint',
   'jobs.stylize',
+  'jobs.attention',
   'jobs.cancel',
   'jobs.list',
   'images.read',

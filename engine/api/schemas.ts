@@ -99,6 +99,17 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
   .strict();
 export type EditRequest = z.input<typeof EditRequestSchema>;
 
+/**
+ * Where each word of a prompt acts: generates the image, then one grey map per word
+ * (cross-attention averaged over heads, layers and steps at latent/`resolution`).
+ */
+export const AttentionRequestSchema = SamplingSchema.pick({
+  model: true, prompt: true, negativePrompt: true, steps: true, cfg: true, seed: true, width: true, height: true, sampler: true,
+})
+  .extend({ resolution: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) })
+  .strict();
+export type AttentionRequest = z.input<typeof AttentionRequestSchema>;
+
 /** img2img and inpaint default to the input image's size (rounded down to a multiple of 8). */
 const ImageSizeOverride = { width: side.optional(), height: side.optional() };
 
@@ -183,6 +194,13 @@ export const SettingsSchema = z
 export type Settings = z.infer<typeof SettingsSchema>;
 
 export const ImageRefSchema = z
-  .object({ imageId: z.string(), width: z.number().int(), height: z.number().int(), seed: z.number().int().optional() })
+  .object({
+    imageId: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    seed: z.number().int().optional(),
+    /** What the image shows when a job returns several kinds (an attention map's word). */
+    label: z.string().optional(),
+  })
   .strict();
 export type ImageRef = z.infer<typeof ImageRefSchema>;

@@ -1,4 +1,5 @@
 import type { Pipelines } from '../studio/context.ts';
+import { attentionJob } from './attentionJob.ts';
 import { edit } from './edit.ts';
 import { img2img } from './img2img.ts';
 import { inpaint } from './inpaint.ts';
@@ -12,4 +13,5 @@ export const enginePipelines: Pipelines = {
   inpaint,
   edit,
   stylize,
+  attention: attentionJob,
 };

@@ -11,6 +11,7 @@ export type Img2ImgParams = ParsedRequestOf<'jobs.img2img'>;
 export type EditParams = ParsedRequestOf<'jobs.edit'>;
 export type InpaintParams = ParsedRequestOf<'jobs.inpaint'>;
 export type StylizeParams = ParsedRequestOf<'jobs.stylize'>;
+export type AttentionParams = ParsedRequestOf<'jobs.attention'>;
 
 /** The image-making work behind the job operations; each returns the images it stored. */
 export interface Pipelines {
@@ -19,6 +20,8 @@ export interface Pipelines {
   edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
   stylize(params: StylizeParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
+  /** The generated image first, then one map per prompt word (labelled with the word). */
+  attention(params: AttentionParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]>;
 }
 
 /** Reads what a model is from its header; injected so the catalog stays testable. */

@@ -29,6 +29,9 @@ export function createHandlers(studio: StudioContext): Handlers {
     'jobs.inpaint': async (params) => ({
       jobId: queue.submit('inpaint', (job) => pipelines.inpaint(params, job, studio)),
     }),
+    'jobs.attention': async (params) => ({
+      jobId: queue.submit('attention', (job) => pipelines.attention(params, job, studio)),
+    }),
     'jobs.stylize': async (params) => ({
       jobId: queue.submit('stylize', (job) => pipelines.stylize(params, job, studio)),
     }),
