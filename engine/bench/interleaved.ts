@@ -19,7 +19,11 @@ export interface InterleavedOptions {
   log: (line: string) => void;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 /**
  * Token-merging rows measured in rounds: every round runs merging off and every ratio once,
@@ -34,7 +38,8 @@ export async function interleavedTomeRows(spec: StableDiffusionSpec, o: Interlea
   const B = 2, T = 77;
   const cache = new SessionCache({ intraOpNumThreads: o.threads, maxEntries: 2 });
   const runtime = { threads: o.threads, placement: o.placement };
-  const context = new Float32Array(B * T * 768).map((_, i) => Math.sin(i) * 0.5);
+  const D = spec.unet.contextDim;
+  const context = new Float32Array(B * T * D).map((_, i) => Math.sin(i) * 0.5);
   const rows: UNetRow[] = [];
   try {
     const t0 = performance.now();
@@ -51,7 +56,7 @@ export async function interleavedTomeRows(spec: StableDiffusionSpec, o: Interlea
       const step = { index: 0, count: 1, timesteps: [999, 999] };
       const run = async (c: (typeof configs)[number]) => {
         const t1 = performance.now();
-        await c.unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768], step);
+        await c.unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, D], step);
         return (performance.now() - t1) / 1000;
       };
       resetPeakRss();
