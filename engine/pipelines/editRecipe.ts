@@ -1,7 +1,6 @@
 import type { EditPlan } from '../controllers/p2p/plan.ts';
 import type { EditParams } from '../studio/context.ts';
-import { formatParameters } from './parameters.ts';
-import type { ResultMetadata } from './recipe.ts';
+import { resultMetadata, type ResultMetadata } from './recipe.ts';
 
 /**
  * An edit's recipe: the A1111 text carries the target prompt (what the image shows) with
@@ -26,19 +25,5 @@ export function editMetadata(
     ...(params.mask ? { 'Edit mask': 'yes' } : {}),
     ...(params.image ? { 'Edit inversion': 'DDIM + direct inversion' } : {}),
   };
-  const parameters = formatParameters({
-    prompt: params.targetPrompt,
-    negativePrompt: params.negativePrompt,
-    steps: params.steps,
-    sampler: params.sampler,
-    cfg: params.cfg,
-    seed: image.seed,
-    width: image.width,
-    height: image.height,
-    model: model.name,
-    ...(model.hash ? { modelHash: model.hash } : {}),
-    extra,
-  });
-  const request: Record<string, unknown> = { ...params, seed: image.seed, batchCount: 1, width: image.width, height: image.height };
-  return { parameters, recipe: { format: 'latent-studio-recipe', version: 1, operation: 'jobs.edit', request, modelHash: model.hash } };
+  return resultMetadata('jobs.edit', params, image, model, extra, params.targetPrompt);
 }

@@ -14,13 +14,15 @@ export interface ResultMetadata {
  */
 export function resultMetadata(
   operation: OperationName,
-  params: GenerateParams | (Omit<GenerateParams, 'width' | 'height'> & Record<string, unknown>),
+  params: Pick<GenerateParams, 'negativePrompt' | 'steps' | 'sampler' | 'cfg'> & Record<string, unknown>,
   image: { seed: number; width: number; height: number },
   model: { name: string; hash: string | null },
   extra?: Record<string, string | number>,
+  /** What the image shows, when the request names it otherwise (an edit's target prompt). */
+  shownPrompt: string = String(params.prompt ?? ''),
 ): ResultMetadata {
   const parameters = formatParameters({
-    prompt: params.prompt,
+    prompt: shownPrompt,
     negativePrompt: params.negativePrompt,
     steps: params.steps,
     sampler: params.sampler,

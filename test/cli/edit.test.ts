@@ -6,24 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../engine/cli/main.ts';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
+import { captureOutput } from '../support/captureOutput.ts';
 
 const model = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
-const cli = (...args: string[]) => capture(() => main(['node', 'latent-studio', ...args]));
+const cli = (...args: string[]) => captureOutput(() => main(['node', 'latent-studio', ...args]));
 
 describe('latent-studio edit and attention', () => {
   it('print help and refuse an edit with neither a seed nor an image', async () => {
