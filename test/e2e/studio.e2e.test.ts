@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../engine/paths.ts';
+import { screenshotPath } from '../support/screenshots.ts';
 import { startServer, type RunningServer } from '../../engine/server/server.ts';
 import { SettingsStore } from '../../engine/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
@@ -51,7 +52,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio in Chromium over the local
     await result.waitFor();
     const loaded = await result.evaluate((img) => (img as { complete: boolean; naturalWidth: number }).complete && (img as { naturalWidth: number }).naturalWidth > 0);
     expect(loaded).toBe(true);
-    await page.screenshot({ path: join(PACKAGE_ROOT, 'docs', 'studio.png') });
+    await page.screenshot({ path: screenshotPath('studio.png') });
 
     const noToken = await browser.newPage();
     await noToken.goto(server.url.replace(/\?token=.*/, ''));

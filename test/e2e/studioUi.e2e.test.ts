@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
 import { PACKAGE_ROOT } from '../../engine/paths.ts';
+import { screenshotPath } from '../support/screenshots.ts';
 import { startServer, type RunningServer } from '../../engine/server/server.ts';
 import { SettingsStore } from '../../engine/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
@@ -19,7 +20,6 @@ import { defaultModelDir } from '../support/defaultModel.ts';
  * events and the files it writes.
  */
 const modelsDir = defaultModelDir();
-const DOCS = join(PACKAGE_ROOT, 'docs');
 
 /** A small synthetic "photo": a gradient with a disc, so it is clearly not blank. */
 async function photo(path: string): Promise<void> {
@@ -81,7 +81,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     const shotWindows: [number, number][] = [];
     const shot = async (name: string): Promise<void> => {
       const start = await now();
-      await page.screenshot({ path: join(DOCS, name) });
+      await page.screenshot({ path: screenshotPath(name) });
       shotWindows.push([start, await now()]);
     };
     page.on('pageerror', (e) => console.log('[page error]', e.message));
