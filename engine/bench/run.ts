@@ -168,7 +168,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     results.unet = { ...base, ratioToMatmul: base.gflops / mm.gflops, bestGflops, bestRatioToMatmul: bestGflops / mm.bestGflops };
     log(`  → ${(results.unet.ratioToMatmul * 100).toFixed(0)}% of the MatMul ceiling (medians); best run ${bestGflops.toFixed(1)} GFLOP/s = ${(results.unet.bestRatioToMatmul * 100).toFixed(0)}% of the best MatMul`);
 
-    const vae = new VAEDecoder(vaeFromSpec(spec as StableDiffusionSpec), { cache: auxCache, runtime: { ...runtime, placement } });
+    const vae = new VAEDecoder(vaeFromSpec(spec as StableDiffusionSpec), { cache: auxCache, runtime: { ...runtime, placement, memArena: false } }); // as the pipelines run it
     const z = { data: rand(4 * 64 * 64, 3), dims: [1, 4, 64, 64] };
     const vl = await timeOnce(() => vae.decode(z));
     const vT = await timeRuns(() => vae.decode(z), Math.max(1, o.repeats - 1), 0);

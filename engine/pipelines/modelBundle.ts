@@ -46,7 +46,8 @@ async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> 
   const tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
   const textEncoder = await loadTextEncoder(spec, rt);
   const unet = await loadUNet(spec, { runtime: rt });
-  const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads } };
+  // No arena for the VAE: its activations at full image size are large and needed once per image.
+  const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, memArena: false } };
   const vae = vaeFromSpec(spec);
   const name = path.split(/[\\/]/).pop()!.replace(/\.safetensors$/, '');
   return {
