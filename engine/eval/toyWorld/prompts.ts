@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../random/mulberry32.ts';
 import { TOY_COLOUR_NAMES, TOY_SHAPES, type ToyColour, type ToyShape } from './palette.ts';
 
 export interface SingleObjectPrompt {
@@ -10,18 +11,6 @@ export interface SingleObjectPrompt {
 }
 
 const SIZE_WORDS = ['small', '', 'large'] as const;
-
-/** A 32-bit PRNG (mulberry32): the prompt sets must not depend on Math.random. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
@@ -38,7 +27,7 @@ export function singleObjectCaption(colour: ToyColour, shape: ToyShape, backgrou
  * what is held out is the image, not the words.
  */
 export function singleObjectPrompts(count: number, setSeed = 7): SingleObjectPrompt[] {
-  const rand = prng(setSeed);
+  const rand = mulberry32(setSeed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const out: SingleObjectPrompt[] = [];
   for (let i = 0; i < count; i++) {
