@@ -5,6 +5,7 @@ import { expectedUNetTensors, type UNetShapes } from '../models/ldm/unet.ts';
 import { expectedVAETensors } from '../models/ldm/vae.ts';
 import type { VAEConfig } from '../models/spec.ts';
 import { numberToF16Bits } from '../safetensors/halfFloat.ts';
+import { mulberry32 } from '../random/mulberry32.ts';
 
 /** SD 1.5's UNet at full size (860M parameters), as its v1-inference.yaml describes it. */
 export function sd15UNetShapes(): UNetShapes {
@@ -28,18 +29,6 @@ export function sd15CheckpointKeys(): Map<string, number[]> {
   const clip = { vocabSize: 49408, hiddenSize: 768, numLayers: 12, intermediateSize: 3072, maxPositions: 77, hasPositionIds: false };
   expectedTextEncoderTensors(clip).forEach((s, k) => out.set(`cond_stage_model.transformer.text_model.${k}`, s));
   return out;
-}
-
-/** mulberry32: small, seeded, fast enough for a billion draws. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TABLE = 4096;
@@ -68,7 +57,7 @@ export async function writeRandomF16Checkpoint(path: string, keys: Map<string, n
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
 
-  const rand = uniform(seed);
+  const rand = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const table = new Uint16Array(TABLE);
   const buf = new Uint16Array(CHUNK);

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../random/mulberry32.ts';
+
 /**
  * The host side of ToMe's bipartite soft matching (ALGORITHMS §2.4 step 1 and 3): which
  * tokens are destinations, which are sources and how many sources merge. Cheap index work,
@@ -94,12 +96,5 @@ export function seededRandom(...keys: number[]): () => number {
     a = Math.imul(a, 0xc2b2ae35);
     a ^= a >>> 16;
   }
-  a >>>= 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(a);
 }
