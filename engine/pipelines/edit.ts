@@ -92,7 +92,7 @@ export async function prepareEdit(
   const plan = editPlanOf(bundle, params, steps);
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
   const photo = params.image ? await prepareImage(params.image, studio.results, params.width, params.height) : undefined;
-  const size = photo ? photo.size : planSize(params.width ?? 512, params.height ?? 512);
+  const size = photo ? photo.size : planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const painted = params.mask ? await loadMask(params.mask, studio.results, size.width, size.height, 0) : undefined;
 

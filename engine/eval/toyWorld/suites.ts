@@ -69,19 +69,23 @@ export async function fidelitySuite(runner: JobRunner, s: EvalSettings, count: n
   };
 }
 
-/** Source images whose single object the analyser can see, so edits of them can be judged. */
+/**
+ * Source images showing exactly one object, so an edit of it can be judged. Its colour need not
+ * be the prompted one: the edit suites measure whether the edit changes what it should and
+ * keeps the rest, which a model that misnames a colour can still show.
+ */
 async function usableSources(runner: JobRunner, s: EvalSettings, count: number) {
   const out: { p: SingleObjectPrompt; img: RgbImage; obj: ReturnType<typeof analyseScene>['objects'][number] }[] = [];
-  for (const p of singleObjectPrompts(count * 3, 11)) {
+  for (const p of singleObjectPrompts(count * 6, 11)) {
     if (out.length === count) break;
     const [img] = await runner.run('jobs.generate', { ...base(s, p), prompt: p.prompt });
     const scene = analyseScene(img);
-    if (scene.objects.length === 1 && scene.objects[0].colour === p.colour) out.push({ p, img, obj: scene.objects[0] });
+    if (scene.objects.length === 1) out.push({ p, img, obj: scene.objects[0] });
   }
   return out;
 }
 
-const NO_SOURCES = new Error('no generated source image showed its one object in the prompted colour, so there is nothing to edit');
+const NO_SOURCES = new Error('no generated source image showed exactly one object, so there is nothing to edit');
 
 function unavailable(suite: string, e: unknown): SuiteResult {
   return { suite, cases: 0, metrics: {}, unavailable: toStudioError(e).message, failures: [] };
