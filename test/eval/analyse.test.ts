@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyseScene } from '../../engine/eval/toyWorld/analyse.ts';
+import { nearestColour, rgbToLab } from '../../engine/eval/toyWorld/colour.ts';
 import { TOY_COLOURS, TOY_COLOUR_NAMES, TOY_SHAPES } from '../../engine/eval/toyWorld/palette.ts';
 import { drawScene } from './drawScene.ts';
 
@@ -25,6 +26,16 @@ describe('toy-world scene analyser', () => {
       }
     }
     expect(checked).toBe(132);
+  });
+
+  it('names colours as a person would: paler or duller shades keep their hue name', () => {
+    const name = (r: number, g: number, b: number) => nearestColour(rgbToLab(r, g, b)).name;
+    expect(name(44, 124, 204)).toBe('blue');
+    expect(name(200, 60, 60)).toBe('red');
+    expect(name(114, 192, 217)).toBe('cyan');
+    expect(name(150, 150, 160)).toBe('gray');
+    expect(name(235, 235, 230)).toBe('white');
+    expect(name(40, 40, 45)).toBe('black');
   });
 
   it('tells the four shapes apart and finds where they are', () => {

@@ -48,7 +48,8 @@ export function analyseScene(img: RgbImage, options: AnalyseOptions = {}): Scene
   const { width: W, height: H, data } = img;
   if (data.length !== W * H * 3) throw new StudioError('SHAPE_MISMATCH', `Expected ${W}×${H} RGB pixels, got ${data.length} values`);
   const threshold = options.threshold ?? 22;
-  const minArea = options.minArea ?? Math.max(8, Math.round((W * H) / 400));
+  // The smallest drawn shape (a small triangle) covers about 60 px of 64²; 32 keeps it and drops specks.
+  const minArea = options.minArea ?? Math.max(8, Math.round((W * H) / 128));
   const lab: Lab[] = new Array(W * H);
   for (let i = 0; i < W * H; i++) lab[i] = rgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2]);
 

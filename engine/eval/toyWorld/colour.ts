@@ -24,17 +24,33 @@ export function deltaE(a: Lab, b: Lab): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
 
+/**
+ * CIE94 difference of a sample from a reference colour, with the textile weighting (kL = 2).
+ * Naming a colour is about hue and chroma far more than lightness: a paler, duller blue than
+ * the palette's is still "blue" to a person, while ΔE76 would call it gray.
+ */
+export function deltaE94(ref: Lab, sample: Lab): number {
+  const c1 = Math.hypot(ref[1], ref[2]);
+  const c2 = Math.hypot(sample[1], sample[2]);
+  const dL = ref[0] - sample[0];
+  const dC = c1 - c2;
+  const dH2 = Math.max(0, (ref[1] - sample[1]) ** 2 + (ref[2] - sample[2]) ** 2 - dC * dC);
+  const sC = 1 + 0.048 * c1;
+  const sH = 1 + 0.014 * c1;
+  return Math.sqrt((dL / 2) ** 2 + (dC / sC) ** 2 + dH2 / (sH * sH));
+}
+
 const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => {
   const [r, g, b] = TOY_COLOURS[name];
   return { name, lab: rgbToLab(r, g, b) };
 });
 
-/** The palette colour nearest in CIELAB (ΔE76), with its distance. */
+/** The palette colour a person would name: nearest by CIE94 (kL = 2), with that distance. */
 export function nearestColour(lab: Lab): { name: ToyColour; distance: number } {
   let best = PALETTE_LAB[0];
   let bestD = Infinity;
   for (const c of PALETTE_LAB) {
-    const d = deltaE(lab, c.lab);
+    const d = deltaE94(c.lab, lab);
     if (d < bestD) {
       bestD = d;
       best = c;
