@@ -9,18 +9,16 @@ import { type ImagePromptKV, ipAdapter } from '../../../engine/controllers/ipAda
 import type { AttentionSite } from '../../../engine/controllers/site.ts';
 import { TokenMerging } from '../../../engine/controllers/tome/tokenMerging.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
-import { detectModel } from '../../../engine/models/detect.ts';
 import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
 import { loadUNet } from '../../../engine/models/unet/index.ts';
-import { npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
 import { maxAbsDiff, randomArray } from '../../graph/reference.ts';
-import { hasShared, sharedPath } from '../../support/shared.ts';
+import { goldenUNetCase, type UNetCase } from '../../support/goldenUnet.ts';
+import { hasShared } from '../../support/shared.ts';
 
-const tiny = (...p: string[]) => sharedPath('golden', 'sd15-tiny', ...p);
 let dir: string;
 let spec: StableDiffusionSpec;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
-let input: { x: Float32Array; xDims: number[]; t: number[]; context: Float32Array; contextDims: number[] };
+let input: UNetCase;
 const run = async (controllers: AttentionController[]) => {
   const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
   return unet.run(input.x, input.xDims, input.t, input.context, input.contextDims);
@@ -32,12 +30,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny 
   let images: ImagePromptKV[];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ipa-unet-'));
-    const s = await detectModel(tiny('sd15-tiny.f32.safetensors'), { configPath: tiny('config.json') });
-    if (s.family === 'taesd') throw new Error('expected Stable Diffusion');
-    spec = s;
-    const d = tiny('golden', 'unet_case1');
-    const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
-    input = { x: npyToFloat32(x), xDims: x.shape, t: Array.from(t.data as BigInt64Array, Number), context: npyToFloat32(context), contextDims: context.shape };
+    ({ spec, input } = await goldenUNetCase());
     const unet = await loadUNet(spec, { cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
     cross = unet.sites.attention.filter((a) => a.kind === 'cross');
     images = [1, 2].map((m) => {

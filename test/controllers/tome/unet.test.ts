@@ -7,18 +7,16 @@ import { ControllerChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController } from '../../../engine/controllers/controller.ts';
 import { TokenMerging, tokenMergingControllers } from '../../../engine/controllers/tome/tokenMerging.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
-import { detectModel } from '../../../engine/models/detect.ts';
 import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
 import { loadUNet } from '../../../engine/models/unet/index.ts';
-import { npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
 import { maxAbsDiff } from '../../graph/reference.ts';
-import { hasShared, sharedPath } from '../../support/shared.ts';
+import { goldenUNetCase, type UNetCase } from '../../support/goldenUnet.ts';
+import { hasShared } from '../../support/shared.ts';
 
-const tiny = (...p: string[]) => sharedPath('golden', 'sd15-tiny', ...p);
 let dir: string;
 let spec: StableDiffusionSpec;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
-let input: { x: Float32Array; xDims: number[]; t: number[]; context: Float32Array; contextDims: number[] };
+let input: UNetCase;
 
 const run = async (controllers: AttentionController[]) => {
   for (const c of controllers) if (c instanceof TokenMerging) c.setLatentSize(input.xDims[2], input.xDims[3]);
@@ -29,12 +27,7 @@ const run = async (controllers: AttentionController[]) => {
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-tiny UNet (golden inputs)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tome-unet-'));
-    const s = await detectModel(tiny('sd15-tiny.f32.safetensors'), { configPath: tiny('config.json') });
-    if (s.family === 'taesd') throw new Error('expected Stable Diffusion');
-    spec = s;
-    const d = tiny('golden', 'unet_case1');
-    const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
-    input = { x: npyToFloat32(x), xDims: x.shape, t: Array.from(t.data as BigInt64Array, Number), context: npyToFloat32(context), contextDims: context.shape };
+    ({ spec, input } = await goldenUNetCase());
   });
   afterAll(async () => {
     await cache.clear();
