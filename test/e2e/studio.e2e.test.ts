@@ -1,15 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { PACKAGE_ROOT } from '../../engine/paths.ts';
 import { screenshotPath } from '../support/screenshots.ts';
-import { startServer, type RunningServer } from '../../engine/server/server.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
-import { createStudio } from '../../engine/studio/create.ts';
-import { createHandlers } from '../../engine/studio/handlers.ts';
-import { hasChromium, launchChromium } from '../support/browser.ts';
+import type { RunningServer } from '../../engine/server/server.ts';
+import { hasChromium } from '../support/browser.ts';
+import { startE2EStudio, type E2EStudio } from '../support/e2eStudio.ts';
 import { defaultModelDir } from '../support/defaultModel.ts';
 
 const modelsDir = defaultModelDir();
@@ -18,21 +12,14 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio in Chromium over the local
   let server: RunningServer;
   let browser: Browser;
 
+  let e2e: E2EStudio;
+
   beforeAll(async () => {
-    const home = mkdtempSync(join(tmpdir(), 'ls-e2e-'));
-    const studio = createStudio({ settings: new SettingsStore(join(home, 'settings.json')) });
-    await studio.settings.override({ modelsDir: modelsDir! });
-    server = await startServer({
-      handlers: createHandlers(studio),
-      onJobEvent: (l) => studio.queue.onEvent(l),
-      staticDir: join(PACKAGE_ROOT, 'renderer', 'dist'),
-      port: 0,
-    });
-    browser = await launchChromium();
+    e2e = await startE2EStudio(() => ({ modelsDir: modelsDir! }));
+    ({ server, browser } = e2e);
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await e2e?.close();
   });
 
   it('lists a model, runs a job with visible progress, and shows the result', async () => {

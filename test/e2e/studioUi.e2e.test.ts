@@ -1,17 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
-import { PACKAGE_ROOT } from '../../engine/paths.ts';
 import { screenshotPath } from '../support/screenshots.ts';
-import { startServer, type RunningServer } from '../../engine/server/server.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
-import { createStudio } from '../../engine/studio/create.ts';
-import { createHandlers } from '../../engine/studio/handlers.ts';
-import { hasChromium, launchChromium } from '../support/browser.ts';
+import type { RunningServer } from '../../engine/server/server.ts';
+import { hasChromium } from '../support/browser.ts';
+import { startE2EStudio, type E2EStudio } from '../support/e2eStudio.ts';
 import { defaultModelDir } from '../support/defaultModel.ts';
 
 /**
@@ -53,21 +49,14 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
   let browser: Browser;
   let work: string;
 
+  let e2e: E2EStudio;
+
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'ls-ui-'));
-    const studio = createStudio({ settings: new SettingsStore(join(work, 'settings.json')) });
-    await studio.settings.override({ modelsDir: modelsDir!, outputDir: join(work, 'out'), previewEvery: 2 });
-    server = await startServer({
-      handlers: createHandlers(studio),
-      onJobEvent: (l) => studio.queue.onEvent(l),
-      staticDir: join(PACKAGE_ROOT, 'renderer', 'dist'),
-      port: 0,
-    });
-    browser = await launchChromium();
+    e2e = await startE2EStudio((home) => ({ modelsDir: modelsDir!, outputDir: join(home, 'out'), previewEvery: 2 }));
+    ({ server, browser, home: work } = e2e);
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await e2e?.close();
   });
 
   it('opens a photo, masks, edits the prompt, runs, cancels, compares and exports with its recipe', async () => {
