@@ -1,9 +1,9 @@
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { toStudioError } from '../api/errors.ts';
+import { stat } from 'node:fs/promises';
 import { expectedTextEncoderTensors } from '../models/ldm/clipText.ts';
 import { expectedUNetTensors, type UNetShapes } from '../models/ldm/unet.ts';
 import { expectedVAETensors } from '../models/ldm/vae.ts';
 import type { VAEConfig } from '../models/spec.ts';
+import { writeAtomically } from '../safetensors/atomicWrite.ts';
 import { numberToF16Bits } from '../safetensors/halfFloat.ts';
 import { mulberry32 } from '../random/mulberry32.ts';
 
@@ -61,33 +61,23 @@ export async function writeRandomF16Checkpoint(path: string, keys: Map<string, n
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const table = new Uint16Array(TABLE);
   const buf = new Uint16Array(CHUNK);
-  const tmp = `${path}.tmp-${process.pid}`;
   let written = 0;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(Buffer.concat([prefix, Buffer.from(json, 'utf8')]));
-      for (const [name, shape] of entries) {
-        const n = shape.reduce((a, d) => a * d, 1);
-        const isNormScale = shape.length === 1 && name.endsWith('.weight');
-        const std = shape.length >= 2 ? 1 / Math.sqrt(shape.slice(1).reduce((a, d) => a * d, 1)) : isNormScale ? 0.1 : 0.05;
-        for (let i = 0; i < TABLE; i++) table[i] = numberToF16Bits((isNormScale ? 1 : 0) + std * gauss());
-        for (let done = 0; done < n; done += CHUNK) {
-          const m = Math.min(CHUNK, n - done);
-          for (let i = 0; i < m; i++) buf[i] = table[(rand() * TABLE) | 0];
-          await fh.write(new Uint8Array(buf.buffer, 0, m * 2));
-          written += m * 2;
-          onProgress?.(written / offset);
-        }
+  await writeAtomically(path, async (fh) => {
+    await fh.write(Buffer.concat([prefix, Buffer.from(json, 'utf8')]));
+    for (const [name, shape] of entries) {
+      const n = shape.reduce((a, d) => a * d, 1);
+      const isNormScale = shape.length === 1 && name.endsWith('.weight');
+      const std = shape.length >= 2 ? 1 / Math.sqrt(shape.slice(1).reduce((a, d) => a * d, 1)) : isNormScale ? 0.1 : 0.05;
+      for (let i = 0; i < TABLE; i++) table[i] = numberToF16Bits((isNormScale ? 1 : 0) + std * gauss());
+      for (let done = 0; done < n; done += CHUNK) {
+        const m = Math.min(CHUNK, n - done);
+        for (let i = 0; i < m; i++) buf[i] = table[(rand() * TABLE) | 0];
+        await fh.write(new Uint8Array(buf.buffer, 0, m * 2));
+        written += m * 2;
+        onProgress?.(written / offset);
       }
-    } finally {
-      await fh.close();
     }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw toStudioError(e);
-  }
+  });
   return offset;
 }
 

@@ -1,5 +1,5 @@
-import { open, rename, rm } from 'node:fs/promises';
-import { StudioError, toStudioError } from '../api/errors.ts';
+import { StudioError } from '../api/errors.ts';
+import { writeAtomically } from './atomicWrite.ts';
 import { f32ToBf16, f32ToF16 } from './halfFloat.ts';
 import { DTYPE_SIZES, type SafetensorsDType } from './types.ts';
 
@@ -47,21 +47,11 @@ export async function writeSafetensors(
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(prefix);
-      await fh.write(headerBytes);
-      for (const [, , bytes] of entries) await fh.write(bytes);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw toStudioError(e);
-  }
+  await writeAtomically(path, async (fh) => {
+    await fh.write(prefix);
+    await fh.write(headerBytes);
+    for (const [, , bytes] of entries) await fh.write(bytes);
+  });
 }
 
 function toBytes(name: string, t: TensorToWrite): Uint8Array {
