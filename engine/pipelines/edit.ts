@@ -19,7 +19,6 @@ import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { LATENT_FACTOR, planSize } from './size.ts';
-import { refuseTokenMerging } from './txt2img.ts';
 
 /** Latent/4: the resolution of the maps local blending reads (16² at 512 px). */
 const BLEND_RESOLUTION = 4;
@@ -73,7 +72,11 @@ export async function prepareEdit(
   signal?: AbortSignal,
   options: { blendThreshold?: number; onInversionStep?: (done: number, count: number) => void } = {},
 ): Promise<PreparedEdit> {
-  refuseTokenMerging(params);
+  if (params.tokenMerging && params.tokenMerging.ratio > 0) {
+    // Merging gives every batch entry its own merged token set, so the source branch's
+    // attention maps would no longer line up with the target's.
+    throw new StudioError('INVALID_REQUEST', 'Token merging cannot be combined with prompt-to-prompt editing (merged tokens differ per branch, so attention maps would not line up); set its ratio to 0');
+  }
   if (params.imagePrompts?.some((p) => p.scale !== 0)) {
     // The edit shares its batch between source and target branches; which of them should see
     // the reference image (and with which query) is not settled by either paper, so refuse.

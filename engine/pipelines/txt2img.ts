@@ -1,4 +1,3 @@
-import { StudioError } from '../api/errors.ts';
 import type { ImageRef } from '../api/schemas.ts';
 import type { JobContext } from '../jobs/queue.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
@@ -10,17 +9,6 @@ import { runSampling } from './sampling.ts';
 import { planSize } from './size.ts';
 import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
-
-/**
- * For operations that cannot merge tokens (prompt-to-prompt edits): merging gives every
- * batch entry its own merged token set, so the source branch's attention maps would no
- * longer line up with the target's.
- */
-export function refuseTokenMerging(params: Pick<GenerateParams, 'tokenMerging'>): void {
-  if (params.tokenMerging && params.tokenMerging.ratio > 0) {
-    throw new StudioError('INVALID_REQUEST', 'Token merging cannot be combined with prompt-to-prompt editing (merged tokens differ per branch, so attention maps would not line up); set its ratio to 0');
-  }
-}
 
 /** Text to image with classifier-free guidance. */
 export async function generate(params: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
