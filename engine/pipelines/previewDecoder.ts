@@ -136,6 +136,6 @@ export async function previewDecoderFor(bundle: ModelBundle, dims: readonly numb
       decode: async (latent, d) => dataUrl(await tensorToSharp(await bundle.vaeDecoder.decode({ data: latent, dims: [...d] } as HostTensor), 'minus1to1').png().toBuffer()),
     };
   }
-  const weights = await fitLatentToRgb(bundle);
-  return { kind: 'linear', decode: (latent, d) => linearPreview(weights, latent, d) };
+  // Fitted on the first preview, not at job start: a short run may never ask for one.
+  return { kind: 'linear', decode: async (latent, d) => linearPreview(await fitLatentToRgb(bundle), latent, d) };
 }
