@@ -17,16 +17,18 @@ interface EvalCliOptions {
   cfg: string;
   sampler: 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
   out?: string;
+  ipAdapter?: string;
 }
 
 export function registerEvalToyCommand(program: Command): void {
   program
     .command('eval-toy')
-    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps, inpainting, token merging')
+    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps, inpainting, token merging, image prompts, style transfer')
     .option('--model <file>', 'toy-world checkpoint (default: the bundled model)')
     .option('--suites <list>', `comma-separated: ${SUITES.join(', ')}`, SUITES.join(','))
     .option('--n <count>', 'prompts in the fidelity suite', '100')
-    .option('--edits <count>', 'cases in the swap, inpaint and token-merging suites', '30')
+    .option('--edits <count>', 'cases in the swap, inpaint, token-merging, image-prompt and style suites', '30')
+    .option('--ip-adapter <file>', 'IP-Adapter for the image-prompt suite (default: ip-adapter_toy.safetensors beside the model)')
     .option('--steps <n>', 'sampling steps', '20')
     .option('--cfg <f>', 'guidance scale', '7.5')
     .addOption(new Option('--sampler <name>', 'sampler').choices(['ddim', 'euler', 'euler-a', 'dpmpp-2m']).default('ddim'))
@@ -43,7 +45,8 @@ export function registerEvalToyCommand(program: Command): void {
         cfg: Number(o.cfg),
         sampler: o.sampler,
         suites,
-        counts: { fidelity: Number(o.n), 'p2p-swap': edits, inpaint: edits, tome: edits },
+        counts: { fidelity: Number(o.n), 'p2p-swap': edits, inpaint: edits, tome: edits, 'image-prompt': edits, style: edits },
+        ...(o.ipAdapter ? { ipAdapter: resolve(o.ipAdapter) } : {}),
         onCase: (suite, done, total) => process.stderr.write(`\r${suite} ${done}/${total}   `),
       });
       process.stderr.write('\n');

@@ -1,12 +1,23 @@
+import { dirname, join } from 'node:path';
+import { imagePromptSuite } from './imagePromptSuite.ts';
+import { styleSuite } from './styleSuite.ts';
 import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type JobRunner, type SuiteResult } from './suites.ts';
 
-export const SUITES = ['fidelity', 'p2p-swap', 'inpaint', 'tome'] as const;
+export const SUITES = ['fidelity', 'p2p-swap', 'inpaint', 'tome', 'image-prompt', 'style'] as const;
 export type SuiteName = (typeof SUITES)[number];
+
+/** Cases of a suite the plan gives no count for. */
+export const DEFAULT_CASES = 30;
+
+/** The toy model's own image adapter, trained by models/toy-shapes/adapter.py (encoder in image_encoder/ beside it). */
+export const TOY_ADAPTER_FILE = 'ip-adapter_toy.safetensors';
 
 export interface EvalPlan extends EvalSettings {
   suites: readonly SuiteName[];
-  /** Cases per suite. */
-  counts: Record<SuiteName, number>;
+  /** Cases per suite (DEFAULT_CASES when absent). */
+  counts: Partial<Record<SuiteName, number>>;
+  /** IP-Adapter file for the image-prompt suite (default: TOY_ADAPTER_FILE beside the model). */
+  ipAdapter?: string;
 }
 
 export interface EvalReport {
@@ -18,11 +29,14 @@ export interface EvalReport {
 
 export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promise<EvalReport> {
   const started = Date.now();
+  const n = (name: SuiteName) => plan.counts[name] ?? DEFAULT_CASES;
   const run: Record<SuiteName, () => Promise<SuiteResult>> = {
-    fidelity: () => fidelitySuite(runner, plan, plan.counts.fidelity),
-    'p2p-swap': () => swapSuite(runner, plan, plan.counts['p2p-swap']),
-    inpaint: () => inpaintSuite(runner, plan, plan.counts.inpaint),
-    tome: () => tomeSuite(runner, plan, plan.counts.tome),
+    fidelity: () => fidelitySuite(runner, plan, n('fidelity')),
+    'p2p-swap': () => swapSuite(runner, plan, n('p2p-swap')),
+    inpaint: () => inpaintSuite(runner, plan, n('inpaint')),
+    tome: () => tomeSuite(runner, plan, n('tome')),
+    'image-prompt': () => imagePromptSuite(runner, plan, n('image-prompt'), plan.ipAdapter ?? join(dirname(plan.model), TOY_ADAPTER_FILE)),
+    style: () => styleSuite(runner, plan, n('style')),
   };
   const suites: SuiteResult[] = [];
   for (const name of plan.suites) suites.push(await run[name]());

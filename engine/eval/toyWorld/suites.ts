@@ -27,8 +27,8 @@ export interface SuiteResult {
   failures: Array<Record<string, unknown>>;
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-const rate = (xs: boolean[]) => mean(xs.map(Number));
+export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+export const rate = (xs: boolean[]) => mean(xs.map(Number));
 /** Infinite PSNR (identical pixels) would swamp a mean; cap it where 8-bit rounding makes no difference. */
 const capDb = (db: number) => Math.min(db, 60);
 
@@ -87,7 +87,7 @@ async function usableSources(runner: JobRunner, s: EvalSettings, count: number) 
 
 const NO_SOURCES = new Error('no generated source image showed exactly one object, so there is nothing to edit');
 
-function unavailable(suite: string, e: unknown): SuiteResult {
+export function unavailable(suite: string, e: unknown): SuiteResult {
   return { suite, cases: 0, metrics: {}, unavailable: toStudioError(e).message, failures: [] };
 }
 
