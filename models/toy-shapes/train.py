@@ -1,9 +1,11 @@
 """Training recipe of the toy-shapes model (Latent Studio's bundled toy world).
 
-    /usr/bin/python3 train.py all        # vae -> latents -> unet -> export  (resumes wherever it stopped)
+    /usr/bin/python3 train.py all        # vae -> latents -> unet -> bind -> export  (resumes wherever it stopped)
     /usr/bin/python3 train.py vae        # stage (a): KL autoencoder
     /usr/bin/python3 train.py latents    # encode the data set with the frozen VAE, pick scale_factor
     /usr/bin/python3 train.py unet       # stage (b): text encoder + UNet, eps objective, 10% caption dropout
+    /usr/bin/python3 train.py bind       # stage (c): fine-tune of (b) with offset noise + min-SNR weighting, so
+                                         #   the background and object colours follow the caption, not the noise
     /usr/bin/python3 train.py export     # write toy-shapes.safetensors + config.json from the latest states
     /usr/bin/python3 train.py bench      # time a few steps of each stage
 
@@ -296,7 +298,12 @@ class Denoiser(torch.nn.Module):
         return self.unet(x, t, self.text(ids))
 
 
-def train_unet(args):
+def train_unet(args, bind=False):
+    """Stage (b), and with bind=True stage (c): the caption-binding fine-tune. (c) starts from (b)'s weights,
+    optimiser and EMA with its own lr schedule and state file, and adds offset noise and min-SNR weighting."""
+    steps = args.bind_steps if bind else args.unet_steps
+    offset_noise = args.offset_noise if bind else 0.0
+    min_snr_gamma = args.min_snr_gamma if bind else 0.0
     cfg = get_config()
     data = encode_dataset(args)
     tok = get_tokenizer()
@@ -306,22 +313,28 @@ def train_unet(args):
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.unet_lr, betas=(0.9, 0.99), weight_decay=0.01)
     gen = torch.Generator().manual_seed(args.seed + 4)
-    path = os.path.join(RUNS, "unet_state.pt")
+    path = os.path.join(RUNS, "bind_state.pt" if bind else "unet_state.pt")
     step = 0
     if os.path.exists(path):
         s = torch.load(path)
         model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
         gen.set_state(s["gen"])
         step = s["step"]
-        print(f"resumed UNet at step {step}")
+        print(f"resumed {'bind' if bind else 'UNet'} stage at step {step}")
+    elif bind:
+        s = torch.load(os.path.join(RUNS, "unet_state.pt"))
+        model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
+        gen.manual_seed(args.seed + 5)
+        print(f"bind stage starts from the UNet stage's step {s['step']}")
+    stage = "bind" if bind else "unet"
     ac = ldm.alphas_cumprod
     mean, logvar, ids = data["mean"], data["logvar"], data["ids"].long()
     sf = data["scale_factor"]
     empty = torch.tensor(tok(""), dtype=torch.long)
     n = mean.shape[0]
     last_save, t0, acc = time.time(), time.time(), {}
-    while step < args.unet_steps:
-        lr = lr_at(step, args.unet_steps, args.unet_lr)
+    while step < steps:
+        lr = lr_at(step, steps, args.unet_lr)
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.randint(0, n, (args.unet_batch,), generator=gen)
@@ -332,10 +345,21 @@ def train_unet(args):
         b_ids[drop] = empty
         t = torch.randint(0, 1000, (args.unet_batch,), generator=gen)
         noise = torch.randn(z0.shape, generator=gen)
+        if offset_noise:
+            # SD's schedule leaves sqrt(alphas_cumprod[T]) = 0.07 of the latent at T, and an 8x8 latent's
+            # per-channel mean is so coarse that the model otherwise reads the background colour from the
+            # noise and ignores the caption; a random per-channel offset makes that mean uninformative
+            noise = noise + offset_noise * torch.randn(z0.shape[0], z0.shape[1], 1, 1, generator=gen)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * z0 + (1 - a).sqrt() * noise
         eps = model(xt, t, b_ids)
-        loss = F.mse_loss(eps, noise)
+        per_sample = (eps - noise).pow(2).mean(dim=(1, 2, 3))
+        if min_snr_gamma:
+            # min-SNR-gamma weighting (Hang et al. 2023) for eps: min(SNR, gamma) / SNR, so the hard,
+            # caption-deciding high-noise steps are not drowned by the low-noise texture steps
+            snr = ac[t] / (1 - ac[t])
+            per_sample = per_sample * torch.clamp(snr, max=min_snr_gamma) / snr
+        loss = per_sample.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -348,15 +372,15 @@ def train_unet(args):
         acc["loss"] = acc.get("loss", 0.0) + loss.item()
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
         if step % args.log_every == 0:
-            log(dict(stage="unet", step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+            log(dict(stage=stage, step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
                      steps_per_s=round(args.log_every / (time.time() - t0), 3)))
             acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.unet_steps or STOP["flag"]:
+        if time.time() - last_save > args.save_minutes * 60 or step == steps or STOP["flag"]:
             atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
                              gen=gen.get_state(), step=step), path)
             last_save = time.time()
             if STOP["flag"]:
-                log(dict(stage="unet", event="stopped by signal, state saved", step=step))
+                log(dict(stage=stage, event="stopped by signal, state saved", step=step))
                 export(args)
                 sys.exit(0)
             if args.export_on_save:
@@ -383,11 +407,12 @@ def export(args, quiet=False):
         s = torch.load(dp)
         ldm.first_stage_model.load_state_dict(s["vae"])
         info["decoder_finetune_step"] = s["step"]
-    up = os.path.join(RUNS, "unet_state.pt")
-    if os.path.exists(up):
-        s = torch.load(up)
-        Denoiser(ldm).load_state_dict(s["ema" if not args.no_ema else "model"])
-        info["unet_step"] = s["step"]
+    for key, name in (("unet_step", "unet_state.pt"), ("bind_step", "bind_state.pt")):  # the later stage wins
+        up = os.path.join(RUNS, name)
+        if os.path.exists(up):
+            s = torch.load(up)
+            Denoiser(ldm).load_state_dict(s["ema" if not args.no_ema else "model"])
+            info[key] = s["step"]
     sd = ldm.state_dict()
     dt = np.float16 if args.dtype == "f16" else np.float32
     tensors = {}
@@ -401,6 +426,8 @@ def export(args, quiet=False):
     os.replace(tmp, out)
     cfg["born_f16_weights"] = False
     cfg["training"] = dict(info, vae_steps_planned=args.vae_steps, unet_steps_planned=args.unet_steps,
+                           bind_steps_planned=args.bind_steps, offset_noise=args.offset_noise,
+                           min_snr_gamma=args.min_snr_gamma,
                            latent_std=data["latent_std"] if data else None)
     cfg["derived"] = derived(ldm, cfg)
     with open(os.path.join(HERE, "config.json"), "w") as f:
@@ -469,7 +496,7 @@ def bench(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "decoder", "export", "bench"])
+    p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "bind", "decoder", "export", "bench"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--vae-steps", type=int, default=1500)
@@ -481,11 +508,14 @@ def main():
     p.add_argument("--dec-lr", type=float, default=2e-4)
     p.add_argument("--kl-weight", type=float, default=1e-5)
     p.add_argument("--edge-weight", type=float, default=0.5)
-    p.add_argument("--n-images", type=int, default=20000)
-    p.add_argument("--unet-steps", type=int, default=6000)
-    p.add_argument("--unet-batch", type=int, default=64)
+    p.add_argument("--n-images", type=int, default=6000)
+    p.add_argument("--unet-steps", type=int, default=4000)
+    p.add_argument("--unet-batch", type=int, default=48)
     p.add_argument("--unet-lr", type=float, default=4e-4)
     p.add_argument("--caption-dropout", type=float, default=0.1)
+    p.add_argument("--bind-steps", type=int, default=2000, help="steps of the caption-binding fine-tune (c)")
+    p.add_argument("--offset-noise", type=float, default=0.5, help="(c): std of a per-channel noise offset")
+    p.add_argument("--min-snr-gamma", type=float, default=5.0, help="(c): min-SNR loss weighting; 0 = plain MSE")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--no-ema", action="store_true", help="export the raw weights instead of the EMA")
     p.add_argument("--dtype", choices=["f16", "f32"], default="f16")
@@ -506,9 +536,11 @@ def main():
         encode_dataset(args)
     if args.cmd in ("unet", "all"):
         train_unet(args)
+    if args.cmd in ("bind", "all"):
+        train_unet(args, bind=True)
     if args.cmd == "decoder":
         train_decoder(args)
-    if args.cmd in ("export", "all", "unet", "latents", "decoder"):
+    if args.cmd in ("export", "all", "unet", "bind", "latents", "decoder"):
         export(args)
 
 
