@@ -419,7 +419,8 @@ def export(args, quiet=False):
     for k, v in sd.items():
         a = v.detach().cpu().numpy()
         tensors[k] = a if a.dtype == np.int64 else a.astype(dt)
-    out = os.path.join(HERE, "toy-shapes.safetensors")
+    os.makedirs(args.export_dir, exist_ok=True)
+    out = os.path.join(args.export_dir, "toy-shapes.safetensors")
     meta = dict(format="pt", name="toy-shapes", dtype=args.dtype, seed=args.seed, **{k: str(v) for k, v in info.items()})
     tmp = out + ".tmp"
     st.save(tmp, tensors, meta)
@@ -430,7 +431,7 @@ def export(args, quiet=False):
                            min_snr_gamma=args.min_snr_gamma,
                            latent_std=data["latent_std"] if data else None)
     cfg["derived"] = derived(ldm, cfg)
-    with open(os.path.join(HERE, "config.json"), "w") as f:
+    with open(os.path.join(args.export_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
     if not quiet:
@@ -520,6 +521,7 @@ def main():
     p.add_argument("--no-ema", action="store_true", help="export the raw weights instead of the EMA")
     p.add_argument("--dtype", choices=["f16", "f32"], default="f16")
     p.add_argument("--save-minutes", type=float, default=5.0)
+    p.add_argument("--export-dir", default=HERE, help="where export writes the checkpoint and config.json")
     p.add_argument("--export-on-save", action="store_true", help="also re-export the checkpoint at every save")
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args()
