@@ -3,12 +3,13 @@ import { withShortcut } from '../editor/shortcuts.ts';
 import type { Tool } from '../state/maskSlice.ts';
 import { useStudioState } from './StoreContext.ts';
 import { Icon } from './ui/Icon.tsx';
+import { RadioGroup, type RadioOption } from './ui/RadioGroup.tsx';
 import { Slider } from './ui/Slider.tsx';
 
-const TOOLS: { id: Tool; label: string; icon: string; title: string }[] = [
-  { id: 'brush', label: 'Brush', icon: 'brush', title: withShortcut('tool.brush', IS_MAC, 'Brush: paint where the image should change') },
-  { id: 'eraser', label: 'Eraser', icon: 'eraser', title: withShortcut('tool.eraser', IS_MAC, 'Eraser: remove mask') },
-  { id: 'pan', label: 'Hand', icon: 'pan', title: 'Hand: drag to pan (or hold Space, or drag with the middle button)' },
+const TOOLS: RadioOption<Tool>[] = [
+  { id: 'brush', content: <Icon name="brush" />, ariaLabel: 'Brush', title: withShortcut('tool.brush', IS_MAC, 'Brush: paint where the image should change') },
+  { id: 'eraser', content: <Icon name="eraser" />, ariaLabel: 'Eraser', title: withShortcut('tool.eraser', IS_MAC, 'Eraser: remove mask') },
+  { id: 'pan', content: <Icon name="pan" />, ariaLabel: 'Hand', title: 'Hand: drag to pan (or hold Space, or drag with the middle button)' },
 ];
 
 /** Mask tools: brush, eraser and hand; brush size, hardness, overlay opacity; fill, invert, clear. */
@@ -19,21 +20,7 @@ export function ToolPanel() {
   }));
   return (
     <aside className="tool-panel" aria-label="Mask tools">
-      <div className="tool-buttons" role="radiogroup" aria-label="Tool">
-        {TOOLS.map((t) => (
-          <button
-            key={t.id}
-            role="radio"
-            aria-checked={tool === t.id}
-            className={tool === t.id ? 'tool active' : 'tool'}
-            title={t.title}
-            aria-label={t.label}
-            onClick={() => setTool(t.id)}
-          >
-            <Icon name={t.icon} />
-          </button>
-        ))}
-      </div>
+      <RadioGroup label="Tool" className="tool-buttons" optionClass="tool" options={TOOLS} value={tool} onChange={setTool} />
       <Slider label="Size" value={brushSize} min={1} max={256} format={(v) => `${v}px`} title="Brush diameter in image pixels ([ smaller, ] bigger)" onChange={(v) => setBrush({ brushSize: v })} />
       <Slider label="Hardness" value={Math.round(hardness * 100)} min={0} max={100} format={(v) => `${v}%`} title="0% = soft feathered edge, 100% = hard edge" onChange={(v) => setBrush({ hardness: v / 100 })} />
       <Slider label="Overlay" value={Math.round(overlayOpacity * 100)} min={10} max={100} format={(v) => `${v}%`} title="Opacity of the red mask overlay (display only)" onChange={(v) => setBrush({ overlayOpacity: v / 100 })} />

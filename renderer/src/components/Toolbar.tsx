@@ -3,11 +3,12 @@ import { withShortcut } from '../editor/shortcuts.ts';
 import type { CompareView } from '../state/documentSlice.ts';
 import { useStudioState } from './StoreContext.ts';
 import { Icon } from './ui/Icon.tsx';
+import { RadioGroup, type RadioOption } from './ui/RadioGroup.tsx';
 
-const VIEWS: { id: CompareView; label: string }[] = [
-  { id: 'before', label: 'Before' },
-  { id: 'split', label: 'Split' },
-  { id: 'after', label: 'After' },
+const VIEWS: RadioOption<CompareView>[] = [
+  { id: 'before', content: 'Before', title: 'Show before only (X swaps)' },
+  { id: 'split', content: 'Split', title: withShortcut('view.swap', IS_MAC, 'Split view: drag the divider') },
+  { id: 'after', content: 'After', title: 'Show after only (X swaps)' },
 ];
 
 /** The app bar: file, edit and view commands (the same ids as the shortcuts and Electron's menu). */
@@ -44,21 +45,14 @@ export function Toolbar({ onSettings }: { onSettings(): void }) {
             100%
           </button>
         </div>
-        <div className="group segmented" role="radiogroup" aria-label="Compare before and after">
-          {VIEWS.map((v) => (
-            <button
-              key={v.id}
-              role="radio"
-              aria-checked={compareView === v.id}
-              className={compareView === v.id ? 'active' : ''}
-              disabled={!hasResult}
-              title={v.id === 'split' ? withShortcut('view.swap', IS_MAC, 'Split view: drag the divider') : `Show ${v.label.toLowerCase()} only (X swaps)`}
-              onClick={() => setCompare({ compareView: v.id })}
-            >
-              {v.label}
-            </button>
-          ))}
-        </div>
+        <RadioGroup
+          label="Compare before and after"
+          className="group segmented"
+          options={VIEWS}
+          value={compareView}
+          disabled={!hasResult}
+          onChange={(v) => setCompare({ compareView: v })}
+        />
       </nav>
       <div className="topbar-end">
         <span className="muted small">{transport === 'ipc' ? 'Desktop' : 'Local server'}</span>
