@@ -1,0 +1,452 @@
+"""The toy world's image adapter: a small CLIP vision tower and an ip-adapter_sd15-layout adapter,
+trained on toy images against the frozen toy UNet, so image prompts can be checked by pixels.
+
+    /usr/bin/python3 adapter.py train     # latents pool -> training (resumes wherever it stopped) -> export
+    /usr/bin/python3 adapter.py export    # write the files from the latest state
+    /usr/bin/python3 adapter.py check     # image prompt + empty text in Python: is the object's colour kept?
+    /usr/bin/python3 adapter.py bench     # time a few training steps
+
+Writes (F16, st.py's writer):
+    ip-adapter_toy.safetensors              image_proj.* + ip_adapter.{1,3,..,31}.to_{k,v}_ip.weight
+    image_encoder/model.safetensors         vision_model.* + visual_projection.weight
+    image_encoder/config.json               transformers' CLIPVisionConfig
+the layout of h94/IP-Adapter's models/ folder, where the engine looks for the encoder.
+
+Recipe: the checkpoint's UNet, text encoder and VAE are frozen (toy-shapes.safetensors read with
+sample.load_model). Trained: the vision tower, the image projection and every site's
+to_k_ip / to_v_ip, on the UNet's eps objective with the decoupled cross-attention. The image prompt
+is the training image itself, preprocessed as the engine does; the caption is dropped to "" in
+--text-dropout of the samples (image-only prompting must work) and the image embedding is zeroed in
+--image-dropout of them (the reference's unconditional tokens: the projection of a zero embedding).
+Data: toyworld seeds 30,000,000 + i (the VAE used 0.., the UNet 10,000,000..), encoded once by the
+checkpoint's own VAE into runs/adapter_latents.pt (keyed by a hash of the VAE weights).
+
+State (weights, optimiser, EMA, RNG, step, base-checkpoint hash) goes to runs/adapter_state.pt every
+--save-minutes and on SIGTERM/SIGINT; losses to runs/train_log.jsonl with stage "adapter"
+(TOY_RUNS=dir moves both). A state trained on another checkpoint is refused unless --rebase
+(continue from it: a warm start) or --fresh (start over).
+"""
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import clip_vision  # noqa: E402
+import ip_layers  # noqa: E402
+import sample  # noqa: E402
+import st  # noqa: E402
+import tokenizer  # noqa: E402
+import toyworld  # noqa: E402
+
+RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
+DATA_SEED0 = 30_000_000  # adapter images; distinct from the VAE's (0..) and the UNet's (10,000,000..)
+CHECK_SEED0 = 40_000_000  # reference images of `check`, never trained on
+ADAPTER_FILE = "ip-adapter_toy.safetensors"
+ENCODER_DIR = "image_encoder"
+STOP = {"flag": False}
+
+
+def _request_stop(signum, frame):  # save at the end of the current step, then exit
+    STOP["flag"] = True
+
+
+def log(rec):
+    rec = dict(rec, time=round(time.time(), 1))
+    with open(os.path.join(RUNS, "train_log.jsonl"), "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print(json.dumps(rec), flush=True)
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def weights_hash(module):
+    """Identity of frozen weights, so a cache or a state is never silently reused on another checkpoint."""
+    h = hashlib.sha1()
+    for k, v in sorted(module.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def get_tokenizer():
+    return tokenizer.ClipTokenizer(os.path.join(HERE, "vocab.json"), os.path.join(HERE, "merges.txt"))
+
+
+def load_base(args):
+    m, cfg, _ = sample.load_model(args.ckpt, args.config)
+    m.requires_grad_(False)
+    return m, cfg
+
+
+# ----------------------------------------------------------------------------- data
+
+def encode_pool(args, m, tok):
+    """Posterior (mean, logvar) and caption ids of toyworld seeds DATA_SEED0 + i, i < --n-images.
+    Encoding is the slow part on a shared core, so the pool grows in chunks that are saved as they
+    are done: a rerun continues it."""
+    path = os.path.join(RUNS, "adapter_latents.pt")
+    vae_hash = weights_hash(m.first_stage_model)
+    d = torch.load(path) if os.path.exists(path) else None
+    if d is None or d["vae_hash"] != vae_hash or d["seed0"] != DATA_SEED0:
+        d = dict(vae_hash=vae_hash, seed0=DATA_SEED0, n=0, mean=[], logvar=[], ids=[])
+    t0 = time.time()
+    with torch.no_grad():
+        while d["n"] < args.n_images:
+            s = d["n"]
+            e = min(args.n_images, s + 256)
+            x, caps = toyworld.batch(range(DATA_SEED0 + s, DATA_SEED0 + e))
+            mean, logvar = m.first_stage_model.encode(torch.from_numpy(x))
+            d["mean"].append(mean.half())
+            d["logvar"].append(logvar.half())
+            d["ids"].append(torch.tensor([tok(c) for c in caps], dtype=torch.int16))
+            d["n"] = e
+            atomic_save(d, path)
+            print(f"adapter pool: encoded {e}/{args.n_images} ({time.time() - t0:.0f} s)", flush=True)
+    n = args.n_images
+    return torch.cat(d["mean"])[:n].float(), torch.cat(d["logvar"])[:n].float(), torch.cat(d["ids"])[:n].long()
+
+
+def validation_batch(m, cfg, tok, n):
+    """A fixed held-out batch (images, timesteps, noise) on which the adapter's gain is measured."""
+    g = torch.Generator().manual_seed(7)
+    seeds = torch.arange(n) + CHECK_SEED0
+    x, _ = toyworld.batch(seeds.tolist())
+    with torch.no_grad():
+        mean, _ = m.first_stage_model.encode(torch.from_numpy(x))
+        empty = m.cond_stage_model(torch.tensor([tok("")] * n))
+    z0 = mean * cfg["scale_factor"]
+    t = torch.linspace(50, 950, n).long()  # every noise level, the high ones (colour decided) included
+    noise = torch.randn(z0.shape, generator=g)
+    a = m.alphas_cumprod[t][:, None, None, None]
+    return dict(xt=a.sqrt() * z0 + (1 - a).sqrt() * noise, t=t, noise=noise, context=empty, pixels=prompt_pixels(seeds))
+
+
+def validate(unet, model, ctx, v):
+    """eps-MSE with an empty text prompt, with the image prompt and with the unconditional image
+    tokens: their gap is what the image prompt tells the UNet (0 at the start, grows as it learns)."""
+    with torch.no_grad():
+        out = {}
+        for name, keep in (("val_image", True), ("val_uncond", False)):
+            ctx["tokens"] = model.tokens(v["pixels"], torch.full((v["t"].shape[0],), keep))
+            out[name] = round((unet(v["xt"], v["t"], v["context"]) - v["noise"]).pow(2).mean().item(), 5)
+        return out
+
+
+def prompt_pixels(seeds):
+    """The image prompt of each sample: the training image itself, as the engine preprocesses it."""
+    return clip_vision.preprocess(np.stack([toyworld.make_sample(int(s))[0] for s in seeds]))
+
+
+# ----------------------------------------------------------------------------- model
+
+class Trainable(torch.nn.Module):
+    """Everything that learns: the vision tower and the adapter (projection + per-site K/V)."""
+
+    def __init__(self, vision_cfg, unet, context_dim):
+        super().__init__()
+        self.encoder = clip_vision.CLIPVisionModelWithProjection(vision_cfg)
+        self.adapter = ip_layers.ToyIPAdapter(unet, vision_cfg["projection_dim"], context_dim)
+
+    def tokens(self, pixels, keep=None):
+        """Image tokens; rows where keep is False get the unconditional tokens (zero embedding)."""
+        e = self.encoder(pixels)
+        if keep is not None:
+            e = e * keep[:, None].float()
+        return self.adapter.image_proj(e)
+
+
+def vision_config(args):
+    return clip_vision.default_config(image_size=64, patch_size=args.patch, hidden=args.hidden, layers=args.layers,
+                                      heads=args.heads, projection_dim=args.proj_dim)
+
+
+def lr_at(step, total, base, warmup=100, floor=0.1):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def state_path():
+    return os.path.join(RUNS, "adapter_state.pt")
+
+
+def load_state(args, base_hash):
+    path = state_path()
+    if args.fresh and os.path.exists(path):
+        os.replace(path, path + ".old")
+        print(f"--fresh: moved the old state to {path}.old")
+    if not os.path.exists(path):
+        return None
+    s = torch.load(path)
+    if s["base_hash"] != base_hash and not args.rebase:
+        sys.exit(f"{path} was trained on another checkpoint (UNet+text hash {s['base_hash']}, now {base_hash}); "
+                 "rerun with --rebase to continue from it or --fresh to start over")
+    return s
+
+
+# ----------------------------------------------------------------------------- training
+
+def train(args):
+    m, cfg = load_base(args)
+    tok = get_tokenizer()
+    unet, text = m.model.diffusion_model, m.cond_stage_model
+    base_hash = weights_hash(torch.nn.ModuleList([unet, text]))
+    mean, logvar, ids = encode_pool(args, m, tok)
+    s = load_state(args, base_hash)
+    vcfg = s["vision_config"] if s else vision_config(args)
+    torch.manual_seed(args.seed + 10)
+    model = Trainable(vcfg, unet, cfg["unet"]["context_dim"])
+    ctx = ip_layers.install(unet, model.adapter)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    gen = torch.Generator().manual_seed(args.seed + 11)
+    step = 0
+    if s:
+        model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
+        gen.set_state(s["gen"])
+        step = s["step"]
+        if s["base_hash"] != base_hash:
+            log(dict(stage="adapter", event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
+        print(f"resumed adapter at step {step}")
+    ac = m.alphas_cumprod
+    sf = cfg["scale_factor"]
+    empty = torch.tensor(tok(""), dtype=torch.long)
+    n = mean.shape[0]
+
+    def save():
+        atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                         step=step, base_hash=base_hash, vision_config=vcfg), state_path())
+
+    val = validation_batch(m, cfg, tok, args.val_n)
+    if step == 0:
+        log(dict(stage="adapter", step=0, **validate(unet, model, ctx, val)))
+    last_save, t0, acc = time.time(), time.time(), {}
+    while step < args.steps:
+        lr = lr_at(step, args.steps, args.lr)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = torch.randint(0, n, (args.batch,), generator=gen)
+        z0 = (mean[idx] + torch.exp(0.5 * logvar[idx]) * torch.randn(mean[idx].shape, generator=gen)) * sf
+        b_ids = ids[idx].clone()
+        b_ids[torch.rand(args.batch, generator=gen) < args.text_dropout] = empty
+        keep = torch.rand(args.batch, generator=gen) >= args.image_dropout
+        t = torch.randint(0, 1000, (args.batch,), generator=gen)
+        noise = torch.randn(z0.shape, generator=gen)
+        a = ac[t][:, None, None, None]
+        xt = a.sqrt() * z0 + (1 - a).sqrt() * noise
+        with torch.no_grad():
+            context = text(b_ids)
+        ctx["tokens"] = model.tokens(prompt_pixels(DATA_SEED0 + idx), keep)
+        eps = unet(xt, t, context)
+        per_sample = (eps - noise).pow(2).mean(dim=(1, 2, 3))
+        if args.min_snr_gamma:
+            # min-SNR-gamma (Hang et al. 2023): the high-noise steps, where the object's colour is
+            # decided, are not drowned by the low-noise texture steps
+            snr = ac[t] / (1 - ac[t])
+            per_sample = per_sample * torch.clamp(snr, max=args.min_snr_gamma) / snr
+        loss = per_sample.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        d = min(args.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(p.detach(), alpha=1 - d)
+        acc["loss"] = acc.get("loss", 0.0) + loss.item()
+        acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
+        if step % args.log_every == 0:
+            extra = validate(unet, model, ctx, val) if step % args.val_every == 0 else {}
+            log(dict(stage="adapter", step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+                     steps_per_s=round(args.log_every / (time.time() - t0), 3), **extra))
+            acc, t0 = {}, time.time()
+        if time.time() - last_save > args.save_minutes * 60 or step == args.steps or STOP["flag"]:
+            save()
+            last_save = time.time()
+            if STOP["flag"]:
+                log(dict(stage="adapter", event="stopped by signal, state saved", step=step))
+                export(args)
+                sys.exit(0)
+            if args.export_on_save:
+                export(args, quiet=True)
+
+
+# ----------------------------------------------------------------------------- export
+
+PROBE_IMAGE = "64x64 RGB, pixel (x, y) = (4x, 4y, 128)"
+
+
+def probe_image():
+    """A fixed image any reader can draw; its embedding and tokens go into the files' metadata."""
+    y, x = np.mgrid[0:64, 0:64]
+    return np.stack([4 * x, 4 * y, np.full_like(x, 128)], axis=-1).astype(np.uint8)
+
+def export(args, quiet=False):
+    s = torch.load(state_path())
+    vcfg = s["vision_config"]
+    m, cfg = load_base(args)
+    model = Trainable(vcfg, m.model.diffusion_model, cfg["unet"]["context_dim"])
+    model.load_state_dict(s["ema" if not args.no_ema else "model"])
+    f16 = lambda sd: {k: v.detach().cpu().numpy().astype(np.float16) for k, v in sd.items()}  # noqa: E731
+    # Run the probe with the weights as written (F16 rounded), so a reader can check its own forward pass.
+    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in f16(model.state_dict()).items()})
+    with torch.no_grad():
+        embeds = model.encoder(clip_vision.preprocess(probe_image()[None]))
+        tokens = model.adapter.image_proj(embeds)
+    meta = dict(format="pt", name="ip-adapter_toy", base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
+                seed=args.seed, probe_image=PROBE_IMAGE,
+                probe_image_embeds=json.dumps([round(float(v), 6) for v in embeds.flatten()]),
+                probe_tokens=json.dumps([round(float(v), 6) for v in tokens.flatten()]))
+    out = os.path.join(HERE, ADAPTER_FILE)
+    st.save(out + ".tmp", f16(model.adapter.state_dict()), meta)
+    os.replace(out + ".tmp", out)
+    enc_dir = os.path.join(HERE, ENCODER_DIR)
+    os.makedirs(enc_dir, exist_ok=True)
+    enc = os.path.join(enc_dir, "model.safetensors")
+    st.save(enc + ".tmp", f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
+    os.replace(enc + ".tmp", enc)
+    with open(os.path.join(enc_dir, "config.json"), "w") as f:
+        json.dump(vcfg, f, indent=2)
+        f.write("\n")
+    if not quiet:
+        print(f"exported {out} ({os.path.getsize(out)} bytes) and {enc} ({os.path.getsize(enc)} bytes), step {s['step']}")
+
+
+# ----------------------------------------------------------------------------- check
+
+def single_object_references(count):
+    """Held-out toy images with exactly one object, as (image, object colour, background)."""
+    out, seed = [], CHECK_SEED0
+    while len(out) < count:
+        img, _, meta = toyworld.make_sample(seed)
+        if len(meta["objects"]) == 1:
+            out.append((img, meta["objects"][0]["colour"], meta["background"]))
+        seed += 1
+    return out
+
+
+def check(args):
+    """Image prompt (scale 1) with an empty text prompt, DDIM + CFG as sample.py samples: how often
+    does the generated object have the reference's colour? (The engine's eval suite `image-prompt`
+    asks the same through the Studio API.)"""
+    s = torch.load(state_path())
+    m, cfg = load_base(args)
+    tok = get_tokenizer()
+    unet = m.model.diffusion_model
+    model = Trainable(s["vision_config"], unet, cfg["unet"]["context_dim"])
+    model.load_state_dict(s["ema" if not args.no_ema else "model"])
+    ctx = ip_layers.install(unet, model.adapter)
+    with torch.no_grad():
+        empty = m.cond_stage_model(torch.tensor([tok("")]))
+        zero = model.adapter.image_proj(torch.zeros(1, s["vision_config"]["projection_dim"]))
+    hits = {"object": 0, "background": 0}
+    refs = single_object_references(args.check_n)
+    for i, (img, colour, background) in enumerate(refs):
+        with torch.no_grad():
+            tokens = model.tokens(clip_vision.preprocess(img[None]))
+            ctx["tokens"] = torch.cat([zero, tokens])  # sample.ddim's batch is [uncond, cond]
+            x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(i))
+            z = sample.ddim(unet, empty, empty, x, args.check_steps, 7.5)
+            out = m.first_stage_model.decode(z / cfg["scale_factor"])
+        px = ((out.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()[0]
+        a = sample.analyse(px)
+        hits["object"] += a.get("foreground") == colour
+        hits["background"] += a["background"] == background
+        print(f"{i}: reference {colour} on {background} -> {a.get('foreground')} on {a['background']}", flush=True)
+    res = {k: v / len(refs) for k, v in hits.items()}
+    log(dict(stage="adapter-check", step=s["step"], n=len(refs), **res))
+
+
+# ----------------------------------------------------------------------------- bench
+
+def bench(args):
+    m, cfg = load_base(args)
+    tok = get_tokenizer()
+    unet = m.model.diffusion_model
+    model = Trainable(vision_config(args), unet, cfg["unet"]["context_dim"])
+    ctx = ip_layers.install(unet, model.adapter)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    seeds = torch.arange(args.batch) + DATA_SEED0
+    x, caps = toyworld.batch(seeds.tolist())
+    t0 = time.time()
+    with torch.no_grad():
+        mean, _ = m.first_stage_model.encode(torch.from_numpy(x))
+    print(f"VAE encode of {args.batch} images: {time.time() - t0:.2f} s")
+    ids = torch.tensor([tok(c) for c in caps])
+    for i in range(4):
+        if i == 1:
+            t0 = time.time()
+        t = torch.randint(0, 1000, (args.batch,))
+        with torch.no_grad():
+            context = m.cond_stage_model(ids)
+        ctx["tokens"] = model.tokens(prompt_pixels(seeds))
+        loss = (unet(mean, t, context) - mean).pow(2).mean()
+        opt.zero_grad(), loss.backward(), opt.step()
+    print(f"adapter step (batch {args.batch}): {(time.time() - t0) / 3:.3f} s")
+    count = lambda mod: sum(p.numel() for p in mod.parameters())  # noqa: E731
+    print(dict(encoder=count(model.encoder), adapter=count(model.adapter)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("cmd", choices=["train", "export", "check", "bench"])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--ckpt", help="base checkpoint (default: toy-shapes.safetensors beside this file)")
+    p.add_argument("--config", help="its config.json (default: the one beside this file)")
+    p.add_argument("--n-images", type=int, default=4000, help="size of the encoded training pool")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--text-dropout", type=float, default=0.5)
+    p.add_argument("--image-dropout", type=float, default=0.07)
+    p.add_argument("--min-snr-gamma", type=float, default=5.0, help="0 = plain eps MSE")
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--no-ema", action="store_true", help="export / check the raw weights instead of the EMA")
+    p.add_argument("--hidden", type=int, default=64, help="vision tower width (a new state only)")
+    p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--patch", type=int, default=8)
+    p.add_argument("--proj-dim", type=int, default=64)
+    p.add_argument("--save-minutes", type=float, default=5.0)
+    p.add_argument("--export-on-save", action="store_true", help="also re-export the files at every save")
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--val-every", type=int, default=100, help="held-out eps-MSE with / without the image (raw weights: the UNet holds their K/V)")
+    p.add_argument("--val-n", type=int, default=48)
+    p.add_argument("--fresh", action="store_true", help="start over (the old state is kept as .old)")
+    p.add_argument("--rebase", action="store_true", help="continue a state trained on another checkpoint")
+    p.add_argument("--check-n", type=int, default=24)
+    p.add_argument("--check-steps", type=int, default=20)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    os.makedirs(RUNS, exist_ok=True)
+    if args.cmd == "bench":
+        return bench(args)
+    if args.cmd == "train":
+        train(args)
+    if args.cmd in ("train", "export"):
+        export(args)
+    if args.cmd == "check":
+        check(args)
+
+
+if __name__ == "__main__":
+    main()
