@@ -5,6 +5,7 @@ import type { ModelEntry } from '../api/schemas.ts';
 import { folderSize } from './scan.ts';
 import { detectModel } from '../models/detect.ts';
 import { describeModel } from './describe.ts';
+import { describeAuxiliary } from './describeAuxiliary.ts';
 
 /**
  * A catalog entry for one checkpoint file or diffusers folder, read from headers only.
@@ -21,6 +22,8 @@ export async function inspectModel(path: string, config?: string): Promise<Model
     sizeBytes: info.isDirectory() ? await folderSize(path) : info.size,
   } as const;
   try {
+    const auxiliary = info.isDirectory() ? null : await describeAuxiliary(path);
+    if (auxiliary) return { ...base, architecture: auxiliary, error: null };
     const spec = await detectModel(path, config ? { configPath: config } : {});
     return { ...base, architecture: describeModel(spec), error: null };
   } catch (e) {

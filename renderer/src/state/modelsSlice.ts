@@ -11,8 +11,11 @@ export interface ModelsSlice {
   selectModel(path: string): void;
 }
 
-/** Models usable for image jobs: loadable and not a preview decoder. */
-export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && m.architecture!.family !== 'taesd';
+/** Files in the models folder that help a model but are not one: preview decoders, image adapters and encoders. */
+const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
+
+/** Models usable for image jobs: loadable and not a helper file. */
+export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);
 
 export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> = (set, get) => ({
   modelsDir: null,

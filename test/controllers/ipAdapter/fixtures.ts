@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { UNetConfig } from '../../../engine/models/spec.ts';
 import type { TensorInfo } from '../../../engine/safetensors/types.ts';
 
@@ -84,4 +85,23 @@ export function headerInfos(shapes: Map<string, number[]>, file: string): Map<st
     offset += byteLength;
   }
   return out;
+}
+
+/** A .safetensors with a real header and a sparse (never written) data region: names and shapes only. */
+export async function writeSparseSafetensors(path: string, shapes: Map<string, number[]>): Promise<void> {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1) * 2;
+    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + n] };
+    offset += n;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  const fh = await open(path, 'w');
+  await fh.write(Buffer.concat([prefix, Buffer.from(json)]));
+  await fh.truncate(8 + json.length + offset);
+  await fh.close();
 }

@@ -1,4 +1,4 @@
-import { open, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,30 +8,12 @@ import { loadImageEncoder, visionConfigFromShapes } from '../../../engine/models
 import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
-import { SD15_IP_HIDDEN, SD15_UNET, headerInfos, ipAdapterPlusSd15Shapes, ipAdapterSd15Shapes, vitH14Shapes } from './fixtures.ts';
+import { SD15_IP_HIDDEN, SD15_UNET, headerInfos, ipAdapterPlusSd15Shapes, ipAdapterSd15Shapes, vitH14Shapes, writeSparseSafetensors } from './fixtures.ts';
 
 const sites = unetSites(SD15_UNET).attention;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 const cross = sites.filter((s) => s.kind === 'cross');
 
-/** A .safetensors with a real header and a sparse (never written) data region: names and shapes only. */
-async function writeSparseSafetensors(path: string, shapes: Map<string, number[]>): Promise<void> {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1) * 2;
-    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + n] };
-    offset += n;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(json.length));
-  const fh = await open(path, 'w');
-  await fh.write(Buffer.concat([prefix, Buffer.from(json)]));
-  await fh.truncate(8 + json.length + offset);
-  await fh.close();
-}
 
 describe('IP-Adapter key layouts (header only)', () => {
   it('ip-adapter_sd15: 4 tokens from the 1024-d image embedding, 768-wide', () => {
