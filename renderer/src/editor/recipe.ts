@@ -78,7 +78,7 @@ export function buildJobRequest(
   run: RunSettings,
   prompt: PromptSettings,
   seed: number,
-  inputs: { image?: ImageInput; mask?: ImageInput } = {},
+  inputs: { image?: ImageInput; mask?: ImageInput; imagePrompt?: Pick<RequestOf<'jobs.generate'>, 'imagePrompts' | 'ipAdapter'> } = {},
 ): JobRequest {
   if (!run.model) throw new Error('Choose a model first (Models & settings).');
   const sampling = {
@@ -89,6 +89,7 @@ export function buildJobRequest(
     seed,
     sampler: run.sampler,
     ...(run.tokenMerging ? { tokenMerging: { ratio: run.tokenMergingRatio } } : {}),
+    ...inputs.imagePrompt,
   };
   const size = { width: run.width, height: run.height };
   switch (kind) {
