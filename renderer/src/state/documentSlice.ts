@@ -1,6 +1,8 @@
 import type { StateCreator } from 'zustand';
 import { codeOf, hintFor } from '../api/errorHints.ts';
 import { settingsFromRecipe, type ImageInput } from '../editor/recipe.ts';
+import { isStylizeOperation } from '../editor/stylize.ts';
+import { imagePromptStateFromRecipe, styleStateFromRecipe } from './recipeImages.ts';
 import type { StudioState } from './store.ts';
 
 /** An image shown on the canvas: the source ("before") or a result ("after"). */
@@ -101,10 +103,16 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
   },
   dismissOffer: () => set({ recipeOffer: null }),
   applyRecipe(operation, request) {
+    const s = get();
+    const model = typeof request.model === 'string' && s.models.some((m) => m.path === request.model) ? request.model : undefined;
+    // A stylize recipe has no prompts or sampler: it restores the style panel (and the model) only.
+    if (isStylizeOperation(operation)) {
+      set({ ...styleStateFromRecipe(s, request), ...(model ? { run: { ...s.run, model } } : {}) });
+      return;
+    }
     const { run, prompt } = settingsFromRecipe(operation, request);
-    const known = run.model && get().models.some((m) => m.path === run.model);
-    if (!known) delete run.model;
-    set((s) => ({ run: { ...s.run, ...run }, prompt: { ...s.prompt, ...prompt } }));
+    if (!model) delete run.model;
+    set({ run: { ...s.run, ...run }, prompt: { ...s.prompt, ...prompt }, ...imagePromptStateFromRecipe(s, request) });
   },
   setDocProblem: (docProblem) => set({ docProblem }),
 });

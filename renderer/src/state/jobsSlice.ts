@@ -1,11 +1,14 @@
 import type { StateCreator } from 'zustand';
+import type { OperationName } from '../../../engine/api/operations.ts';
 import type { JobEvent, JobKind } from '../../../engine/api/events.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
 import { codeOf, hintFor } from '../api/errorHints.ts';
 import { resultUrl } from '../api/images.ts';
+import { imagePromptFields } from '../editor/imagePrompt.ts';
 import { isMaskEmpty, rasterizeMask } from '../editor/mask.ts';
 import { buildJobRequest, resolveSeed, type ImageInput, type RunKind } from '../editor/recipe.ts';
 import type { Problem } from './documentSlice.ts';
+import { listedIpAdapters } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
 export interface JobView {
@@ -28,6 +31,13 @@ export interface JobView {
   title?: string;
 }
 
+/** A request ready to submit, and the seed it records when it has one. */
+export interface BuiltJob {
+  op: OperationName;
+  request: object;
+  seed?: number;
+}
+
 export interface JobsSlice {
   jobs: Record<string, JobView>;
   jobOrder: string[];
@@ -35,6 +45,8 @@ export interface JobsSlice {
   submitting: boolean;
   lastSeed: number | null;
   runJob(kind: RunKind, title?: string): Promise<string | null>;
+  /** Builds a request from the current state and queues it; a problem shows in the run bar, and null is returned. */
+  submitJob(kind: JobKind, build: (s: StudioState) => Promise<BuiltJob>, title?: string): Promise<string | null>;
   cancelJob(jobId: string): Promise<void>;
   applyJobEvent(event: JobEvent): void;
 }
@@ -64,25 +76,27 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
   runProblem: null,
   submitting: false,
   lastSeed: null,
-  async runJob(kind, title) {
+  runJob(kind, title) {
+    return get().submitJob(kind, async (s) => {
+      const seed = resolveSeed(s.run);
+      const mask = kind === 'inpaint' || kind === 'edit' ? await encodeCurrentMask(s) : undefined;
+      const imagePrompt = imagePromptFields(s.imagePrompt, listedIpAdapters(s.models));
+      return { ...buildJobRequest(kind, s.run, s.prompt, seed, { image: s.source?.input, mask, imagePrompt }), seed };
+    }, title);
+  },
+  async submitJob(kind, build, title) {
     const s = get();
     set({ runProblem: null, submitting: true });
     try {
-      const seed = resolveSeed(s.run);
-      const image: ImageInput | undefined = s.source?.input;
-      let mask: ImageInput | undefined;
-      if (s.source && (kind === 'inpaint' || kind === 'edit')) {
-        const raster = rasterizeMask(s.maskOps, s.source.width, s.source.height);
-        if (!isMaskEmpty(raster)) mask = { base64: await s.platform.encodeMaskPng(raster) };
-      }
-      const { op, request } = buildJobRequest(kind, s.run, s.prompt, seed, { image, mask });
-      const call = s.connection.client[op] as (r: typeof request) => Promise<{ jobId: string }>;
+      const { op, request, seed } = await build(s);
+      const call = s.connection.client[op] as unknown as (r: object) => Promise<{ jobId: string }>;
       const { jobId } = await call(request);
       // Events may have arrived before the reply; keep whatever they already recorded.
       set((st) => {
         const existing = st.jobs[jobId] ?? newJob(jobId, kind, Date.now());
-        const job: JobView = { ...existing, kind, op, request: request as Record<string, unknown>, total: existing.total || (request.steps ?? 0), title };
-        return { jobs: { ...st.jobs, [jobId]: job }, jobOrder: st.jobOrder.includes(jobId) ? st.jobOrder : [jobId, ...st.jobOrder], lastSeed: seed };
+        const steps = (request as { steps?: number }).steps ?? 0;
+        const job: JobView = { ...existing, kind, op, request: request as Record<string, unknown>, total: existing.total || steps, title };
+        return { jobs: { ...st.jobs, [jobId]: job }, jobOrder: st.jobOrder.includes(jobId) ? st.jobOrder : [jobId, ...st.jobOrder], ...(seed !== undefined ? { lastSeed: seed } : {}) };
       });
       return jobId;
     } catch (e) {
@@ -118,6 +132,13 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
     if (event.type === 'done') void collectResults(get, set, event.jobId, event.images);
   },
 });
+
+/** The painted mask as a PNG for the engine; undefined when nothing is painted. */
+export async function encodeCurrentMask(s: StudioState): Promise<ImageInput | undefined> {
+  if (!s.source) return undefined;
+  const raster = rasterizeMask(s.maskOps, s.source.width, s.source.height);
+  return isMaskEmpty(raster) ? undefined : { base64: await s.platform.encodeMaskPng(raster) };
+}
 
 /** Adds a finished job's images to the history strip and shows the newest. */
 async function collectResults(get: () => StudioState, set: (p: Partial<StudioState>) => void, jobId: string, images: ImageRef[]): Promise<void> {

@@ -17,6 +17,10 @@ const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
 /** Models usable for image jobs: loadable and not a helper file. */
 export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);
 
+/** Paths of the loadable IP-Adapter files, for the image-prompt panel. */
+export const listedIpAdapters = (models: readonly ModelEntry[]): string[] =>
+  models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error).map((m) => m.path);
+
 export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> = (set, get) => ({
   modelsDir: null,
   models: [],
