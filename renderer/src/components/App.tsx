@@ -11,12 +11,14 @@ import { ExportDialog } from './dialogs/ExportDialog.tsx';
 import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
 import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
 import { HistoryStrip } from './history/HistoryStrip.tsx';
+import { ImagePromptPanel } from './imagePrompt/ImagePromptPanel.tsx';
 import { PromptEditor } from './prompt/PromptEditor.tsx';
 import { RecipeBanner } from './RecipeBanner.tsx';
 import { JobQueue } from './run/JobQueue.tsx';
 import { RunBar } from './run/RunBar.tsx';
 import { RunPanel } from './run/RunPanel.tsx';
 import { StoreContext, useStudioState } from './StoreContext.ts';
+import { StylePanel } from './style/StylePanel.tsx';
 import { Toolbar } from './Toolbar.tsx';
 import { ToolPanel } from './ToolPanel.tsx';
 import { ProblemNote } from './ui/ProblemNote.tsx';
@@ -60,7 +62,9 @@ function Workspace() {
       <aside className="sidebar" aria-label="Prompt and run">
         <div className="sidebar-scroll">
           <PromptEditor />
+          <ImagePromptPanel />
           <RunPanel />
+          <StylePanel />
         </div>
         <RunBar />
       </aside>

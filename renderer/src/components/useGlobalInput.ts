@@ -28,8 +28,9 @@ export function useGlobalInput(store: StoreApi<StudioState>, setDragging: (on: b
       for (const item of items ?? []) if (item.kind === 'file' && isAcceptedImage(item.type)) return item.getAsFile();
       return null;
     };
+    // A panel that took the image itself (the image-prompt and style pickers) marks the event handled.
     const onPaste = (e: ClipboardEvent): void => {
-      if (inTextField(e.target)) return;
+      if (e.defaultPrevented || inTextField(e.target)) return;
       const file = firstImage(e.clipboardData?.items);
       if (!file) return;
       e.preventDefault();
@@ -38,6 +39,7 @@ export function useGlobalInput(store: StoreApi<StudioState>, setDragging: (on: b
     const hasFiles = (e: DragEvent): boolean => Boolean(e.dataTransfer?.types.includes('Files'));
     const onDragOver = (e: DragEvent): void => {
       if (!hasFiles(e)) return;
+      if (e.defaultPrevented) return setDragging(false);
       e.preventDefault();
       setDragging(true);
     };
@@ -45,9 +47,9 @@ export function useGlobalInput(store: StoreApi<StudioState>, setDragging: (on: b
       if (!e.relatedTarget) setDragging(false);
     };
     const onDrop = (e: DragEvent): void => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
       setDragging(false);
+      if (!hasFiles(e) || e.defaultPrevented) return;
+      e.preventDefault();
       const file = e.dataTransfer?.files[0];
       if (file) void store.getState().openImage(file, file.name);
     };

@@ -1,9 +1,11 @@
 import { desktopShell } from '../../api/shell.ts';
 import { issueCommand } from '../../commands.ts';
+import { describeImagePrompts } from '../../editor/imagePrompt.ts';
+import { describeStylize } from '../../editor/stylize.ts';
 import type { ResultEntry } from '../../state/resultsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
 
-const KIND_LABEL: Record<string, string> = { generate: 'Generated', edit: 'Edited', inpaint: 'Inpainted', img2img: 'Image to image' };
+const KIND_LABEL: Record<string, string> = { generate: 'Generated', edit: 'Edited', inpaint: 'Inpainted', img2img: 'Image to image', stylize: 'Stylized' };
 
 /** One line of the selected result's recipe, shown beside its actions. */
 function recipeLine(r: ResultEntry): string {
@@ -12,10 +14,12 @@ function recipeLine(r: ResultEntry): string {
     q.sampler ? String(q.sampler).toUpperCase() : null,
     q.steps !== undefined ? `${q.steps} steps` : null,
     q.cfg !== undefined ? `guidance ${q.cfg}` : null,
-    `seed ${q.seed ?? r.seed ?? '?'}`,
+    r.kind === 'stylize' ? null : `seed ${q.seed ?? r.seed ?? '?'}`,
     `${r.width}×${r.height}`,
     q.tokenMerging ? `ToMe ${Math.round(((q.tokenMerging as { ratio: number }).ratio ?? 0) * 100)}%` : null,
     q.strength !== undefined && r.kind === 'inpaint' ? `strength ${q.strength}` : null,
+    describeImagePrompts(q),
+    r.kind === 'stylize' ? describeStylize(q) : null,
   ];
   return parts.filter(Boolean).join(' · ');
 }
@@ -23,7 +27,8 @@ function recipeLine(r: ResultEntry): string {
 function recipeSummary(r: ResultEntry): string {
   const q = r.request;
   const prompt = (q.targetPrompt ?? q.prompt ?? '') as string;
-  return [`${KIND_LABEL[r.kind] ?? r.kind}: “${prompt}”`, `${q.sampler ?? ''} ${q.steps ?? ''} steps, guidance ${q.cfg ?? ''}, seed ${q.seed ?? r.seed ?? '?'}`, `${r.width}×${r.height}`].join('\n');
+  if (r.kind === 'stylize') return [`${KIND_LABEL.stylize}: ${describeStylize(q)}, ${q.steps ?? ''} steps`, `${r.width}×${r.height}`].join('\n');
+  return [`${KIND_LABEL[r.kind] ?? r.kind}: “${prompt}”`, describeImagePrompts(q), `${q.sampler ?? ''} ${q.steps ?? ''} steps, guidance ${q.cfg ?? ''}, seed ${q.seed ?? r.seed ?? '?'}`, `${r.width}×${r.height}`].filter(Boolean).join('\n');
 }
 
 /**

@@ -4,7 +4,7 @@ import { formatDuration, remainingSeconds } from '../../editor/timing.ts';
 import type { JobView } from '../../state/jobsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
 
-const KIND_LABEL: Record<string, string> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', img2img: 'Image to image', attention: 'Attention maps' };
+const KIND_LABEL: Record<string, string> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', img2img: 'Image to image', stylize: 'Stylize', attention: 'Attention maps' };
 const STATE_LABEL: Record<JobView['state'], string> = { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
 
 /** Running first, then queued in the order they will run, then finished ones newest first. */
