@@ -247,6 +247,10 @@ def train(args):
         keep = torch.rand(args.batch, generator=gen) >= args.image_dropout
         t = torch.randint(0, 1000, (args.batch,), generator=gen)
         noise = torch.randn(z0.shape, generator=gen)
+        if args.offset_noise:
+            # as in train.py's bind stage: the latent mean that survives at high noise must not
+            # tell the colours, so the UNet has to take them from the image tokens
+            noise = noise + args.offset_noise * torch.randn(z0.shape[0], z0.shape[1], 1, 1, generator=gen)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * z0 + (1 - a).sqrt() * noise
         with torch.no_grad():
@@ -417,6 +421,7 @@ def main():
     p.add_argument("--text-dropout", type=float, default=0.5)
     p.add_argument("--image-dropout", type=float, default=0.07)
     p.add_argument("--min-snr-gamma", type=float, default=5.0, help="0 = plain eps MSE")
+    p.add_argument("--offset-noise", type=float, default=0.5, help="std of a per-channel noise offset")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--no-ema", action="store_true", help="export / check the raw weights instead of the EMA")
     p.add_argument("--hidden", type=int, default=64, help="vision tower width (a new state only)")
