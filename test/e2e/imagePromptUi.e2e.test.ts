@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
 import { hasChromium } from '../support/browser.ts';
 import { defaultModelDir } from '../support/defaultModel.ts';
 import { startE2EStudio, type E2EStudio } from '../support/e2eStudio.ts';
@@ -69,7 +70,22 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     await page.getByTestId('history-item').first().click();
     await expect.poll(() => page.getByTestId('recipe-line').textContent()).toMatch(/image prompt \(scale [\d.]+\), style and layout/);
 
-    // Stylize the generated image (now the source) after a second picture.
+    // The exported PNG carries the image prompt in its recipe; re-opening it and restoring brings the reference back.
+    const exported = join(e2e.home, 'with-image-prompt.png');
+    await page.keyboard.press('Control+e');
+    await page.getByTestId('export-path').fill(exported);
+    await page.getByTestId('export-confirm').click();
+    await page.getByTestId('export-done').filter({ hasText: 'Saved' }).waitFor();
+    await page.keyboard.press('Escape');
+    expect((await readEmbeddedRecipe(exported)).recipe?.request).toMatchObject({ imagePrompts: [{ scale: expect.any(Number) }], ipAdapter: { blocks: 'style+layout' } });
+    await page.getByTestId('reference-remove').click();
+    await page.getByTestId('ip-adapter-preset').selectOption('all');
+    await page.getByTestId('open-file').setInputFiles(exported);
+    await page.getByTestId('recipe-restore').click();
+    await page.getByTestId('reference-image').waitFor();
+    expect(await page.getByTestId('ip-adapter-preset').inputValue()).toBe('style+layout');
+
+    // Stylize the re-opened image (now the source) after a second picture.
     const style = join(e2e.home, 'style.png');
     await disc(style, '#fc3', '#3a3');
     await page.locator('[data-testid=style-panel] > summary').click();
