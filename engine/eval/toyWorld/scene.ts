@@ -11,7 +11,7 @@ export interface SceneShape {
 }
 
 /** Whether the point (x, y) lies inside the shape, with toyworld.py's proportions. */
-function covers(o: SceneShape, x: number, y: number): boolean {
+export function covers(o: SceneShape, x: number, y: number): boolean {
   const dx = x - o.cx;
   const dy = y - o.cy;
   switch (o.shape) {
