@@ -30,7 +30,6 @@ import argparse
 import copy
 import hashlib
 import json
-import math
 import os
 import signal
 import sys
@@ -43,34 +42,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import clip_vision  # noqa: E402
 import ip_layers  # noqa: E402
+from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, request_stop  # noqa: E402
 import sample  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
 
-RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
 DATA_SEED0 = 30_000_000  # adapter images; distinct from the VAE's (0..) and the UNet's (10,000,000..)
 CHECK_SEED0 = 40_000_000  # reference images of `check`, never trained on
 ADAPTER_FILE = "ip-adapter_toy.safetensors"
 ENCODER_DIR = "image_encoder"
-STOP = {"flag": False}
 
 
-def _request_stop(signum, frame):  # save at the end of the current step, then exit
-    STOP["flag"] = True
 
-
-def log(rec):
-    rec = dict(rec, time=round(time.time(), 1))
-    with open(os.path.join(RUNS, "train_log.jsonl"), "a") as f:
-        f.write(json.dumps(rec) + "\n")
-    print(json.dumps(rec), flush=True)
-
-
-def atomic_save(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def weights_hash(module):
@@ -174,12 +158,6 @@ def vision_config(args):
                                       heads=args.heads, projection_dim=args.proj_dim)
 
 
-def lr_at(step, total, base, warmup=100, floor=0.1):
-    if step < warmup:
-        return base * (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, total - warmup))
-    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
-
 
 def state_path():
     return os.path.join(RUNS, "adapter_state.pt")
@@ -237,7 +215,7 @@ def train(args):
         log(dict(stage="adapter", step=0, **validate(unet, model, ctx, val)))
     last_save, t0, acc = time.time(), time.time(), {}
     while step < args.steps:
-        lr = lr_at(step, args.steps, args.lr)
+        lr = lr_at(step, args.steps, args.lr, warmup=100)
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.randint(0, n, (args.batch,), generator=gen)
@@ -246,33 +224,14 @@ def train(args):
         b_ids[torch.rand(args.batch, generator=gen) < args.text_dropout] = empty
         keep = torch.rand(args.batch, generator=gen) >= args.image_dropout
         t = torch.randint(0, 1000, (args.batch,), generator=gen)
-        noise = torch.randn(z0.shape, generator=gen)
-        if args.offset_noise:
-            # as in train.py's bind stage: the latent mean that survives at high noise must not
-            # tell the colours, so the UNet has to take them from the image tokens
-            noise = noise + args.offset_noise * torch.randn(z0.shape[0], z0.shape[1], 1, 1, generator=gen)
-        a = ac[t][:, None, None, None]
-        xt = a.sqrt() * z0 + (1 - a).sqrt() * noise
+        xt, noise = noised(z0, t, ac, gen, args.offset_noise)
         with torch.no_grad():
             context = text(b_ids)
         ctx["tokens"] = model.tokens(prompt_pixels(DATA_SEED0 + idx), keep)
         eps = unet(xt, t, context)
-        per_sample = (eps - noise).pow(2).mean(dim=(1, 2, 3))
-        if args.min_snr_gamma:
-            # min-SNR-gamma (Hang et al. 2023): the high-noise steps, where the object's colour is
-            # decided, are not drowned by the low-noise texture steps
-            snr = ac[t] / (1 - ac[t])
-            per_sample = per_sample * torch.clamp(snr, max=args.min_snr_gamma) / snr
-        loss = per_sample.mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        loss = eps_loss(eps, noise, ac, t, args.min_snr_gamma)
+        gn = optimise(loss, opt, model, ema, step + 1, args.ema)
         step += 1
-        d = min(args.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(p.detach(), alpha=1 - d)
         acc["loss"] = acc.get("loss", 0.0) + loss.item()
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
         if step % args.log_every == 0:
@@ -440,8 +399,8 @@ def main():
     p.add_argument("--check-steps", type=int, default=20)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    signal.signal(signal.SIGTERM, _request_stop)
-    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     os.makedirs(RUNS, exist_ok=True)
     if args.cmd == "bench":
         return bench(args)

@@ -17,7 +17,6 @@ import argparse
 import copy
 import signal
 import json
-import math
 import os
 import sys
 import time
@@ -29,18 +28,11 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nets  # noqa: E402
+from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, request_stop  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
 
-STOP = {"flag": False}
-
-
-def _request_stop(signum, frame):  # SIGTERM / SIGINT: save the state at the end of the current step, then exit
-    STOP["flag"] = True
-
-
-RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
 
 
 def base_config(vocab_size, bos, eos, scale_factor=None):
@@ -71,17 +63,6 @@ def base_config(vocab_size, bos, eos, scale_factor=None):
 
 # ----------------------------------------------------------------------------- utilities
 
-def log(rec):
-    rec = dict(rec, time=round(time.time(), 1))
-    with open(os.path.join(RUNS, "train_log.jsonl"), "a") as f:
-        f.write(json.dumps(rec) + "\n")
-    print(json.dumps(rec), flush=True)
-
-
-def atomic_save(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def get_tokenizer():
@@ -95,12 +76,6 @@ def get_config():
     tok = get_tokenizer()
     return base_config(len(tok.encoder), tok.bos, tok.eos)
 
-
-def lr_at(step, total, base, warmup=200, floor=0.1):
-    if step < warmup:
-        return base * (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, total - warmup))
-    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
 def kl_per_element(mean, logvar):
@@ -344,31 +319,10 @@ def train_unet(args, bind=False):
         drop = torch.rand(args.unet_batch, generator=gen) < args.caption_dropout
         b_ids[drop] = empty
         t = torch.randint(0, 1000, (args.unet_batch,), generator=gen)
-        noise = torch.randn(z0.shape, generator=gen)
-        if offset_noise:
-            # SD's schedule leaves sqrt(alphas_cumprod[T]) = 0.07 of the latent at T, and an 8x8 latent's
-            # per-channel mean is so coarse that the model otherwise reads the background colour from the
-            # noise and ignores the caption; a random per-channel offset makes that mean uninformative
-            noise = noise + offset_noise * torch.randn(z0.shape[0], z0.shape[1], 1, 1, generator=gen)
-        a = ac[t][:, None, None, None]
-        xt = a.sqrt() * z0 + (1 - a).sqrt() * noise
-        eps = model(xt, t, b_ids)
-        per_sample = (eps - noise).pow(2).mean(dim=(1, 2, 3))
-        if min_snr_gamma:
-            # min-SNR-gamma weighting (Hang et al. 2023) for eps: min(SNR, gamma) / SNR, so the hard,
-            # caption-deciding high-noise steps are not drowned by the low-noise texture steps
-            snr = ac[t] / (1 - ac[t])
-            per_sample = per_sample * torch.clamp(snr, max=min_snr_gamma) / snr
-        loss = per_sample.mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        xt, noise = noised(z0, t, ac, gen, offset_noise)
+        loss = eps_loss(model(xt, t, b_ids), noise, ac, t, min_snr_gamma)
+        gn = optimise(loss, opt, model, ema, step + 1, args.ema)
         step += 1
-        d = min(args.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(p.detach(), alpha=1 - d)
         acc["loss"] = acc.get("loss", 0.0) + loss.item()
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
         if step % args.log_every == 0:
@@ -526,8 +480,8 @@ def main():
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    signal.signal(signal.SIGTERM, _request_stop)
-    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     os.makedirs(RUNS, exist_ok=True)
     if args.cmd == "bench":
         return bench(args)

@@ -1,0 +1,74 @@
+"""What every training stage of the toy recipe shares: the runs folder and its log, atomic saves,
+SIGTERM handling, the lr schedule, the noising of latents and the weighted eps step with its EMA."""
+import json
+import math
+import os
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
+STOP = {"flag": False}
+
+
+def request_stop(signum, frame):  # SIGTERM / SIGINT: save the state at the end of the current step, then exit
+    STOP["flag"] = True
+
+
+def log(rec):
+    rec = dict(rec, time=round(time.time(), 1))
+    with open(os.path.join(RUNS, "train_log.jsonl"), "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print(json.dumps(rec), flush=True)
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def lr_at(step, total, base, warmup=200, floor=0.1):
+    """Linear warm-up, then cosine down to floor * base."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def noised(z0, t, alphas_cumprod, gen, offset_noise=0.0):
+    """(x_t, eps) for the eps objective. SD's schedule leaves sqrt(alphas_cumprod[T]) = 0.07 of the
+    latent at T, and an 8x8 latent's per-channel mean is so coarse that a model otherwise reads the
+    colours from the noise and ignores its conditioning; a random per-channel offset makes that
+    mean uninformative."""
+    noise = torch.randn(z0.shape, generator=gen)
+    if offset_noise:
+        noise = noise + offset_noise * torch.randn(z0.shape[0], z0.shape[1], 1, 1, generator=gen)
+    a = alphas_cumprod[t][:, None, None, None]
+    return a.sqrt() * z0 + (1 - a).sqrt() * noise, noise
+
+
+def eps_loss(eps, noise, alphas_cumprod, t, min_snr_gamma=0.0):
+    """Mean squared eps error; with min_snr_gamma, min-SNR-gamma weighting (Hang et al. 2023) for eps,
+    min(SNR, gamma) / SNR, so the hard high-noise steps that decide the colours are not drowned by
+    the low-noise texture steps."""
+    per_sample = (eps - noise).pow(2).mean(dim=(1, 2, 3))
+    if min_snr_gamma:
+        snr = alphas_cumprod[t] / (1 - alphas_cumprod[t])
+        per_sample = per_sample * torch.clamp(snr, max=min_snr_gamma) / snr
+    return per_sample.mean()
+
+
+def optimise(loss, opt, model, ema, steps_done, ema_decay):
+    """One optimiser step with gradient clipping, then the EMA update, warm-started by the number of
+    steps done including this one. Returns the gradient norm before clipping."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    d = min(ema_decay, (1 + steps_done) / (10 + steps_done))
+    with torch.no_grad():
+        for pe, p in zip(ema.parameters(), model.parameters()):
+            pe.mul_(d).add_(p.detach(), alpha=1 - d)
+    return float(gn)
