@@ -89,6 +89,8 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
     selfReplaceSteps: z.number().min(0).max(1).default(0.4),
     wordWeights: z.record(z.string().max(200), z.number().min(-10).max(10)).default({}),
     localBlendWords: z.array(z.string().max(200)).max(77).default([]),
+    /** Share of its maximum a blend word's attention must reach to be in the region (the reference's 0.3). */
+    localBlendThreshold: z.number().gt(0).lt(1).default(0.3),
     mask: ImageInputSchema.optional(),
     /** auto: word swap when both prompts have as many words, else refinement. */
     editMode: z.enum(['auto', 'replace', 'refine']).default('auto'),

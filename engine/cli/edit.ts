@@ -23,6 +23,7 @@ interface EditCliOptions {
   mask?: string;
   reweight?: string[];
   local?: string[];
+  localThreshold: string;
   crossWord?: string[];
   crossSteps: string;
   selfSteps: string;
@@ -52,6 +53,7 @@ export function registerEditCommands(program: Command): void {
     .option('--image <file>', 'edit this photo (DDIM-inverted under the source prompt)')
     .option('--reweight <word=F>', 'scale attention to a word of the edited prompt (repeatable)', collect)
     .option('--local <word>', 'confine the edit to where this word attends (repeatable)', collect)
+    .option('--local-threshold <f>', "share of a --local word's peak attention that is inside the region", '0.3')
     .option('--mask <file>', 'confine the edit to the painted region (white = may change)')
     .option('--cross-steps <f>', 'fraction of steps the edited prompt follows the source cross-attention', '0.8')
     .option('--cross-word <word=F>', 'per-word cross-steps override (repeatable)', collect)
@@ -60,8 +62,8 @@ export function registerEditCommands(program: Command): void {
     .option('--steps <n>', 'sampling steps', '50')
     .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
     .addOption(new Option('--sampler <name>', 'sampler (photos need ddim)').choices([...SAMPLERS]).default('ddim'))
-    .option('--width <px>', "width (default: the photo's, else 512)")
-    .option('--height <px>', "height (default: the photo's, else 512)")
+    .option('--width <px>', "width (default: the photo's, else the model's training size)")
+    .option('--height <px>', "height (default: the photo's, else the model's training size)")
     .option('--batch <n>', 'images from consecutive seeds', '1')
     .requiredOption('--out <file.png>', 'output file')
     .action(async (o: EditCliOptions & IpAdapterCliOptions) => {
@@ -78,6 +80,7 @@ export function registerEditCommands(program: Command): void {
         ...(o.mask ? { mask: { path: resolve(o.mask) } } : {}),
         wordWeights: pairs(o.reweight),
         localBlendWords: o.local ?? [],
+        localBlendThreshold: Number(o.localThreshold),
         crossReplaceSteps: Number(o.crossSteps),
         crossReplaceWords: pairs(o.crossWord),
         selfReplaceSteps: Number(o.selfSteps),
@@ -103,11 +106,11 @@ export function registerEditCommands(program: Command): void {
     .requiredOption('--seed <n>', 'seed')
     .option('--steps <n>', 'sampling steps', '25')
     .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
-    .option('--width <px>', 'width', '512')
-    .option('--height <px>', 'height', '512')
+    .option('--width <px>', "width (default: the model's training size)")
+    .option('--height <px>', "height (default: the model's training size)")
     .option('--resolution <k>', 'maps of the layers at latent/k', '4')
     .requiredOption('--out-dir <dir>', 'folder for image.png and one NN-word.png per word')
-    .action(async (o: { model?: string; prompt: string; negative: string; seed: string; steps: string; cfg: string; width: string; height: string; resolution: string; outDir: string }) => {
+    .action(async (o: { model?: string; prompt: string; negative: string; seed: string; steps: string; cfg: string; width?: string; height?: string; resolution: string; outDir: string }) => {
       const r = await attentionMaps({
         model: o.model ? resolve(o.model) : await defaultModelPath(),
         prompt: o.prompt,
@@ -115,8 +118,8 @@ export function registerEditCommands(program: Command): void {
         seed: Number(o.seed),
         steps: Number(o.steps),
         cfg: Number(o.cfg),
-        width: Number(o.width),
-        height: Number(o.height),
+        ...(o.width ? { width: Number(o.width) } : {}),
+        ...(o.height ? { height: Number(o.height) } : {}),
         resolution: Number(o.resolution),
       });
       const dir = resolve(o.outDir);

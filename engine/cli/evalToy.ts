@@ -23,7 +23,7 @@ interface EvalCliOptions {
 export function registerEvalToyCommand(program: Command): void {
   program
     .command('eval-toy')
-    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps, inpainting, token merging, image prompts, style transfer')
+    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps (plain and local-blended), inpainting, token merging, image prompts, style transfer')
     .option('--model <file>', 'toy-world checkpoint (default: the bundled model)')
     .option('--suites <list>', `comma-separated: ${SUITES.join(', ')}`, SUITES.join(','))
     .option('--n <count>', 'prompts in the fidelity suite', '100')
@@ -45,7 +45,7 @@ export function registerEvalToyCommand(program: Command): void {
         cfg: Number(o.cfg),
         sampler: o.sampler,
         suites,
-        counts: { fidelity: Number(o.n), 'p2p-swap': edits, inpaint: edits, tome: edits, 'image-prompt': edits, style: edits },
+        counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, inpaint: edits, tome: edits, 'image-prompt': edits, style: edits },
         ...(o.ipAdapter ? { ipAdapter: resolve(o.ipAdapter) } : {}),
         onCase: (suite, done, total) => process.stderr.write(`\r${suite} ${done}/${total}   `),
       });

@@ -10,6 +10,7 @@ import { promptTokens } from '../controllers/p2p/wordTokens.ts';
 import { tensorToRgb } from '../image/tensor.ts';
 import type { JobContext } from '../jobs/queue.ts';
 import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
+import { unetSites } from '../models/unet/sites.ts';
 import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import type { EditParams, StudioContext } from '../studio/context.ts';
 import { editMetadata } from './editRecipe.ts';
@@ -20,8 +21,17 @@ import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { LATENT_FACTOR, planSize } from './size.ts';
 
-/** Latent/4: the resolution of the maps local blending reads (16² at 512 px). */
-const BLEND_RESOLUTION = 4;
+/**
+ * The maps local blending reads: latent/4 as in the reference (16² at 512 px), or the next
+ * finer cross-attention level while latent/4 would leave fewer than 8 cells a side. A small
+ * latent (the toy model's 8² at 64 px) would otherwise get 2² maps, which cannot tell an
+ * object from its background.
+ */
+export function blendResolution(latentHeight: number, latentWidth: number, crossResolutions: readonly number[]): number {
+  const coarseToFine = [...new Set(crossResolutions)].filter((r) => r <= 4).sort((a, b) => b - a);
+  if (!coarseToFine.length) throw new StudioError('INVALID_REQUEST', 'This network has no cross-attention at 1/4 of the latent or finer, which local blending reads');
+  return coarseToFine.find((r) => Math.min(latentHeight, latentWidth) / r >= 8) ?? coarseToFine[coarseToFine.length - 1];
+}
 
 /** The edit plan of a request, for a run of `steps` actual sampler steps. */
 export function editPlanOf(bundle: ModelBundle, params: EditParams, steps: number): EditPlan {
@@ -109,7 +119,9 @@ export async function prepareEdit(
   order.forEach((i, r) => context.set(row(i), r * T * D));
 
   const wantsBlend = plan.blendTokens.some((t) => t.length > 0);
-  const store = wantsBlend ? attentionStore({ resolution: BLEND_RESOLUTION, rows: [layout.source, layout.target + 1] }) : undefined;
+  const crossResolutions = unetSites(bundle.spec.unet).attention.filter((a) => a.kind === 'cross').map((a) => a.resolution);
+  const resolution = blendResolution(size.latentHeight, size.latentWidth, crossResolutions);
+  const store = wantsBlend ? attentionStore({ resolution, rows: [layout.source, layout.target + 1] }) : undefined;
   const p2p = promptToPrompt({ plan, layout });
   const unet = await loadUNet(bundle.spec, { controllers: store ? [p2p, store] : [p2p], runtime: { threads: runtime.threads, provider: runtime.provider } });
 
@@ -124,7 +136,7 @@ export async function prepareEdit(
         options.onInversionStep,
       )
     : undefined;
-  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? 0.3 };
+  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? params.localBlendThreshold };
 }
 
 /** One edited image from a seed (ignored for a photo). */

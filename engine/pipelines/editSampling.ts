@@ -90,7 +90,8 @@ export async function sampleBranches(r: BranchSampling): Promise<BranchResult> {
     return eps;
   };
 
-  const grid = { height: Math.ceil(h / 4), width: Math.ceil(w / 4) };
+  const blendFactor = r.store?.resolution ?? 1;
+  const grid = { height: Math.ceil(h / blendFactor), width: Math.ceil(w / blendFactor) };
   let region: Float32Array | null = null;
   const start = new Float32Array(2 * n);
   start.set(r.start, 0);

@@ -15,6 +15,8 @@ export interface AttentionStoreOptions {
 
 /** Running sums of cross-attention maps: [rows, P, tokens], Σ over heads, sites and steps. */
 export interface AttentionStore extends AttentionController {
+  /** The downsampling factor of the sites it reads. */
+  readonly resolution: number;
   /** Σ over steps so far, or null before the first step. */
   readonly sum: Float32Array | null;
   readonly dims: readonly number[];
@@ -42,6 +44,7 @@ export function attentionStore(o: AttentionStoreOptions): AttentionStore {
   let steps = 0;
   const store: AttentionStore = {
     name: o.name ?? 'attention-store',
+    resolution: o.resolution,
     priority: 10,
     signature: () => `res=${o.resolution};rows=${start}-${end}`,
     appliesTo: (site) => site.kind === 'cross' && site.resolution === o.resolution,

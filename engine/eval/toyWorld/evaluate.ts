@@ -3,7 +3,10 @@ import { imagePromptSuite } from './imagePromptSuite.ts';
 import { styleSuite } from './styleSuite.ts';
 import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type JobRunner, type SuiteResult } from './suites.ts';
 
-export const SUITES = ['fidelity', 'p2p-swap', 'inpaint', 'tome', 'image-prompt', 'style'] as const;
+export const SUITES = ['fidelity', 'p2p-swap', 'p2p-swap-blend', 'inpaint', 'tome', 'image-prompt', 'style'] as const;
+
+/** LocalBlend threshold of the blended swaps: the toy model's maps have a high floor (the reference's 0.3 keeps the whole frame). */
+export const TOY_BLEND_THRESHOLD = 0.8;
 export type SuiteName = (typeof SUITES)[number];
 
 /** Cases of a suite the plan gives no count for. */
@@ -33,6 +36,7 @@ export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promi
   const run: Record<SuiteName, () => Promise<SuiteResult>> = {
     fidelity: () => fidelitySuite(runner, plan, n('fidelity')),
     'p2p-swap': () => swapSuite(runner, plan, n('p2p-swap')),
+    'p2p-swap-blend': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-blend'), { threshold: TOY_BLEND_THRESHOLD })), suite: 'p2p-swap-blend' }),
     inpaint: () => inpaintSuite(runner, plan, n('inpaint')),
     tome: () => tomeSuite(runner, plan, n('tome')),
     'image-prompt': () => imagePromptSuite(runner, plan, n('image-prompt'), plan.ipAdapter ?? join(dirname(plan.model), TOY_ADAPTER_FILE)),

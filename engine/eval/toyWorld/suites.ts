@@ -95,16 +95,18 @@ export function unavailable(suite: string, e: unknown): SuiteResult {
  * Prompt-to-prompt colour swaps: the object takes the new colour (success), keeps its place
  * and outline (IoU with the source's object) and the background stays (PSNR outside both objects).
  */
-export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number): Promise<SuiteResult> {
+export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number, localBlend?: { threshold: number }): Promise<SuiteResult> {
   const sources = await usableSources(runner, s, count);
   if (!sources.length) return unavailable('p2p-swap', NO_SOURCES);
-  const rows: { ok: boolean; iou: number; bgPsnr: number }[] = [];
+  const rows: { ok: boolean; recoloured: boolean; iou: number; bgPsnr: number }[] = [];
   const failures: SuiteResult['failures'] = [];
   for (const [i, { p, img, obj }] of sources.entries()) {
     const target = swapColour(p, i);
     let edited: RgbImage;
     try {
-      const images = await runner.run('jobs.edit', { ...base(s, p), sourcePrompt: p.prompt, targetPrompt: withColour(p, target) });
+      // With localBlend, the edit is confined to where the shape word attends (P2P's LocalBlend).
+      const blend = localBlend ? { localBlendWords: [p.shape], localBlendThreshold: localBlend.threshold } : {};
+      const images = await runner.run('jobs.edit', { ...base(s, p), sourcePrompt: p.prompt, targetPrompt: withColour(p, target), ...blend });
       edited = images[images.length - 1];
     } catch (e) {
       return unavailable('p2p-swap', e);
@@ -114,8 +116,9 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
     const overlap = editedObj ? iou(obj.mask, editedObj.mask) : 0;
     const union = editedObj ? obj.mask.map((v, k) => v | editedObj.mask[k]) : obj.mask;
     const bgPsnr = capDb(psnrWhere(img, edited, invert(dilate(union, img.width, img.height, 1))));
-    const ok = editedObj?.colour === target && overlap >= 0.7 && bgPsnr >= 25;
-    rows.push({ ok, iou: overlap, bgPsnr });
+    const recoloured = editedObj?.colour === target;
+    const ok = recoloured && overlap >= 0.7 && bgPsnr >= 25;
+    rows.push({ ok, recoloured, iou: overlap, bgPsnr });
     if (!ok) failures.push({ prompt: p.prompt, seed: p.seed, target, saw: editedObj ? `${editedObj.colour} ${editedObj.shape}` : 'nothing', iou: overlap, bgPsnr });
     s.onCase?.('p2p-swap', i + 1, sources.length);
   }
@@ -124,6 +127,7 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
     cases: rows.length,
     metrics: {
       success: rate(rows.map((r) => r.ok)),
+      newColour: rate(rows.map((r) => r.recoloured)),
       meanIou: mean(rows.map((r) => r.iou)),
       meanBackgroundPsnr: mean(rows.map((r) => r.bgPsnr)),
     },
