@@ -29,6 +29,8 @@ export interface PromptSettings {
   selfReplace: number;
   /** Target words whose change is confined to where they attend ("only change here"). */
   localBlendWords: string[];
+  /** Share (0–1, exclusive) of a local-blend word's peak attention a cell must reach to be in the region the edit may change. */
+  localBlendThreshold: number;
 }
 
 export const DEFAULT_RUN: RunSettings = {
@@ -47,12 +49,16 @@ export const DEFAULT_RUN: RunSettings = {
   maskFeather: 4,
 };
 
+/** The engine's (and the prompt-to-prompt reference's) local-blend threshold. */
+export const DEFAULT_LOCAL_BLEND_THRESHOLD = 0.3;
+
 export const DEFAULT_PROMPT: PromptSettings = {
   sourcePrompt: 'a red circle on a blue background',
   targetPrompt: 'a red circle on a blue background',
   crossReplace: 0.8,
   selfReplace: 0.4,
   localBlendWords: [],
+  localBlendThreshold: DEFAULT_LOCAL_BLEND_THRESHOLD,
 };
 
 export type RunKind = 'generate' | 'edit' | 'inpaint';
@@ -114,6 +120,7 @@ export function buildJobRequest(
           selfReplaceSteps: prompt.selfReplace,
           wordWeights: wordWeights(prompt.targetPrompt),
           localBlendWords: prompt.localBlendWords,
+          localBlendThreshold: prompt.localBlendThreshold,
           ...(inputs.image ? { image: inputs.image } : {}),
           ...(inputs.mask ? { mask: inputs.mask } : {}),
         },
@@ -159,6 +166,9 @@ export function settingsFromRecipe(operation: string, request: Record<string, un
     if (cross !== undefined) prompt.crossReplace = cross;
     if (self !== undefined) prompt.selfReplace = self;
     if (Array.isArray(request.localBlendWords)) prompt.localBlendWords = request.localBlendWords.filter((w): w is string => typeof w === 'string');
+    // Recipes from before the setting ran with the engine's default.
+    const threshold = num('localBlendThreshold');
+    prompt.localBlendThreshold = threshold !== undefined && threshold > 0 && threshold < 1 ? threshold : DEFAULT_LOCAL_BLEND_THRESHOLD;
     // Weights travel as wordWeights; the editor keeps them in the text as (word:w).
     const weights = request.wordWeights;
     if (prompt.targetPrompt && weights && typeof weights === 'object') {
@@ -170,4 +180,12 @@ export function settingsFromRecipe(operation: string, request: Record<string, un
     }
   }
   return { run, prompt };
+}
+
+/** The history line's note of a non-default local-blend threshold, or null when it is the default or nothing is blended. */
+export function describeLocalBlend(request: Record<string, unknown>): string | null {
+  const t = request.localBlendThreshold;
+  const words = Array.isArray(request.localBlendWords) ? request.localBlendWords.length : 0;
+  if (typeof t !== 'number' || !words || Math.abs(t - DEFAULT_LOCAL_BLEND_THRESHOLD) < 1e-9) return null;
+  return `region threshold ${Math.round(t * 100) / 100}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROMPT, DEFAULT_RUN, buildJobRequest, resolveSeed, settingsFromRecipe } from '../../../renderer/src/editor/recipe.ts';
+import { DEFAULT_PROMPT, DEFAULT_RUN, buildJobRequest, describeLocalBlend, resolveSeed, settingsFromRecipe } from '../../../renderer/src/editor/recipe.ts';
 import { formatDuration, remainingSeconds } from '../../../renderer/src/editor/timing.ts';
 
 const run = { ...DEFAULT_RUN, model: '/m/toy.safetensors', seed: 42 };
@@ -21,6 +21,31 @@ describe('job requests and recipes', () => {
     expect(r.request).not.toHaveProperty('width');
   });
 
+  it('edit always sends the local-blend threshold: the default 0.3, or the editor value', () => {
+    expect(DEFAULT_PROMPT.localBlendThreshold).toBe(0.3);
+    const plain = buildJobRequest('edit', run, DEFAULT_PROMPT, 1);
+    expect(plain.request).toMatchObject({ localBlendThreshold: 0.3, localBlendWords: [] });
+    const raised = buildJobRequest('edit', run, { ...DEFAULT_PROMPT, localBlendWords: ['green'], localBlendThreshold: 0.8 }, 1);
+    expect(raised.request).toMatchObject({ localBlendWords: ['green'], localBlendThreshold: 0.8 });
+    // Generate and inpaint have no local blending.
+    expect(buildJobRequest('generate', run, { ...DEFAULT_PROMPT, localBlendThreshold: 0.8 }, 1).request).not.toHaveProperty('localBlendThreshold');
+  });
+
+  it('restores the local-blend threshold from an edit recipe, 0.3 when the recipe has none', () => {
+    const r = buildJobRequest('edit', run, { ...DEFAULT_PROMPT, localBlendWords: ['green'], localBlendThreshold: 0.8 }, 1);
+    expect(settingsFromRecipe('jobs.edit', r.request as Record<string, unknown>).prompt).toMatchObject({ localBlendWords: ['green'], localBlendThreshold: 0.8 });
+    expect(settingsFromRecipe('edit', { sourcePrompt: 'a', targetPrompt: 'b' }).prompt.localBlendThreshold).toBe(0.3);
+    expect(settingsFromRecipe('edit', { sourcePrompt: 'a', targetPrompt: 'b', localBlendThreshold: 'high' }).prompt.localBlendThreshold).toBe(0.3);
+    expect(settingsFromRecipe('generate', { prompt: 'a' }).prompt).not.toHaveProperty('localBlendThreshold');
+  });
+
+  it('the history line names the threshold only when it differs from 0.3 and words are blended', () => {
+    expect(describeLocalBlend({ localBlendWords: ['green'], localBlendThreshold: 0.3 })).toBeNull();
+    expect(describeLocalBlend({ localBlendWords: ['green'] })).toBeNull();
+    expect(describeLocalBlend({ localBlendWords: [], localBlendThreshold: 0.8 })).toBeNull();
+    expect(describeLocalBlend({ localBlendWords: ['green'], localBlendThreshold: 0.8 })).toBe('region threshold 0.8');
+  });
+
   it('inpaint needs an image and a mask, and says so in plain words', () => {
     expect(() => buildJobRequest('inpaint', run, DEFAULT_PROMPT, 1)).toThrow(/Open an image/);
     expect(() => buildJobRequest('inpaint', run, DEFAULT_PROMPT, 1, { image: { base64: 'x' } })).toThrow(/Paint a mask/);
@@ -38,7 +63,7 @@ describe('job requests and recipes', () => {
     expect(back.run).toMatchObject({ steps: 7, cfg: 3, sampler: 'euler', seed: 99, seedMode: 'fixed', model: run.model, tokenMerging: false });
     expect(back.prompt).toMatchObject({ targetPrompt: 'a blue square', sourcePrompt: 'a blue square' });
     const edit = settingsFromRecipe('jobs.edit', { sourcePrompt: 'a', targetPrompt: 'b', crossReplaceSteps: 0.5, localBlendWords: ['b'] });
-    expect(edit.prompt).toEqual({ sourcePrompt: 'a', targetPrompt: 'b', crossReplace: 0.5, localBlendWords: ['b'] });
+    expect(edit.prompt).toEqual({ sourcePrompt: 'a', targetPrompt: 'b', crossReplace: 0.5, localBlendWords: ['b'], localBlendThreshold: 0.3 });
     // An edit's weights come back into the text as (word:w).
     const weighted = buildJobRequest('edit', run, { ...DEFAULT_PROMPT, sourcePrompt: 'a red circle', targetPrompt: 'a (green:1.5) circle' }, 3);
     expect(settingsFromRecipe('jobs.edit', weighted.request as Record<string, unknown>).prompt.targetPrompt).toBe('a (green:1.5) circle');

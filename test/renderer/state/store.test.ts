@@ -95,9 +95,11 @@ describe('studio store (no React)', () => {
       imageId: 'r2', jobId: 'j', kind: 'edit', op: 'jobs.edit', url: '/r2.png', width: 64, height: 64, createdAt: 0,
       request: { model: '/m/toy.safetensors', sourcePrompt: 'a cat', targetPrompt: 'a dog', steps: 12, seed: 9, cfg: 5, crossReplaceSteps: 0.3 },
     });
+    store.getState().setPrompt({ localBlendThreshold: 0.8 });
     store.getState().restoreResult('r2');
     expect(store.getState().run).toMatchObject({ steps: 12, seed: 9, cfg: 5, seedMode: 'fixed' });
-    expect(store.getState().prompt).toMatchObject({ sourcePrompt: 'a cat', targetPrompt: 'a dog', crossReplace: 0.3 });
+    // A recipe without a local-blend threshold ran with the default one.
+    expect(store.getState().prompt).toMatchObject({ sourcePrompt: 'a cat', targetPrompt: 'a dog', crossReplace: 0.3, localBlendThreshold: 0.3 });
     store.getState().continueFrom('r2');
     expect(store.getState().source?.input).toEqual({ imageId: 'r2' });
     expect(store.getState().prompt).toMatchObject({ sourcePrompt: 'a dog', targetPrompt: 'a dog' });

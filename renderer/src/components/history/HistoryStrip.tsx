@@ -1,6 +1,7 @@
 import { desktopShell } from '../../api/shell.ts';
 import { issueCommand } from '../../commands.ts';
 import { describeImagePrompts } from '../../editor/imagePrompt.ts';
+import { describeLocalBlend } from '../../editor/recipe.ts';
 import { describeStylize } from '../../editor/stylize.ts';
 import type { ResultEntry } from '../../state/resultsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
@@ -18,6 +19,7 @@ function recipeLine(r: ResultEntry): string {
     `${r.width}×${r.height}`,
     q.tokenMerging ? `ToMe ${Math.round(((q.tokenMerging as { ratio: number }).ratio ?? 0) * 100)}%` : null,
     q.strength !== undefined && r.kind === 'inpaint' ? `strength ${q.strength}` : null,
+    r.kind === 'edit' ? describeLocalBlend(q) : null,
     describeImagePrompts(q),
     r.kind === 'stylize' ? describeStylize(q) : null,
   ];

@@ -119,6 +119,18 @@ export function PromptEditor() {
           title="How long the source's self-attention is injected: higher keeps shapes and texture"
           onChange={(v) => setPrompt({ selfReplace: v / 100 })}
         />
+        {prompt.localBlendWords.length > 0 && (
+          <Slider
+            label="Region threshold"
+            value={Math.round(prompt.localBlendThreshold * 100)}
+            min={5}
+            max={95}
+            step={5}
+            format={(v) => `${v}% of peak`}
+            title="For words marked “Only change here”: how strongly a spot must attend to them (as a share of the word’s peak) to be changed. Raise it (e.g. 80%) when the whole image changes — small models attend everywhere a little"
+            onChange={(v) => setPrompt({ localBlendThreshold: v / 100 })}
+          />
+        )}
       </div>
     </section>
   );
