@@ -7,6 +7,7 @@ import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
 import { unetFlops } from './flops.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import type { UNetRow } from './run.ts';
+import { median } from '../stats/median.ts';
 
 export interface InterleavedOptions {
   sizes: number[];
@@ -18,12 +19,6 @@ export interface InterleavedOptions {
   placement: PlacementOptions;
   log: (line: string) => void;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * Token-merging rows measured in rounds: every round runs merging off and every ratio once,

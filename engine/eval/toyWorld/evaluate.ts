@@ -52,7 +52,7 @@ export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promi
   };
 }
 
-const fmt = (key: string, v: number) => (/psnr/i.test(key) ? `${v.toFixed(1)} dB` : key === 'ratio' ? v.toFixed(2) : /^mean|^min/.test(key) ? v.toFixed(3) : `${(100 * v).toFixed(1)} %`);
+const fmt = (key: string, v: number) => (/psnr/i.test(key) ? `${v.toFixed(1)} dB` : /Px$/.test(key) ? `${v.toFixed(1)} px` : key === 'ratio' ? v.toFixed(2) : /^mean|^min/.test(key) ? v.toFixed(3) : `${(100 * v).toFixed(1)} %`);
 
 /** The report as a plain-text table, one metric a row. */
 export function formatReport(r: EvalReport): string {

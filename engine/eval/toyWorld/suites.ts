@@ -7,6 +7,7 @@ export type JobRunner = Pick<StudioRunner, 'run'>;
 import { singleObjectPrompts, swapColour, withColour, type SingleObjectPrompt } from './prompts.ts';
 import { dilate, invert, iou, psnrWhere } from './regionMetrics.ts';
 import { psnr } from '../../image/metrics.ts';
+import { median } from '../../stats/median.ts';
 
 export interface EvalSettings {
   model: string;
@@ -29,6 +30,7 @@ export interface SuiteResult {
 
 export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 export const rate = (xs: boolean[]) => mean(xs.map(Number));
+
 /** Infinite PSNR (identical pixels) would swamp a mean; cap it where 8-bit rounding makes no difference. */
 const capDb = (db: number) => Math.min(db, 60);
 
@@ -98,7 +100,7 @@ export function unavailable(suite: string, e: unknown): SuiteResult {
 export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number, localBlend?: { threshold: number }): Promise<SuiteResult> {
   const sources = await usableSources(runner, s, count);
   if (!sources.length) return unavailable('p2p-swap', NO_SOURCES);
-  const rows: { ok: boolean; recoloured: boolean; iou: number; bgPsnr: number }[] = [];
+  const rows: { ok: boolean; recoloured: boolean; iou: number; shift: number; bgPsnr: number }[] = [];
   const failures: SuiteResult['failures'] = [];
   for (const [i, { p, img, obj }] of sources.entries()) {
     const target = swapColour(p, i);
@@ -118,7 +120,9 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
     const bgPsnr = capDb(psnrWhere(img, edited, invert(dilate(union, img.width, img.height, 1))));
     const recoloured = editedObj?.colour === target;
     const ok = recoloured && overlap >= 0.7 && bgPsnr >= 25;
-    rows.push({ ok, recoloured, iou: overlap, bgPsnr });
+    // How far the object's centre moved, in pixels (the frame's diagonal when it vanished).
+    const shift = editedObj ? Math.hypot(editedObj.cx - obj.cx, editedObj.cy - obj.cy) : Math.hypot(img.width, img.height);
+    rows.push({ ok, recoloured, iou: overlap, shift, bgPsnr });
     if (!ok) failures.push({ prompt: p.prompt, seed: p.seed, target, saw: editedObj ? `${editedObj.colour} ${editedObj.shape}` : 'nothing', iou: overlap, bgPsnr });
     s.onCase?.('p2p-swap', i + 1, sources.length);
   }
@@ -129,6 +133,7 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
       success: rate(rows.map((r) => r.ok)),
       newColour: rate(rows.map((r) => r.recoloured)),
       meanIou: mean(rows.map((r) => r.iou)),
+      medianCentreShiftPx: median(rows.map((r) => r.shift)),
       meanBackgroundPsnr: mean(rows.map((r) => r.bgPsnr)),
     },
     failures,
