@@ -31,7 +31,6 @@ import copy
 import hashlib
 import json
 import os
-import signal
 import sys
 import time
 
@@ -42,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import clip_vision  # noqa: E402
 import ip_layers  # noqa: E402
-from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, request_stop  # noqa: E402
+from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, start  # noqa: E402
 import sample  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
@@ -398,10 +397,7 @@ def main():
     p.add_argument("--check-n", type=int, default=24)
     p.add_argument("--check-steps", type=int, default=20)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    os.makedirs(RUNS, exist_ok=True)
+    start(args.threads)
     if args.cmd == "bench":
         return bench(args)
     if args.cmd == "train":

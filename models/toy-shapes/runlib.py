@@ -3,6 +3,7 @@ SIGTERM handling, the lr schedule, the noising of latents and the weighted eps s
 import json
 import math
 import os
+import signal
 import time
 
 import torch
@@ -14,6 +15,14 @@ STOP = {"flag": False}
 
 def request_stop(signum, frame):  # SIGTERM / SIGINT: save the state at the end of the current step, then exit
     STOP["flag"] = True
+
+
+def start(threads):
+    """Process setup of every trainer: its thread count, stop-and-save on SIGTERM/SIGINT, the runs folder."""
+    torch.set_num_threads(threads)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    os.makedirs(RUNS, exist_ok=True)
 
 
 def log(rec):

@@ -15,7 +15,6 @@ runs/train_log.jsonl. Uses only torch, numpy, PIL and the standard library.
 """
 import argparse
 import copy
-import signal
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nets  # noqa: E402
-from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, request_stop  # noqa: E402
+from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, start  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
@@ -479,10 +478,7 @@ def main():
     p.add_argument("--export-on-save", action="store_true", help="also re-export the checkpoint at every save")
     p.add_argument("--log-every", type=int, default=25)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    os.makedirs(RUNS, exist_ok=True)
+    start(args.threads)
     if args.cmd == "bench":
         return bench(args)
     if args.cmd in ("vae", "all"):
