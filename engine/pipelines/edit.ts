@@ -119,9 +119,10 @@ export async function prepareEdit(
   order.forEach((i, r) => context.set(row(i), r * T * D));
 
   const wantsBlend = plan.blendTokens.some((t) => t.length > 0);
-  const crossResolutions = unetSites(bundle.spec.unet).attention.filter((a) => a.kind === 'cross').map((a) => a.resolution);
-  const resolution = blendResolution(size.latentHeight, size.latentWidth, crossResolutions);
-  const store = wantsBlend ? attentionStore({ resolution, rows: [layout.source, layout.target + 1] }) : undefined;
+  const crossResolutions = () => unetSites(bundle.spec.unet).attention.filter((a) => a.kind === 'cross').map((a) => a.resolution);
+  const store = wantsBlend
+    ? attentionStore({ resolution: blendResolution(size.latentHeight, size.latentWidth, crossResolutions()), rows: [layout.source, layout.target + 1] })
+    : undefined;
   const p2p = promptToPrompt({ plan, layout });
   const unet = await loadUNet(bundle.spec, { controllers: store ? [p2p, store] : [p2p], runtime: { threads: runtime.threads, provider: runtime.provider } });
 
