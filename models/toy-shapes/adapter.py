@@ -41,19 +41,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import clip_vision  # noqa: E402
 import ip_layers  # noqa: E402
-from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, start  # noqa: E402
+from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
+                    posterior_sample, start)
 import sample  # noqa: E402
 import st  # noqa: E402
-import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
 
 DATA_SEED0 = 30_000_000  # adapter images; distinct from the VAE's (0..) and the UNet's (10,000,000..)
 CHECK_SEED0 = 40_000_000  # reference images of `check`, never trained on
 ADAPTER_FILE = "ip-adapter_toy.safetensors"
 ENCODER_DIR = "image_encoder"
-
-
-
 
 
 def weights_hash(module):
@@ -63,10 +60,6 @@ def weights_hash(module):
         h.update(k.encode())
         h.update(v.detach().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
-
-
-def get_tokenizer():
-    return tokenizer.ClipTokenizer(os.path.join(HERE, "vocab.json"), os.path.join(HERE, "merges.txt"))
 
 
 def load_base(args):
@@ -113,9 +106,8 @@ def validation_batch(m, cfg, tok, n):
         empty = m.cond_stage_model(torch.tensor([tok("")] * n))
     z0 = mean * cfg["scale_factor"]
     t = torch.linspace(50, 950, n).long()  # every noise level, the high ones (colour decided) included
-    noise = torch.randn(z0.shape, generator=g)
-    a = m.alphas_cumprod[t][:, None, None, None]
-    return dict(xt=a.sqrt() * z0 + (1 - a).sqrt() * noise, t=t, noise=noise, context=empty, pixels=prompt_pixels(seeds))
+    xt, noise = noised(z0, t, m.alphas_cumprod, g)
+    return dict(xt=xt, t=t, noise=noise, context=empty, pixels=prompt_pixels(seeds))
 
 
 def validate(unet, model, ctx, v):
@@ -155,7 +147,6 @@ class Trainable(torch.nn.Module):
 def vision_config(args):
     return clip_vision.default_config(image_size=64, patch_size=args.patch, hidden=args.hidden, layers=args.layers,
                                       heads=args.heads, projection_dim=args.proj_dim)
-
 
 
 def state_path():
@@ -218,7 +209,7 @@ def train(args):
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.randint(0, n, (args.batch,), generator=gen)
-        z0 = (mean[idx] + torch.exp(0.5 * logvar[idx]) * torch.randn(mean[idx].shape, generator=gen)) * sf
+        z0 = posterior_sample(mean[idx], logvar[idx], gen) * sf
         b_ids = ids[idx].clone()
         b_ids[torch.rand(args.batch, generator=gen) < args.text_dropout] = empty
         keep = torch.rand(args.batch, generator=gen) >= args.image_dropout
@@ -259,6 +250,7 @@ def probe_image():
     y, x = np.mgrid[0:64, 0:64]
     return np.stack([4 * x, 4 * y, np.full_like(x, 128)], axis=-1).astype(np.uint8)
 
+
 def export(args, quiet=False):
     s = torch.load(state_path())
     vcfg = s["vision_config"]
@@ -276,13 +268,11 @@ def export(args, quiet=False):
                 probe_image_embeds=json.dumps([round(float(v), 6) for v in embeds.flatten()]),
                 probe_tokens=json.dumps([round(float(v), 6) for v in tokens.flatten()]))
     out = os.path.join(HERE, ADAPTER_FILE)
-    st.save(out + ".tmp", f16(model.adapter.state_dict()), meta)
-    os.replace(out + ".tmp", out)
+    st.save_atomic(out, f16(model.adapter.state_dict()), meta)
     enc_dir = os.path.join(HERE, ENCODER_DIR)
     os.makedirs(enc_dir, exist_ok=True)
     enc = os.path.join(enc_dir, "model.safetensors")
-    st.save(enc + ".tmp", f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
-    os.replace(enc + ".tmp", enc)
+    st.save_atomic(enc, f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
     with open(os.path.join(enc_dir, "config.json"), "w") as f:
         json.dump(vcfg, f, indent=2)
         f.write("\n")

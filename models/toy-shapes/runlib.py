@@ -1,5 +1,6 @@
 """What every training stage of the toy recipe shares: the runs folder and its log, atomic saves,
-SIGTERM handling, the lr schedule, the noising of latents and the weighted eps step with its EMA."""
+SIGTERM handling, the tokenizer, the lr schedule, latent sampling and noising, and the weighted eps
+step with its EMA."""
 import json
 import math
 import os
@@ -7,6 +8,9 @@ import signal
 import time
 
 import torch
+
+import tokenizer
+import toyworld
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNS = os.environ.get("TOY_RUNS", os.path.join(HERE, "runs"))
@@ -38,12 +42,25 @@ def atomic_save(obj, path):
     os.replace(tmp, path)
 
 
+def get_tokenizer():
+    """The captions' CLIP-format BPE vocabulary beside this file (learned on first use)."""
+    vp, mp = os.path.join(HERE, "vocab.json"), os.path.join(HERE, "merges.txt")
+    if not (os.path.exists(vp) and os.path.exists(mp)):
+        tokenizer.write_files(HERE, toyworld.caption_words())
+    return tokenizer.ClipTokenizer(vp, mp)
+
+
 def lr_at(step, total, base, warmup=200, floor=0.1):
     """Linear warm-up, then cosine down to floor * base."""
     if step < warmup:
         return base * (step + 1) / warmup
     p = min(1.0, (step - warmup) / max(1, total - warmup))
     return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def posterior_sample(mean, logvar, gen):
+    """A latent drawn from the VAE's diagonal Gaussian posterior."""
+    return mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen)
 
 
 def noised(z0, t, alphas_cumprod, gen, offset_noise=0.0):

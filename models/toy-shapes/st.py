@@ -5,6 +5,7 @@ to a multiple of 8, then the tensor bytes. Tensors are ordered by element size (
 by name, so each one starts at a multiple of its element size.
 """
 import json
+import os
 import struct
 
 import numpy as np
@@ -35,6 +36,12 @@ def save(path, tensors, metadata=None):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+def save_atomic(path, tensors, metadata=None):
+    """save() to a temporary file, then rename: a reader never sees a half-written file."""
+    save(path + ".tmp", tensors, metadata)
+    os.replace(path + ".tmp", path)
 
 
 def load(path):

@@ -27,11 +27,10 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nets  # noqa: E402
-from runlib import RUNS, STOP, atomic_save, eps_loss, log, lr_at, noised, optimise, start  # noqa: E402
+from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
+                    posterior_sample, start)
 import st  # noqa: E402
-import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
-
 
 
 def base_config(vocab_size, bos, eos, scale_factor=None):
@@ -62,19 +61,9 @@ def base_config(vocab_size, bos, eos, scale_factor=None):
 
 # ----------------------------------------------------------------------------- utilities
 
-
-
-def get_tokenizer():
-    vp, mp = os.path.join(HERE, "vocab.json"), os.path.join(HERE, "merges.txt")
-    if not (os.path.exists(vp) and os.path.exists(mp)):
-        tokenizer.write_files(HERE, toyworld.caption_words())
-    return tokenizer.ClipTokenizer(vp, mp)
-
-
 def get_config():
     tok = get_tokenizer()
     return base_config(len(tok.encoder), tok.bos, tok.eos)
-
 
 
 def kl_per_element(mean, logvar):
@@ -247,7 +236,7 @@ def encode_dataset(args):
     logvar = torch.cat(logvars).float()
     # scale factor: 1 / std of posterior samples (like SD's 0.18215 = 1/std of its latents)
     g = torch.Generator().manual_seed(args.seed + 2)
-    z = mean[:4096] + torch.exp(0.5 * logvar[:4096]) * torch.randn(mean[:4096].shape, generator=g)
+    z = posterior_sample(mean[:4096], logvar[:4096], g)
     std = z.std().item()
     sf = float(f"{1.0 / std:.5g}")
     d = dict(n=args.n_images, mean=mean.half(), logvar=logvar.half(), ids=torch.tensor(ids, dtype=torch.int16),
@@ -312,8 +301,7 @@ def train_unet(args, bind=False):
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.randint(0, n, (args.unet_batch,), generator=gen)
-        m, lv = mean[idx].float(), logvar[idx].float()
-        z0 = (m + torch.exp(0.5 * lv) * torch.randn(m.shape, generator=gen)) * sf
+        z0 = posterior_sample(mean[idx].float(), logvar[idx].float(), gen) * sf
         b_ids = ids[idx].clone()
         drop = torch.rand(args.unet_batch, generator=gen) < args.caption_dropout
         b_ids[drop] = empty
@@ -375,9 +363,7 @@ def export(args, quiet=False):
     os.makedirs(args.export_dir, exist_ok=True)
     out = os.path.join(args.export_dir, "toy-shapes.safetensors")
     meta = dict(format="pt", name="toy-shapes", dtype=args.dtype, seed=args.seed, **{k: str(v) for k, v in info.items()})
-    tmp = out + ".tmp"
-    st.save(tmp, tensors, meta)
-    os.replace(tmp, out)
+    st.save_atomic(out, tensors, meta)
     cfg["born_f16_weights"] = False
     cfg["training"] = dict(info, vae_steps_planned=args.vae_steps, unet_steps_planned=args.unet_steps,
                            bind_steps_planned=args.bind_steps, offset_noise=args.offset_noise,
