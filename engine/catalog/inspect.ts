@@ -22,12 +22,17 @@ export async function inspectModel(path: string, config?: string): Promise<Model
     sizeBytes: info.isDirectory() ? await folderSize(path) : info.size,
   } as const;
   try {
-    const auxiliary = info.isDirectory() ? null : await describeAuxiliary(path);
-    if (auxiliary) return { ...base, architecture: auxiliary, error: null };
     const spec = await detectModel(path, config ? { configPath: config } : {});
     return { ...base, architecture: describeModel(spec), error: null };
   } catch (e) {
-    const err = toStudioError(e);
+    // Only a file that is no image model is read again, as a possible adapter or image encoder.
+    let err = toStudioError(e);
+    try {
+      const auxiliary = info.isDirectory() ? null : await describeAuxiliary(path);
+      if (auxiliary) return { ...base, architecture: auxiliary, error: null };
+    } catch (auxiliaryError) {
+      err = toStudioError(auxiliaryError);
+    }
     return { ...base, architecture: null, error: { code: err.code, message: err.message } };
   }
 }
