@@ -40,10 +40,13 @@ export function deltaE94(ref: Lab, sample: Lab): number {
   return Math.sqrt((dL / 2) ** 2 + (dC / sC) ** 2 + dH2 / (sH * sH));
 }
 
-const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => {
+/** A palette colour in CIELAB. */
+export function paletteLab(name: ToyColour): Lab {
   const [r, g, b] = TOY_COLOURS[name];
-  return { name, lab: rgbToLab(r, g, b) };
-});
+  return rgbToLab(r, g, b);
+}
+
+const PALETTE_LAB = TOY_COLOUR_NAMES.map((name) => ({ name, lab: paletteLab(name) }));
 
 /** The palette colour a person would name: nearest by CIE94 (kL = 2), with that distance. */
 export function nearestColour(lab: Lab): { name: ToyColour; distance: number } {

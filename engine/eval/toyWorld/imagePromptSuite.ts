@@ -2,7 +2,7 @@ import { analyseScene, type RgbImage } from './analyse.ts';
 import { renderScene } from './scene.ts';
 import { singleObjectScenes } from './sceneCases.ts';
 import { encodePng } from './studioRunner.ts';
-import { type EvalSettings, type JobRunner, type SuiteResult, mean, rate, unavailable } from './suites.ts';
+import { type EvalSettings, type JobRunner, type SuiteResult, rate, unavailable } from './suites.ts';
 
 /**
  * Image prompts (IP-Adapter) with an empty text prompt, scale 1 (the reference README's
@@ -51,7 +51,7 @@ export async function imagePromptSuite(runner: JobRunner, s: EvalSettings, count
       background: rate(rows.map((r) => r.background)),
       objectCount: rate(rows.map((r) => r.count)),
       objectColourWithoutImage: rate(rows.map((r) => r.baseline)),
-      referenceRead: mean(rows.map((r) => Number(r.readable))),
+      referenceRead: rate(rows.map((r) => r.readable)),
     },
     failures,
   };

@@ -1,6 +1,6 @@
 import { mulberry32 } from '../../random/mulberry32.ts';
-import { deltaE, rgbToLab } from './colour.ts';
-import { TOY_COLOURS, TOY_COLOUR_NAMES, TOY_RESOLUTION, TOY_SHAPES, type ToyColour } from './palette.ts';
+import { deltaE, paletteLab } from './colour.ts';
+import { TOY_COLOUR_NAMES, TOY_RESOLUTION, TOY_SHAPES, type ToyColour } from './palette.ts';
 import type { SceneShape } from './scene.ts';
 
 /** A drawn single-object scene and the noise seed its case is generated with. */
@@ -31,16 +31,11 @@ export function singleObjectScenes(count: number, setSeed: number, seed0 = 2_000
   return out;
 }
 
-const labOf = (c: ToyColour) => {
-  const [r, g, b] = TOY_COLOURS[c];
-  return rgbToLab(r, g, b);
-};
-
 /**
  * A background for the style image that is far from `from` (ΔE76 ≥ 40), so a shift toward
  * it is measurable; chosen by the case's index so the set is fixed.
  */
 export function distantBackground(from: ToyColour, index: number): ToyColour {
-  const far = TOY_COLOUR_NAMES.filter((c) => deltaE(labOf(c), labOf(from)) >= 40);
+  const far = TOY_COLOUR_NAMES.filter((c) => deltaE(paletteLab(c), paletteLab(from)) >= 40);
   return far[index % far.length];
 }

@@ -1,6 +1,6 @@
 import { analyseScene, type RgbImage } from './analyse.ts';
 import { type Lab, rgbToLab } from './colour.ts';
-import { TOY_COLOUR_NAMES, TOY_SHAPES } from './palette.ts';
+import { TOY_COLOUR_NAMES, TOY_RESOLUTION, TOY_SHAPES } from './palette.ts';
 import { iou as maskIou } from './regionMetrics.ts';
 import { renderScene } from './scene.ts';
 import { distantBackground, singleObjectScenes } from './sceneCases.ts';
@@ -43,7 +43,7 @@ export async function styleSuite(runner: JobRunner, s: EvalSettings, count: numb
     const styleBackground = distantBackground(c.background, i);
     // The style's object differs from the content's in colour and shape: only its look should transfer.
     const others = TOY_COLOUR_NAMES.filter((k) => k !== styleBackground && k !== c.object.colour);
-    const style = renderScene(styleBackground, [{ ...c.object, colour: others[i % others.length], shape: TOY_SHAPES[(TOY_SHAPES.indexOf(c.object.shape) + 1) % TOY_SHAPES.length], cx: 64 - c.object.cx }]);
+    const style = renderScene(styleBackground, [{ ...c.object, colour: others[i % others.length], shape: TOY_SHAPES[(TOY_SHAPES.indexOf(c.object.shape) + 1) % TOY_SHAPES.length], cx: TOY_RESOLUTION - c.object.cx }]);
     let out: RgbImage;
     try {
       [out] = await runner.run('jobs.stylize', {
