@@ -8,6 +8,14 @@ export function isAcceptedImage(type: string): boolean {
   return ACCEPTED.includes(type);
 }
 
+/** The image files among dropped or pasted items, in order. */
+export function imageFilesOf(items: DataTransferItemList | null | undefined): File[] {
+  return [...(items ?? [])].filter((i) => i.kind === 'file' && isAcceptedImage(i.type)).map((i) => i.getAsFile()).filter((f): f is File => Boolean(f));
+}
+
+/** A file's name for messages; clipboard images often have none. */
+export const displayName = (f: File): string => f.name || 'pasted image';
+
 /** Base64 of a blob without building a giant intermediate string per byte. */
 export async function blobToBase64(blob: Blob): Promise<string> {
   const url = await new Promise<string>((resolve, reject) => {

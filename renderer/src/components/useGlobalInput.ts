@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
 import { IS_MAC, issueCommand } from '../commands.ts';
-import { isAcceptedImage } from '../canvas/imageFiles.ts';
+import { displayName, imageFilesOf } from '../canvas/imageFiles.ts';
 import { commandForKey } from '../editor/shortcuts.ts';
 import type { StudioState } from '../state/store.ts';
 
@@ -24,17 +24,13 @@ export function useGlobalInput(store: StoreApi<StudioState>, setDragging: (on: b
       e.preventDefault();
       issueCommand(id);
     };
-    const firstImage = (items: DataTransferItemList | undefined): File | null => {
-      for (const item of items ?? []) if (item.kind === 'file' && isAcceptedImage(item.type)) return item.getAsFile();
-      return null;
-    };
     // A panel that took the image itself (the image-prompt and style pickers) marks the event handled.
     const onPaste = (e: ClipboardEvent): void => {
       if (e.defaultPrevented || inTextField(e.target)) return;
-      const file = firstImage(e.clipboardData?.items);
+      const [file] = imageFilesOf(e.clipboardData?.items);
       if (!file) return;
       e.preventDefault();
-      void store.getState().openImage(file, file.name || 'pasted image');
+      void store.getState().openImage(file, displayName(file));
     };
     const hasFiles = (e: DragEvent): boolean => Boolean(e.dataTransfer?.types.includes('Files'));
     const onDragOver = (e: DragEvent): void => {

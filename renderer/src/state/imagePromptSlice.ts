@@ -21,8 +21,9 @@ export interface ImagePromptSlice {
 }
 
 let nextKey = 0;
-/** A list key unique for the session (the same file may be added twice). */
-export const referenceKey = (): string => `ref-${++nextKey}`;
+
+/** A reference image with a list key unique for the session (the same file may be added twice). */
+export const newReference = (image: Omit<ReferenceImage, 'key' | 'scale'>, scale: number): ReferenceImage => ({ key: `ref-${++nextKey}`, ...image, scale });
 
 export const createImagePromptSlice: StateCreator<StudioState, [], [], ImagePromptSlice> = (set, get) => ({
   imagePrompt: DEFAULT_IMAGE_PROMPT,
@@ -36,7 +37,7 @@ export const createImagePromptSlice: StateCreator<StudioState, [], [], ImageProm
     for (const file of files.slice(0, Math.max(0, room))) {
       try {
         const loaded = await get().platform.loadImageFile(file.blob);
-        const image: ReferenceImage = { key: referenceKey(), input: { base64: loaded.base64 }, url: loaded.url, name: file.name, scale: suggestedScale(get().prompt.targetPrompt) };
+        const image = newReference({ input: { base64: loaded.base64 }, url: loaded.url, name: file.name }, suggestedScale(get().prompt.targetPrompt));
         set((s) => ({ imagePrompt: { ...s.imagePrompt, images: [...s.imagePrompt.images, image].slice(0, MAX_IMAGE_PROMPTS) } }));
       } catch (e) {
         set({ imagePromptProblem: { message: `${file.name} was not added: ${(e as Error).message}`, hint: hintFor(codeOf(e) ?? 'IMAGE_INVALID') } });

@@ -17,9 +17,11 @@ const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
 /** Models usable for image jobs: loadable and not a helper file. */
 export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);
 
-/** Paths of the loadable IP-Adapter files, for the image-prompt panel. */
-export const listedIpAdapters = (models: readonly ModelEntry[]): string[] =>
-  models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error).map((m) => m.path);
+/** The loadable IP-Adapter files, for the image-prompt panel. */
+export const ipAdapterEntries = (models: readonly ModelEntry[]): ModelEntry[] => models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error);
+
+/** Their paths. */
+export const listedIpAdapters = (models: readonly ModelEntry[]): string[] => ipAdapterEntries(models).map((m) => m.path);
 
 export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> = (set, get) => ({
   modelsDir: null,

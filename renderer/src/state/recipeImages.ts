@@ -1,7 +1,7 @@
 import { effectiveAdapter, imagePromptsOfRecipe, type ReferenceImage } from '../editor/imagePrompt.ts';
 import { missingImagesNote, resolveRecipeImage } from '../editor/recipeImages.ts';
 import { styleSettingsFromRecipe } from '../editor/stylize.ts';
-import { referenceKey } from './imagePromptSlice.ts';
+import { newReference } from './imagePromptSlice.ts';
 import { listedIpAdapters } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
@@ -25,7 +25,7 @@ export function imagePromptStateFromRecipe(s: StudioState, request: Record<strin
   const missing: string[] = [];
   for (const p of found.images) {
     const r = resolveRecipeImage(p.image, (id) => sessionUrl(s, id));
-    if (r.ok) images.push({ key: referenceKey(), input: r.input, url: r.url, name: r.name, scale: Math.min(2, Math.max(0, p.scale)) });
+    if (r.ok) images.push(newReference({ input: r.input, url: r.url, name: r.name }, Math.min(2, Math.max(0, p.scale))));
     else missing.push(`scale ${p.scale}: ${r.reason}`);
   }
   const listed = listedIpAdapters(s.models);
@@ -44,7 +44,7 @@ export function imagePromptStateFromRecipe(s: StudioState, request: Record<strin
 /** The style panel as a stylize recipe describes it; the content image stays the open source. */
 export function styleStateFromRecipe(s: StudioState, request: Record<string, unknown>): Pick<StudioState, 'style' | 'styleProblem'> {
   const r = resolveRecipeImage(request.style, (id) => sessionUrl(s, id));
-  const style = r.ok ? { key: referenceKey(), input: r.input, url: r.url, name: r.name, scale: 1 } : null;
+  const style = r.ok ? newReference({ input: r.input, url: r.url, name: r.name }, 1) : null;
   const note = r.ok ? null : missingImagesNote('style', [r.reason]);
   return {
     style: { ...s.style, ...styleSettingsFromRecipe(request), style },

@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import { codeOf, hintFor } from '../api/errorHints.ts';
 import { DEFAULT_STYLE, buildStylizeRequest, type StyleSettings } from '../editor/stylize.ts';
 import type { Problem } from './documentSlice.ts';
-import { referenceKey } from './imagePromptSlice.ts';
+import { newReference } from './imagePromptSlice.ts';
 import { encodeCurrentMask } from './jobsSlice.ts';
 import type { StudioState } from './store.ts';
 
@@ -26,7 +26,7 @@ export const createStyleSlice: StateCreator<StudioState, [], [], StyleSlice> = (
     set({ styleProblem: null });
     try {
       const loaded = await get().platform.loadImageFile(file.blob);
-      set((s) => ({ style: { ...s.style, style: { key: referenceKey(), input: { base64: loaded.base64 }, url: loaded.url, name: file.name, scale: 1 } } }));
+      set((s) => ({ style: { ...s.style, style: newReference({ input: { base64: loaded.base64 }, url: loaded.url, name: file.name }, 1) } }));
     } catch (e) {
       set({ styleProblem: { message: `${file.name} cannot be the style: ${(e as Error).message}`, hint: hintFor(codeOf(e) ?? 'IMAGE_INVALID') } });
     }

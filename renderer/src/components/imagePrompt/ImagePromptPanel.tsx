@@ -1,4 +1,5 @@
 import { MAX_IMAGE_PROMPTS, effectiveAdapter } from '../../editor/imagePrompt.ts';
+import { ipAdapterEntries } from '../../state/modelsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { CollapsiblePanel } from '../ui/CollapsiblePanel.tsx';
 import { ImagePicker } from '../ui/ImagePicker.tsx';
@@ -15,7 +16,7 @@ export function ImagePromptPanel() {
     imagePrompt: s.imagePrompt, models: s.models, problem: s.imagePromptProblem, add: s.addReferenceImages, remove: s.removeReferenceImage,
     setScale: s.setReferenceScale, setImagePrompt: s.setImagePrompt, setPreset: s.setBlockPreset, setProblem: s.setImagePromptProblem,
   }));
-  const adapters = models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error);
+  const adapters = ipAdapterEntries(models);
   const adapter = effectiveAdapter(imagePrompt.adapter, adapters.map((m) => m.path));
   const { images } = imagePrompt;
   const full = images.length >= MAX_IMAGE_PROMPTS;

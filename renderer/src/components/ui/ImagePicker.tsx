@@ -1,5 +1,5 @@
 import { useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
-import { isAcceptedImage } from '../../canvas/imageFiles.ts';
+import { displayName, imageFilesOf } from '../../canvas/imageFiles.ts';
 
 export interface PickedFile {
   blob: Blob;
@@ -16,9 +16,9 @@ interface ImagePickerProps {
   onFiles(files: PickedFile[]): void;
 }
 
-const filesOf = (list: FileList | null | undefined, multiple: boolean): PickedFile[] => {
-  const files = [...(list ?? [])].map((f) => ({ blob: f as Blob, name: f.name || 'pasted image' }));
-  return multiple ? files : files.slice(0, 1);
+const picked = (files: Iterable<File>, multiple: boolean): PickedFile[] => {
+  const all = [...files].map((f) => ({ blob: f as Blob, name: displayName(f) }));
+  return multiple ? all : all.slice(0, 1);
 };
 
 /**
@@ -40,13 +40,13 @@ export function ImagePicker({ label, hint, multiple = false, disabled, testId, o
     setOver(false);
     if (disabled || !e.dataTransfer.files.length) return;
     e.preventDefault();
-    take(filesOf(e.dataTransfer.files, multiple));
+    take(picked(e.dataTransfer.files, multiple));
   };
   const onPaste = (e: ClipboardEvent): void => {
-    const files = [...e.clipboardData.items].filter((i) => i.kind === 'file' && isAcceptedImage(i.type)).map((i) => i.getAsFile()).filter((f): f is File => Boolean(f));
+    const files = imageFilesOf(e.clipboardData.items);
     if (!files.length || disabled) return;
     e.preventDefault();
-    take(files.map((f) => ({ blob: f, name: f.name || 'pasted image' })).slice(0, multiple ? undefined : 1));
+    take(picked(files, multiple));
   };
   return (
     <div className={`image-picker${over ? ' over' : ''}`} onDragOver={onDragOver} onDragLeave={() => setOver(false)} onDrop={onDrop} onPaste={onPaste} data-testid={`${testId}-zone`}>
@@ -62,7 +62,7 @@ export function ImagePicker({ label, hint, multiple = false, disabled, testId, o
         hidden
         data-testid={testId}
         onChange={(e) => {
-          take(filesOf(e.target.files, multiple));
+          take(picked(e.target.files ?? [], multiple));
           e.target.value = '';
         }}
       />
