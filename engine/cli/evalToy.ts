@@ -18,6 +18,7 @@ interface EvalCliOptions {
   sampler: 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
   out?: string;
   ipAdapter?: string;
+  ipAdapterPlus?: string;
 }
 
 export function registerEvalToyCommand(program: Command): void {
@@ -29,6 +30,7 @@ export function registerEvalToyCommand(program: Command): void {
     .option('--n <count>', 'prompts in the fidelity suite', '100')
     .option('--edits <count>', 'cases in the swap, inpaint, token-merging, image-prompt and style suites', '30')
     .option('--ip-adapter <file>', 'IP-Adapter for the image-prompt suite (default: ip-adapter_toy.safetensors beside the model)')
+    .option('--ip-adapter-plus <file>', 'plus (Resampler) IP-Adapter for the image-prompt-plus suite (default: ip-adapter-plus_toy.safetensors beside the model)')
     .option('--steps <n>', 'sampling steps', '20')
     .option('--cfg <f>', 'guidance scale', '7.5')
     .addOption(new Option('--sampler <name>', 'sampler').choices(['ddim', 'euler', 'euler-a', 'dpmpp-2m']).default('ddim'))
@@ -45,8 +47,9 @@ export function registerEvalToyCommand(program: Command): void {
         cfg: Number(o.cfg),
         sampler: o.sampler,
         suites,
-        counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, inpaint: edits, tome: edits, 'image-prompt': edits, style: edits },
+        counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, inpaint: edits, tome: edits, 'image-prompt': edits, 'image-prompt-plus': edits, style: edits },
         ...(o.ipAdapter ? { ipAdapter: resolve(o.ipAdapter) } : {}),
+        ...(o.ipAdapterPlus ? { ipAdapterPlus: resolve(o.ipAdapterPlus) } : {}),
         onCase: (suite, done, total) => process.stderr.write(`\r${suite} ${done}/${total}   `),
       });
       process.stderr.write('\n');

@@ -6,24 +6,29 @@ trained on toy images against the frozen toy UNet, so image prompts can be check
     /usr/bin/python3 adapter.py check     # image prompt + empty text in Python: is the object's colour kept?
     /usr/bin/python3 adapter.py bench     # time a few training steps
 
-Writes (F16, st.py's writer):
+Writes (F16, st.py's writer) into --out-dir (default: this folder):
     ip-adapter_toy.safetensors              image_proj.* + ip_adapter.{1,3,..,31}.to_{k,v}_ip.weight
+    ip-adapter-plus_toy.safetensors         the same with --projection resampler (the plus layout)
     image_encoder/model.safetensors         vision_model.* + visual_projection.weight
     image_encoder/config.json               transformers' CLIPVisionConfig
-the layout of h94/IP-Adapter's models/ folder, where the engine looks for the encoder.
+the layout of h94/IP-Adapter's models/ folder, where the engine looks for the encoder. The plus
+adapter is trained second, reading the base run's encoder frozen (--encoder image_encoder), so both
+files share one image_encoder/ as h94's SD 1.5 adapters do:
+    /usr/bin/python3 adapter.py train --projection resampler --encoder image_encoder
 
 Recipe: the checkpoint's UNet, text encoder and VAE are frozen (toy-shapes.safetensors read with
 sample.load_model). Trained: the vision tower, the image projection and every site's
 to_k_ip / to_v_ip, on the UNet's eps objective with the decoupled cross-attention. The image prompt
 is the training image itself, preprocessed as the engine does; the caption is dropped to "" in
 --text-dropout of the samples (image-only prompting must work) and the image embedding is zeroed in
---image-dropout of them (the reference's unconditional tokens: the projection of a zero embedding).
+--image-dropout of them (the reference's unconditional tokens: the projection of a zero embedding;
+for plus, the Resampler's reading of an all-zero pixel tensor).
 Data: toyworld seeds 30,000,000 + i (the VAE used 0.., the UNet 10,000,000..), encoded once by the
 checkpoint's own VAE into runs/adapter_latents.pt (keyed by a hash of the VAE weights).
 
-State (weights, optimiser, EMA, RNG, step, base-checkpoint hash) goes to runs/adapter_state.pt every
---save-minutes and on SIGTERM/SIGINT; losses to runs/train_log.jsonl with stage "adapter"
-(TOY_RUNS=dir moves both). A state trained on another checkpoint is refused unless --rebase
+State (weights, optimiser, EMA, RNG, step, base-checkpoint hash) goes to runs/adapter_state.pt
+(adapter-plus_state.pt) every --save-minutes and on SIGTERM/SIGINT; losses to runs/train_log.jsonl
+with stage "adapter" ("adapter-plus") (TOY_RUNS=dir moves both). A state trained on another checkpoint is refused unless --rebase
 (continue from it: a warm start) or --fresh (start over).
 """
 import argparse
@@ -31,6 +36,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -49,7 +55,7 @@ import toyworld  # noqa: E402
 
 DATA_SEED0 = 30_000_000  # adapter images; distinct from the VAE's (0..) and the UNet's (10,000,000..)
 CHECK_SEED0 = 40_000_000  # reference images of `check`, never trained on
-ADAPTER_FILE = "ip-adapter_toy.safetensors"
+ADAPTER_FILES = {"linear": "ip-adapter_toy.safetensors", "resampler": "ip-adapter-plus_toy.safetensors"}
 ENCODER_DIR = "image_encoder"
 
 
@@ -131,17 +137,26 @@ def prompt_pixels(seeds):
 class Trainable(torch.nn.Module):
     """Everything that learns: the vision tower and the adapter (projection + per-site K/V)."""
 
-    def __init__(self, vision_cfg, unet, context_dim):
+    def __init__(self, vision_cfg, unet, context_dim, adapter_cfg):
         super().__init__()
         self.encoder = clip_vision.CLIPVisionModelWithProjection(vision_cfg)
-        self.adapter = ip_layers.ToyIPAdapter(unet, vision_cfg["projection_dim"], context_dim)
+        self.plus = adapter_cfg["projection"] == "resampler"
+        width = vision_cfg["hidden_size"] if self.plus else vision_cfg["projection_dim"]
+        self.adapter = ip_layers.ToyIPAdapter(unet, width, context_dim, adapter_cfg["projection"], adapter_cfg["depth"])
+
+    def features(self, pixels, keep=None):
+        """What the projection reads, as the reference computes it: the pooled embedding (a zero
+        embedding where keep is False), or for plus the penultimate hidden states (of an all-zero
+        pixel tensor where keep is False)."""
+        if not self.plus:
+            e = self.encoder(pixels)
+            return e if keep is None else e * keep[:, None].float()
+        if keep is not None:
+            pixels = pixels * keep[:, None, None, None].float()
+        return self.encoder.penultimate(pixels)
 
     def tokens(self, pixels, keep=None):
-        """Image tokens; rows where keep is False get the unconditional tokens (zero embedding)."""
-        e = self.encoder(pixels)
-        if keep is not None:
-            e = e * keep[:, None].float()
-        return self.adapter.image_proj(e)
+        return self.adapter.image_proj(self.features(pixels, keep))
 
 
 def vision_config(args):
@@ -149,12 +164,31 @@ def vision_config(args):
                                       heads=args.heads, projection_dim=args.proj_dim)
 
 
-def state_path():
-    return os.path.join(RUNS, "adapter_state.pt")
+def adapter_config(args, s=None):
+    """The projection of a new state from the flags; a saved state keeps its own (older states: linear)."""
+    if s:
+        return s.get("adapter_config", dict(projection="linear", depth=0, frozen_encoder=False))
+    return dict(projection=args.projection, depth=args.resampler_depth, frozen_encoder=bool(args.encoder))
+
+
+def load_frozen_encoder(model, folder):
+    """The reference trains its adapters against a fixed image encoder; here that is a tower an
+    earlier run trained (h94's layout: every SD 1.5 adapter reads the one image_encoder/)."""
+    t, _ = st.load(os.path.join(folder, "model.safetensors"))
+    model.encoder.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in t.items()}, strict=True)
+
+
+def state_path(args):
+    """One state per projection, so the base and the plus adapter can be trained side by side."""
+    return os.path.join(RUNS, "adapter_state.pt" if args.projection == "linear" else "adapter-plus_state.pt")
+
+
+def stage_name(args):
+    return "adapter" if args.projection == "linear" else "adapter-plus"
 
 
 def load_state(args, base_hash):
-    path = state_path()
+    path = state_path(args)
     if args.fresh and os.path.exists(path):
         os.replace(path, path + ".old")
         print(f"--fresh: moved the old state to {path}.old")
@@ -176,12 +210,23 @@ def train(args):
     base_hash = weights_hash(torch.nn.ModuleList([unet, text]))
     mean, logvar, ids = encode_pool(args, m, tok)
     s = load_state(args, base_hash)
-    vcfg = s["vision_config"] if s else vision_config(args)
+    if s:
+        vcfg = s["vision_config"]
+    elif args.encoder:
+        with open(os.path.join(args.encoder, "config.json")) as f:
+            vcfg = json.load(f)
+    else:
+        vcfg = vision_config(args)
+    acfg = adapter_config(args, s)
     torch.manual_seed(args.seed + 10)
-    model = Trainable(vcfg, unet, cfg["unet"]["context_dim"])
+    model = Trainable(vcfg, unet, cfg["unet"]["context_dim"], acfg)
+    if acfg.get("frozen_encoder"):
+        model.encoder.requires_grad_(False)
+        if not s:  # a saved state holds the encoder's weights itself
+            load_frozen_encoder(model, args.encoder)
     ctx = ip_layers.install(unet, model.adapter)
     ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
     gen = torch.Generator().manual_seed(args.seed + 11)
     step = 0
     if s:
@@ -189,7 +234,7 @@ def train(args):
         gen.set_state(s["gen"])
         step = s["step"]
         if s["base_hash"] != base_hash:
-            log(dict(stage="adapter", event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
+            log(dict(stage=stage_name(args), event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
         print(f"resumed adapter at step {step}")
     ac = m.alphas_cumprod
     sf = cfg["scale_factor"]
@@ -198,11 +243,11 @@ def train(args):
 
     def save():
         atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                         step=step, base_hash=base_hash, vision_config=vcfg), state_path())
+                         step=step, base_hash=base_hash, vision_config=vcfg, adapter_config=acfg), state_path(args))
 
     val = validation_batch(m, cfg, tok, args.val_n)
     if step == 0:
-        log(dict(stage="adapter", step=0, **validate(unet, model, ctx, val)))
+        log(dict(stage=stage_name(args), step=0, **validate(unet, model, ctx, val)))
     last_save, t0, acc = time.time(), time.time(), {}
     while step < args.steps:
         lr = lr_at(step, args.steps, args.lr, warmup=100)
@@ -226,14 +271,14 @@ def train(args):
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
         if step % args.log_every == 0:
             extra = validate(unet, model, ctx, val) if step % args.val_every == 0 else {}
-            log(dict(stage="adapter", step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+            log(dict(stage=stage_name(args), step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
                      steps_per_s=round(args.log_every / (time.time() - t0), 3), **extra))
             acc, t0 = {}, time.time()
         if time.time() - last_save > args.save_minutes * 60 or step == args.steps or STOP["flag"]:
             save()
             last_save = time.time()
             if STOP["flag"]:
-                log(dict(stage="adapter", event="stopped by signal, state saved", step=step))
+                log(dict(stage=stage_name(args), event="stopped by signal, state saved", step=step))
                 export(args)
                 sys.exit(0)
             if args.export_on_save:
@@ -252,30 +297,35 @@ def probe_image():
 
 
 def export(args, quiet=False):
-    s = torch.load(state_path())
+    s = torch.load(state_path(args))
     vcfg = s["vision_config"]
     m, cfg = load_base(args)
-    model = Trainable(vcfg, m.model.diffusion_model, cfg["unet"]["context_dim"])
+    model = Trainable(vcfg, m.model.diffusion_model, cfg["unet"]["context_dim"], adapter_config(args, s))
     model.load_state_dict(s["ema" if not args.no_ema else "model"])
     f16 = lambda sd: {k: v.detach().cpu().numpy().astype(np.float16) for k, v in sd.items()}  # noqa: E731
     # Run the probe with the weights as written (F16 rounded), so a reader can check its own forward pass.
     model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in f16(model.state_dict()).items()})
     with torch.no_grad():
-        embeds = model.encoder(clip_vision.preprocess(probe_image()[None]))
-        tokens = model.adapter.image_proj(embeds)
-    meta = dict(format="pt", name="ip-adapter_toy", base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
-                seed=args.seed, probe_image=PROBE_IMAGE,
-                probe_image_embeds=json.dumps([round(float(v), 6) for v in embeds.flatten()]),
-                probe_tokens=json.dumps([round(float(v), 6) for v in tokens.flatten()]))
-    out = os.path.join(HERE, ADAPTER_FILE)
+        features = model.features(clip_vision.preprocess(probe_image()[None]))
+        tokens = model.adapter.image_proj(features)
+    numbers = lambda t: json.dumps([round(float(v), 6) for v in t.flatten()])  # noqa: E731
+    meta = dict(format="pt", name=ADAPTER_FILES[model.adapter.projection].split(".")[0], base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
+                seed=args.seed, probe_image=PROBE_IMAGE, probe_tokens=numbers(tokens),
+                **{"probe_penultimate" if model.plus else "probe_image_embeds": numbers(features)})
+    out = os.path.join(args.out_dir, ADAPTER_FILES[model.adapter.projection])
     st.save_atomic(out, f16(model.adapter.state_dict()), meta)
-    enc_dir = os.path.join(HERE, ENCODER_DIR)
-    os.makedirs(enc_dir, exist_ok=True)
+    enc_dir = os.path.join(args.out_dir, ENCODER_DIR)
     enc = os.path.join(enc_dir, "model.safetensors")
-    st.save_atomic(enc, f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
-    with open(os.path.join(enc_dir, "config.json"), "w") as f:
-        json.dump(vcfg, f, indent=2)
-        f.write("\n")
+    if adapter_config(args, s).get("frozen_encoder"):
+        # The encoder is the base run's, read-only: it stays as that run wrote it (a copy if elsewhere).
+        if not os.path.exists(enc) and args.encoder:
+            shutil.copytree(args.encoder, enc_dir, dirs_exist_ok=True)
+    else:
+        os.makedirs(enc_dir, exist_ok=True)
+        st.save_atomic(enc, f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
+        with open(os.path.join(enc_dir, "config.json"), "w") as f:
+            json.dump(vcfg, f, indent=2)
+            f.write("\n")
     if not quiet:
         print(f"exported {out} ({os.path.getsize(out)} bytes) and {enc} ({os.path.getsize(enc)} bytes), step {s['step']}")
 
@@ -297,16 +347,16 @@ def check(args):
     """Image prompt (scale 1) with an empty text prompt, DDIM + CFG as sample.py samples: how often
     does the generated object have the reference's colour? (The engine's eval suite `image-prompt`
     asks the same through the Studio API.)"""
-    s = torch.load(state_path())
+    s = torch.load(state_path(args))
     m, cfg = load_base(args)
     tok = get_tokenizer()
     unet = m.model.diffusion_model
-    model = Trainable(s["vision_config"], unet, cfg["unet"]["context_dim"])
+    model = Trainable(s["vision_config"], unet, cfg["unet"]["context_dim"], adapter_config(args, s))
     model.load_state_dict(s["ema" if not args.no_ema else "model"])
     ctx = ip_layers.install(unet, model.adapter)
     with torch.no_grad():
         empty = m.cond_stage_model(torch.tensor([tok("")]))
-        zero = model.adapter.image_proj(torch.zeros(1, s["vision_config"]["projection_dim"]))
+        zero = model.tokens(clip_vision.preprocess(probe_image()[None]), torch.zeros(1, dtype=torch.bool))
     hits = {"object": 0, "background": 0}
     refs = single_object_references(args.check_n)
     for i, (img, colour, background) in enumerate(refs):
@@ -322,7 +372,7 @@ def check(args):
         hits["background"] += a["background"] == background
         print(f"{i}: reference {colour} on {background} -> {a.get('foreground')} on {a['background']}", flush=True)
     res = {k: v / len(refs) for k, v in hits.items()}
-    log(dict(stage="adapter-check", step=s["step"], n=len(refs), **res))
+    log(dict(stage=stage_name(args) + "-check", step=s["step"], n=len(refs), **res))
 
 
 # ----------------------------------------------------------------------------- bench
@@ -331,7 +381,7 @@ def bench(args):
     m, cfg = load_base(args)
     tok = get_tokenizer()
     unet = m.model.diffusion_model
-    model = Trainable(vision_config(args), unet, cfg["unet"]["context_dim"])
+    model = Trainable(vision_config(args), unet, cfg["unet"]["context_dim"], adapter_config(args))
     ctx = ip_layers.install(unet, model.adapter)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     seeds = torch.arange(args.batch) + DATA_SEED0
@@ -377,6 +427,12 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--patch", type=int, default=8)
     p.add_argument("--proj-dim", type=int, default=64)
+    p.add_argument("--projection", choices=["linear", "resampler"], default="linear",
+                   help="linear: ip-adapter_sd15 (4 tokens from the pooled embedding); resampler: ip-adapter-plus_sd15 "
+                        "(16 tokens from the penultimate hidden states). A new state only")
+    p.add_argument("--resampler-depth", type=int, default=2, help="(PerceiverAttention, FeedForward) pairs of the Resampler")
+    p.add_argument("--encoder", help="an image_encoder/ folder to read frozen instead of training a tower (a new state only)")
+    p.add_argument("--out-dir", default=HERE, help="where export writes the adapter file and image_encoder/")
     p.add_argument("--save-minutes", type=float, default=5.0)
     p.add_argument("--export-on-save", action="store_true", help="also re-export the files at every save")
     p.add_argument("--log-every", type=int, default=25)

@@ -74,6 +74,13 @@ class VisionTransformer(nn.Module):
             x = layer(x, 0.0)  # no mask: every patch sees every patch
         return self.post_layernorm(x[:, 0])  # pooled = post-LN of the CLS token
 
+    def penultimate(self, pixels):
+        """transformers' hidden_states[-2]: the second-to-last layer's output, no LayerNorm [B, 1 + grid², H]."""
+        x = self.pre_layrnorm(self.embeddings(pixels))
+        for layer in self.encoder.layers[:-1]:
+            x = layer(x, 0.0)
+        return x
+
 
 class CLIPVisionModelWithProjection(nn.Module):
     def __init__(self, c):
@@ -85,6 +92,9 @@ class CLIPVisionModelWithProjection(nn.Module):
     def forward(self, pixels):
         """pixel_values [B, 3, S, S] (normalised) -> image_embeds [B, projection_dim], not L2-normalised."""
         return self.visual_projection(self.vision_model(pixels))
+
+    def penultimate(self, pixels):
+        return self.vision_model.penultimate(pixels)
 
 
 def preprocess(images_u8):

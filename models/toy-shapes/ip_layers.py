@@ -1,9 +1,13 @@
-"""IP-Adapter (ip-adapter_sd15 layout) for the toy UNet: the image projection, the per-site image
-keys/values, and the decoupled cross-attention installed around nets.py's attn2 modules.
+"""IP-Adapter for the toy UNet, in the layouts of ip-adapter_sd15 (ImageProjModel over the pooled image
+embedding, 4 tokens) and ip-adapter-plus_sd15 (a Resampler over the encoder's penultimate hidden
+states, 16 tokens): the image projection, the per-site image keys/values, and the decoupled
+cross-attention installed around nets.py's attn2 modules.
 
 State-dict keys of ToyIPAdapter are the adapter file's keys:
-    image_proj.proj.{weight,bias}   [T*D, E]   E = the image encoder's projection_dim
+    image_proj.proj.{weight,bias}   [T*D, E]   linear: E = the image encoder's projection_dim
     image_proj.norm.{weight,bias}   [D]        D = the UNet's context_dim
+    image_proj.{latents, proj_in, layers.i.0.{norm1,norm2,to_q,to_kv,to_out}, layers.i.1.{0,1,3},
+               proj_out, norm_out}             resampler (plus): E = the encoder's hidden_size
     ip_adapter.{k}.to_k_ip.weight   [C, D]     one pair per cross-attention site
     ip_adapter.{k}.to_v_ip.weight   [C, D]
 k numbers the sites as diffusers' unet.attn_processors does, attn1 and attn2 alike: down blocks,
@@ -44,6 +48,53 @@ class ImageProjModel(nn.Module):
         return self.norm(self.proj(embeds).reshape(-1, self.tokens, self.context_dim))
 
 
+class PerceiverAttention(nn.Module):
+    """The latents attend to [features ‖ latents]; q and k are each scaled by d^-¼ (the reference's
+    numerically safer form of one d^-½)."""
+
+    def __init__(self, dim, dim_head, heads):
+        super().__init__()
+        self.heads, self.dim_head = heads, dim_head
+        inner = dim_head * heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.to_q = nn.Linear(dim, inner, bias=False)
+        self.to_kv = nn.Linear(dim, 2 * inner, bias=False)
+        self.to_out = nn.Linear(inner, dim, bias=False)
+
+    def forward(self, x, latents):
+        x, latents = self.norm1(x), self.norm2(latents)
+        q = self.to_q(latents)
+        k, v = self.to_kv(torch.cat([x, latents], dim=1)).chunk(2, dim=-1)
+        return self.to_out(_mha(q, k, v, self.heads, self.dim_head ** -0.5))
+
+
+class Resampler(nn.Module):
+    """IP-Adapter plus's image projection: `tokens` learned latents read the encoder's patch
+    features through `depth` (PerceiverAttention, FeedForward) pairs, then proj_out + norm_out."""
+
+    def __init__(self, embed_dim, context_dim, tokens=16, depth=2, dim_head=64, ff_mult=4):
+        super().__init__()
+        dim = context_dim  # the reference's plus_sd15 has dim = output_dim = the UNet's context width
+        self.latents = nn.Parameter(torch.randn(1, tokens, dim) / dim ** 0.5)
+        self.proj_in = nn.Linear(embed_dim, dim)
+        self.proj_out = nn.Linear(dim, context_dim)
+        self.norm_out = nn.LayerNorm(context_dim)
+        self.layers = nn.ModuleList(
+            nn.ModuleList([PerceiverAttention(dim, dim_head, dim // dim_head),
+                           nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim * ff_mult, bias=False), nn.GELU(),
+                                         nn.Linear(dim * ff_mult, dim, bias=False))])
+            for _ in range(depth))
+
+    def forward(self, features):
+        x = self.proj_in(features)
+        lat = self.latents.expand(x.shape[0], -1, -1)
+        for attn, ff in self.layers:
+            lat = attn(x, lat) + lat
+            lat = ff(lat) + lat
+        return self.norm_out(self.proj_out(lat))
+
+
 class SiteKV(nn.Module):
     def __init__(self, context_dim, channels):
         super().__init__()
@@ -52,9 +103,11 @@ class SiteKV(nn.Module):
 
 
 class ToyIPAdapter(nn.Module):
-    def __init__(self, unet, embed_dim, context_dim, tokens=4):
+    def __init__(self, unet, embed_dim, context_dim, projection="linear", depth=2):
         super().__init__()
-        self.image_proj = ImageProjModel(embed_dim, context_dim, tokens)
+        self.projection = projection
+        self.image_proj = (ImageProjModel(embed_dim, context_dim, 4) if projection == "linear"
+                           else Resampler(embed_dim, context_dim, 16, depth))
         self.ip_adapter = nn.ModuleDict()
         for r, (_, blk) in enumerate(cross_sites(unet)):
             kv = SiteKV(context_dim, blk.attn2.to_q.out_features)

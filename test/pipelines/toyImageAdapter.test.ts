@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { loadIpAdapterFile } from '../../engine/controllers/ipAdapter/adapterFile.ts';
 import { renderScene } from '../../engine/eval/toyWorld/scene.ts';
+import { TOY_ADAPTER_FILE, TOY_PLUS_ADAPTER_FILE } from '../../engine/eval/toyWorld/evaluate.ts';
 import { encodePng } from '../../engine/eval/toyWorld/studioRunner.ts';
 import { SessionCache } from '../../engine/graph/session.ts';
 import { loadImageEncoder } from '../../engine/models/clipVision/encoder.ts';
@@ -26,9 +27,9 @@ import { createStudio } from '../../engine/studio/create.ts';
  */
 const folder = join(BUNDLED_MODELS_DIR, 'toy-shapes');
 const model = join(folder, 'toy-shapes.safetensors');
-const adapter = join(folder, 'ip-adapter_toy.safetensors');
-const present = existsSync(model) && existsSync(adapter) && existsSync(join(folder, 'image_encoder', 'model.safetensors'));
-if (!present) console.warn('[skip] models/toy-shapes has no ip-adapter_toy.safetensors + image_encoder/ (train them with models/toy-shapes/adapter.py)');
+const hasEncoder = existsSync(model) && existsSync(join(folder, 'image_encoder', 'model.safetensors'));
+const adapters = [TOY_ADAPTER_FILE, TOY_PLUS_ADAPTER_FILE].map((file) => ({ file, present: hasEncoder && existsSync(join(folder, file)) }));
+for (const a of adapters) if (!a.present) console.warn(`[skip] models/toy-shapes has no ${a.file} + image_encoder/ (train them with models/toy-shapes/adapter.py)`);
 
 /** adapter.py's probe: pixel (x, y) = (4x, 4y, 128). */
 function probe() {
@@ -43,41 +44,47 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-describe.skipIf(!present)('the bundled toy image adapter', () => {
+describe.each(adapters)('the bundled toy image adapter $file', ({ file, present }) => {
+  const adapter = join(folder, file);
   const cache = new SessionCache({ intraOpNumThreads: 1 });
   let sites: ReturnType<typeof unetSites>['attention'];
   let contextDim: number;
   beforeAll(async () => {
+    if (!present) return;
     const spec = await detectModel(model);
     if (spec.family === 'taesd') throw new Error('expected Stable Diffusion');
     sites = unetSites(spec.unet).attention;
     contextDim = spec.unet.contextDim;
   });
 
-  it('binds all 16 cross-attention sites with the reference numbering, and its encoder is found beside it', async () => {
+  it.skipIf(!present)('binds all 16 cross-attention sites with the reference numbering, and its encoder is found beside it', async () => {
     const file = await loadIpAdapterFile(adapter, sites, contextDim, { cache });
-    expect(file.layout).toMatchObject({ projection: 'linear', tokens: 4, contextDim });
+    const plus = file.layout.projection === 'resampler';
+    expect(file.layout).toMatchObject({ tokens: plus ? 16 : 4, contextDim });
     expect(file.bindings.map((b) => b.key)).toEqual(Array.from({ length: 16 }, (_, r) => 2 * r + 1));
     expect(findImageEncoder(adapter)).toBe(join(folder, 'image_encoder'));
     const encoder = await loadImageEncoder(findImageEncoder(adapter), { cache });
     expect(encoder.config.imageSize).toBe(64);
-    expect(encoder.config.projectionDim).toBe(file.layout.featureDim);
+    expect(plus ? encoder.config.hiddenSize : encoder.config.projectionDim).toBe(file.layout.featureDim);
   });
 
-  it('reproduces the Python forward pass of the probe image (encoder and projection)', async () => {
+  it.skipIf(!present)('reproduces the Python forward pass of the probe image (encoder and projection)', async () => {
     const meta = (await readSafetensorsHeader(adapter)).metadata;
     const encoder = await loadImageEncoder(findImageEncoder(adapter), { cache });
-    const embeds = await encoder.embeds(clipPreprocess(probe(), encoder.config.imageSize));
-    const want = JSON.parse(meta.probe_image_embeds) as number[];
-    expect(embeds.dims).toEqual([1, want.length]);
-    const scale = Math.max(...want.map(Math.abs));
-    expect(maxDiff(embeds.data as Float32Array, want) / scale).toBeLessThan(1e-4);
     const file = await loadIpAdapterFile(adapter, sites, contextDim, { cache });
-    const { tokens } = await file.run(embeds);
+    const pixels = clipPreprocess(probe(), encoder.config.imageSize);
+    // plus reads the penultimate hidden states through the Resampler; the base adapter the pooled embedding.
+    const plus = file.layout.projection === 'resampler';
+    const features = plus ? await encoder.penultimate(pixels) : await encoder.embeds(pixels);
+    const want = JSON.parse(plus ? meta.probe_penultimate : meta.probe_image_embeds) as number[];
+    expect(features.dims.reduce((a, b) => a * b)).toBe(want.length);
+    const scale = Math.max(...want.map(Math.abs));
+    expect(maxDiff(features.data as Float32Array, want) / scale).toBeLessThan(1e-4);
+    const { tokens } = await file.run(features);
     expect(maxDiff(tokens.data as Float32Array, JSON.parse(meta.probe_tokens) as number[])).toBeLessThan(1e-3);
   });
 
-  it('an image prompt at scale 0 is exactly no adapter; at scale 1 it changes the image', async () => {
+  it.skipIf(!present)('an image prompt at scale 0 is exactly no adapter; at scale 1 it changes the image', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ls-toy-ipa-'));
     const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
     const handlers = createHandlers(studio);

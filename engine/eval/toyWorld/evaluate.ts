@@ -3,7 +3,7 @@ import { imagePromptSuite } from './imagePromptSuite.ts';
 import { styleSuite } from './styleSuite.ts';
 import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type JobRunner, type SuiteResult } from './suites.ts';
 
-export const SUITES = ['fidelity', 'p2p-swap', 'p2p-swap-blend', 'inpaint', 'tome', 'image-prompt', 'style'] as const;
+export const SUITES = ['fidelity', 'p2p-swap', 'p2p-swap-blend', 'inpaint', 'tome', 'image-prompt', 'image-prompt-plus', 'style'] as const;
 
 /** LocalBlend threshold of the blended swaps: the toy model's maps have a high floor (the reference's 0.3 keeps the whole frame). */
 export const TOY_BLEND_THRESHOLD = 0.8;
@@ -12,8 +12,9 @@ export type SuiteName = (typeof SUITES)[number];
 /** Cases of a suite the plan gives no count for. */
 export const DEFAULT_CASES = 30;
 
-/** The toy model's own image adapter, trained by models/toy-shapes/adapter.py (encoder in image_encoder/ beside it). */
+/** The toy model's own image adapters, trained by models/toy-shapes/adapter.py (one encoder in image_encoder/ beside them). */
 export const TOY_ADAPTER_FILE = 'ip-adapter_toy.safetensors';
+export const TOY_PLUS_ADAPTER_FILE = 'ip-adapter-plus_toy.safetensors';
 
 export interface EvalPlan extends EvalSettings {
   suites: readonly SuiteName[];
@@ -21,6 +22,8 @@ export interface EvalPlan extends EvalSettings {
   counts: Partial<Record<SuiteName, number>>;
   /** IP-Adapter file for the image-prompt suite (default: TOY_ADAPTER_FILE beside the model). */
   ipAdapter?: string;
+  /** The plus (Resampler) adapter for the image-prompt-plus suite (default: TOY_PLUS_ADAPTER_FILE beside the model). */
+  ipAdapterPlus?: string;
 }
 
 export interface EvalReport {
@@ -40,6 +43,8 @@ export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promi
     inpaint: () => inpaintSuite(runner, plan, n('inpaint')),
     tome: () => tomeSuite(runner, plan, n('tome')),
     'image-prompt': () => imagePromptSuite(runner, plan, n('image-prompt'), plan.ipAdapter ?? join(dirname(plan.model), TOY_ADAPTER_FILE)),
+    'image-prompt-plus': () =>
+      imagePromptSuite(runner, plan, n('image-prompt-plus'), plan.ipAdapterPlus ?? join(dirname(plan.model), TOY_PLUS_ADAPTER_FILE), 'image-prompt-plus'),
     style: () => styleSuite(runner, plan, n('style')),
   };
   const suites: SuiteResult[] = [];

@@ -10,7 +10,7 @@ import { type EvalSettings, type JobRunner, type SuiteResult, rate, unavailable 
  * is the only prompt; does the generated image show an object in colour X (on B)? The same
  * seeds without the image prompt give the chance rate the adapter must beat.
  */
-export async function imagePromptSuite(runner: JobRunner, s: EvalSettings, count: number, adapterPath: string): Promise<SuiteResult> {
+export async function imagePromptSuite(runner: JobRunner, s: EvalSettings, count: number, adapterPath: string, suite = 'image-prompt'): Promise<SuiteResult> {
   const rows: { colour: boolean; background: boolean; count: boolean; baseline: boolean; readable: boolean }[] = [];
   const failures: SuiteResult['failures'] = [];
   for (const [i, c] of singleObjectScenes(count, 17).entries()) {
@@ -24,7 +24,7 @@ export async function imagePromptSuite(runner: JobRunner, s: EvalSettings, count
         ipAdapter: { path: adapterPath },
       });
     } catch (e) {
-      return unavailable('image-prompt', e);
+      return unavailable(suite, e);
     }
     const [plain] = await runner.run('jobs.generate', request);
     const scene = analyseScene(out);
@@ -41,10 +41,10 @@ export async function imagePromptSuite(runner: JobRunner, s: EvalSettings, count
     if (!row.colour || !row.background) {
       failures.push({ reference: `${c.object.colour} ${c.object.shape} on ${c.background}`, seed: c.seed, saw: { background: scene.background, objects: scene.objects.map((o) => `${o.colour} ${o.shape}`) } });
     }
-    s.onCase?.('image-prompt', i + 1, count);
+    s.onCase?.(suite, i + 1, count);
   }
   return {
-    suite: 'image-prompt',
+    suite,
     cases: rows.length,
     metrics: {
       objectColour: rate(rows.map((r) => r.colour)),
