@@ -24,7 +24,7 @@ interface EvalCliOptions {
 export function registerEvalToyCommand(program: Command): void {
   program
     .command('eval-toy')
-    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps (plain and local-blended), inpainting, token merging, image prompts, style transfer')
+    .description('Judge a toy-world model by pixels: prompt fidelity, prompt-to-prompt colour swaps (plain, local-blended, in a painted mask), inpainting, token merging, image prompts, style transfer')
     .option('--model <file>', 'toy-world checkpoint (default: the bundled model)')
     .option('--suites <list>', `comma-separated: ${SUITES.join(', ')}`, SUITES.join(','))
     .option('--n <count>', 'prompts in the fidelity suite', '100')
@@ -47,7 +47,7 @@ export function registerEvalToyCommand(program: Command): void {
         cfg: Number(o.cfg),
         sampler: o.sampler,
         suites,
-        counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, inpaint: edits, tome: edits, 'image-prompt': edits, 'image-prompt-plus': edits, style: edits },
+        counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, 'p2p-swap-mask': edits, inpaint: edits, tome: edits, 'image-prompt': edits, 'image-prompt-plus': edits, style: edits },
         ...(o.ipAdapter ? { ipAdapter: resolve(o.ipAdapter) } : {}),
         ...(o.ipAdapterPlus ? { ipAdapterPlus: resolve(o.ipAdapterPlus) } : {}),
         onCase: (suite, done, total) => process.stderr.write(`\r${suite} ${done}/${total}   `),

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../engine/api/errors.ts';
-import { evaluateToyModel, formatReport } from '../../engine/eval/toyWorld/evaluate.ts';
+import { evaluateToyModel, formatReport, TOY_MASK_MARGIN } from '../../engine/eval/toyWorld/evaluate.ts';
+import { decodePng } from '../../engine/eval/toyWorld/studioRunner.ts';
+import { analyseScene } from '../../engine/eval/toyWorld/analyse.ts';
+import { dilate } from '../../engine/eval/toyWorld/regionMetrics.ts';
 import { singleObjectPrompts, withColour } from '../../engine/eval/toyWorld/prompts.ts';
 import type { JobRunner } from '../../engine/eval/toyWorld/suites.ts';
 import { TOY_COLOUR_NAMES, TOY_SHAPES, type ToyColour, type ToyShape } from '../../engine/eval/toyWorld/palette.ts';
@@ -65,6 +68,28 @@ describe('toy-world evaluation suites', () => {
     expect(report.suites[0].metrics.objectColour).toBeCloseTo(redShare, 5);
     expect(report.suites[1].metrics.success).toBe(0);
     expect(report.suites[1].metrics.meanIou).toBeLessThan(0.7);
+  });
+
+  it('the painted-mask swap paints the source object grown by the margin, and only that suite paints', async () => {
+    const painted: number[] = [];
+    const runner: JobRunner = {
+      async run(op, req) {
+        if (op === 'jobs.generate') return [drawCaption(req.prompt as string)];
+        if (op !== 'jobs.edit') throw new Error(op);
+        if (req.mask) {
+          const mask = await decodePng(Buffer.from((req.mask as { base64: string }).base64, 'base64'));
+          const white = Array.from({ length: 64 * 64 }, (_, p): number => (mask.data[3 * p] === 255 ? 1 : 0));
+          const object = analyseScene(drawCaption(req.sourcePrompt as string)).objects[0].mask;
+          expect(white).toEqual(Array.from(dilate(object, 64, 64, TOY_MASK_MARGIN)));
+          painted.push(white.reduce((a, b) => a + b, 0) - object.reduce((a, b) => a + b, 0));
+        }
+        return [drawCaption(req.targetPrompt as string)];
+      },
+    };
+    const report = await evaluateToyModel(runner, { ...settings, suites: ['p2p-swap', 'p2p-swap-mask'], counts: { 'p2p-swap': 2, 'p2p-swap-mask': 3 } });
+    expect(painted).toHaveLength(3);
+    for (const margin of painted) expect(margin).toBeGreaterThan(0);
+    expect(report.suites.map((r) => [r.suite, r.metrics.success])).toEqual([['p2p-swap', 1], ['p2p-swap-mask', 1]]);
   });
 
   it('a suite the engine refuses is reported as unavailable with the reason', async () => {

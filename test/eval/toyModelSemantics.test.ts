@@ -23,7 +23,7 @@ describe.skipIf(!present)('prompt-to-prompt on the bundled toy model', () => {
   const settings = { model: BUNDLED_DEFAULT_MODEL, steps: 20, cfg: 7.5, sampler: 'ddim' as const };
 
   it('a colour-word swap, blended where the shape word attends, recolours the object and leaves the background', async () => {
-    const r = await swapSuite(runner, settings, 12, { threshold: TOY_BLEND_THRESHOLD });
+    const r = await swapSuite(runner, settings, 12, { kind: 'blend', threshold: TOY_BLEND_THRESHOLD });
     expect(r.unavailable).toBeUndefined();
     expect(r.cases).toBeGreaterThanOrEqual(6);
     // Issue #7's full criterion (new colour, object IoU ≥ 0.7 and background ≥ 25 dB) is

@@ -3,10 +3,12 @@ import { imagePromptSuite } from './imagePromptSuite.ts';
 import { styleSuite } from './styleSuite.ts';
 import { fidelitySuite, inpaintSuite, swapSuite, tomeSuite, type EvalSettings, type JobRunner, type SuiteResult } from './suites.ts';
 
-export const SUITES = ['fidelity', 'p2p-swap', 'p2p-swap-blend', 'inpaint', 'tome', 'image-prompt', 'image-prompt-plus', 'style'] as const;
+export const SUITES = ['fidelity', 'p2p-swap', 'p2p-swap-blend', 'p2p-swap-mask', 'inpaint', 'tome', 'image-prompt', 'image-prompt-plus', 'style'] as const;
 
 /** LocalBlend threshold of the blended swaps: the toy model's maps have a high floor (the reference's 0.3 keeps the whole frame). */
 export const TOY_BLEND_THRESHOLD = 0.8;
+/** How far the p2p-swap-mask suite's painted mask reaches beyond the source object, in pixels. */
+export const TOY_MASK_MARGIN = 3;
 export type SuiteName = (typeof SUITES)[number];
 
 /** Cases of a suite the plan gives no count for. */
@@ -39,7 +41,8 @@ export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promi
   const run: Record<SuiteName, () => Promise<SuiteResult>> = {
     fidelity: () => fidelitySuite(runner, plan, n('fidelity')),
     'p2p-swap': () => swapSuite(runner, plan, n('p2p-swap')),
-    'p2p-swap-blend': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-blend'), { threshold: TOY_BLEND_THRESHOLD })), suite: 'p2p-swap-blend' }),
+    'p2p-swap-blend': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-blend'), { kind: 'blend', threshold: TOY_BLEND_THRESHOLD })), suite: 'p2p-swap-blend' }),
+    'p2p-swap-mask': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-mask'), { kind: 'mask', radius: TOY_MASK_MARGIN })), suite: 'p2p-swap-mask' }),
     inpaint: () => inpaintSuite(runner, plan, n('inpaint')),
     tome: () => tomeSuite(runner, plan, n('tome')),
     'image-prompt': () => imagePromptSuite(runner, plan, n('image-prompt'), plan.ipAdapter ?? join(dirname(plan.model), TOY_ADAPTER_FILE)),

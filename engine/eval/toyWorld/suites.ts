@@ -94,10 +94,23 @@ export function unavailable(suite: string, e: unknown): SuiteResult {
 }
 
 /**
+ * Where a swap may change the image: where the shape word attends (P2P's LocalBlend at a
+ * threshold), or a painted mask — the source object's own mask grown by `radius` px, as a
+ * user paints over the thing to recolour.
+ */
+export type SwapRegion = { kind: 'blend'; threshold: number } | { kind: 'mask'; radius: number };
+
+/** A white-on-black mask image of a 0/1 region. */
+export async function maskPng(region: Uint8Array, width: number, height: number): Promise<string> {
+  const data = new Uint8Array(region.length * 3).map((_, k) => region[Math.floor(k / 3)] * 255);
+  return (await encodePng({ data, width, height })).toString('base64');
+}
+
+/**
  * Prompt-to-prompt colour swaps: the object takes the new colour (success), keeps its place
  * and outline (IoU with the source's object) and the background stays (PSNR outside both objects).
  */
-export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number, localBlend?: { threshold: number }): Promise<SuiteResult> {
+export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number, region?: SwapRegion): Promise<SuiteResult> {
   const sources = await usableSources(runner, s, count);
   if (!sources.length) return unavailable('p2p-swap', NO_SOURCES);
   const rows: { ok: boolean; recoloured: boolean; iou: number; shift: number; bgPsnr: number }[] = [];
@@ -106,9 +119,12 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
     const target = swapColour(p, i);
     let edited: RgbImage;
     try {
-      // With localBlend, the edit is confined to where the shape word attends (P2P's LocalBlend).
-      const blend = localBlend ? { localBlendWords: [p.shape], localBlendThreshold: localBlend.threshold } : {};
-      const images = await runner.run('jobs.edit', { ...base(s, p), sourcePrompt: p.prompt, targetPrompt: withColour(p, target), ...blend });
+      const confine = !region
+        ? {}
+        : region.kind === 'blend'
+          ? { localBlendWords: [p.shape], localBlendThreshold: region.threshold }
+          : { mask: { base64: await maskPng(dilate(obj.mask, img.width, img.height, region.radius), img.width, img.height) } };
+      const images = await runner.run('jobs.edit', { ...base(s, p), sourcePrompt: p.prompt, targetPrompt: withColour(p, target), ...confine });
       edited = images[images.length - 1];
     } catch (e) {
       return unavailable('p2p-swap', e);
@@ -152,13 +168,12 @@ export async function inpaintSuite(runner: JobRunner, s: EvalSettings, count: nu
     const region = new Uint8Array(W * img.height);
     const { x0, y0, x1, y1 } = obj.bbox;
     for (let y = Math.max(0, y0 - 4); y <= Math.min(img.height - 1, y1 + 4); y++) for (let x = Math.max(0, x0 - 4); x <= Math.min(W - 1, x1 + 4); x++) region[y * W + x] = 1;
-    const maskImg = { data: new Uint8Array(region.length * 3).map((_, k) => region[Math.floor(k / 3)] * 255), width: W, height: img.height };
     let out: RgbImage;
     try {
       [out] = await runner.run('jobs.inpaint', {
         ...base(s, p), prompt: withColour(p, target),
         image: { base64: (await encodePng(img)).toString('base64') },
-        mask: { base64: (await encodePng(maskImg)).toString('base64') },
+        mask: { base64: await maskPng(region, W, img.height) },
       });
     } catch (e) {
       return unavailable('inpaint', e);
