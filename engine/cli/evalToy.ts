@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { defaultModelPath } from '../catalog/defaultModel.ts';
-import { evaluateToyModel, formatReport, SUITES, type SuiteName } from '../eval/toyWorld/evaluate.ts';
+import { DEFAULT_CASES, evaluateToyModel, formatReport, SUITES, type SuiteName } from '../eval/toyWorld/evaluate.ts';
 import { StudioRunner } from '../eval/toyWorld/studioRunner.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
@@ -28,7 +28,7 @@ export function registerEvalToyCommand(program: Command): void {
     .option('--model <file>', 'toy-world checkpoint (default: the bundled model)')
     .option('--suites <list>', `comma-separated: ${SUITES.join(', ')}`, SUITES.join(','))
     .option('--n <count>', 'prompts in the fidelity suite', '100')
-    .option('--edits <count>', 'cases in the swap, inpaint, token-merging, image-prompt and style suites', '30')
+    .option('--edits <count>', 'cases in the swap, inpaint, token-merging, image-prompt and style suites', String(DEFAULT_CASES))
     .option('--ip-adapter <file>', 'IP-Adapter for the image-prompt suite (default: ip-adapter_toy.safetensors beside the model)')
     .option('--ip-adapter-plus <file>', 'plus (Resampler) IP-Adapter for the image-prompt-plus suite (default: ip-adapter-plus_toy.safetensors beside the model)')
     .option('--steps <n>', 'sampling steps', '20')

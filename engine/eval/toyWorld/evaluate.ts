@@ -11,8 +11,8 @@ export const TOY_BLEND_THRESHOLD = 0.8;
 export const TOY_MASK_MARGIN = 3;
 export type SuiteName = (typeof SUITES)[number];
 
-/** Cases of a suite the plan gives no count for. */
-export const DEFAULT_CASES = 30;
+/** Cases of a suite the plan gives no count for: 100 keeps a rate's standard error near ±5 points. */
+export const DEFAULT_CASES = 100;
 
 /** The toy model's own image adapters, trained by models/toy-shapes/adapter.py (one encoder in image_encoder/ beside them). */
 export const TOY_ADAPTER_FILE = 'ip-adapter_toy.safetensors';
