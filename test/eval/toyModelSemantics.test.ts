@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
-import { TOY_BLEND_THRESHOLD } from '../../engine/eval/toyWorld/evaluate.ts';
+import { TOY_BLEND_THRESHOLD, TOY_MASK_MARGIN } from '../../engine/eval/toyWorld/evaluate.ts';
 import { swapSuite } from '../../engine/eval/toyWorld/suites.ts';
 import { StudioRunner } from '../../engine/eval/toyWorld/studioRunner.ts';
 import { SettingsStore } from '../../engine/settings/store.ts';
@@ -30,6 +30,17 @@ describe.skipIf(!present)('prompt-to-prompt on the bundled toy model', () => {
     // reported by `npm run eval:toy`; the toy model's blurry 8² latent keeps IoU low today.
     expect(r.metrics.newColour, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.5);
     expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(25);
+  }, 300_000);
+
+  it('a colour-word swap inside a painted mask of the object recolours it in place', async () => {
+    const r = await swapSuite(runner, settings, 12, { kind: 'mask', radius: TOY_MASK_MARGIN });
+    expect(r.unavailable).toBeUndefined();
+    expect(r.cases).toBeGreaterThanOrEqual(6);
+    expect(r.metrics.newColour, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.5);
+    // The mask pins the object: its centre moves a few pixels at most (an unmasked swap moves it
+    // about 6 px in a 64 px frame), and only the mask's margin can differ outside the objects.
+    expect(r.metrics.medianCentreShiftPx).toBeLessThanOrEqual(5);
+    expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(35);
   }, 300_000);
 
   it('a local-blend word confines the edit to where the word attends; elsewhere nothing changes', async () => {
