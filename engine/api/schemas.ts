@@ -60,7 +60,8 @@ export const SamplingSchema = z
     prompt: z.string().max(20_000),
     negativePrompt: z.string().max(20_000).default(''),
     steps: z.number().int().min(1).max(500).default(25),
-    cfg: z.number().min(0).max(50).default(7.5),
+    /** Default: the model's recommended scale (its config's `guidance_scale`), else 7.5. */
+    cfg: z.number().min(0).max(50).optional(),
     seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
     /** Default: the model's training resolution (512 for SD 1.x, 768 for SD 2.x v-models). */
     width: side.optional(),

@@ -27,6 +27,8 @@ export function describeModel(spec: ModelSpec): Architecture {
       prediction: spec.prediction,
       inpainting: spec.inpainting,
       scaleFactor: spec.scaleFactor,
+      nativeSize: spec.nativeSize,
+      guidanceScale: spec.guidanceScale,
       unet: { ...unet },
       textEncoder: { ...textEncoder },
       vae: { ...spec.vae },

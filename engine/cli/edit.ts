@@ -29,7 +29,7 @@ interface EditCliOptions {
   selfSteps: string;
   mode: 'auto' | 'replace' | 'refine';
   steps: string;
-  cfg: string;
+  cfg?: string;
   sampler: (typeof SAMPLERS)[number];
   width?: string;
   height?: string;
@@ -60,7 +60,7 @@ export function registerEditCommands(program: Command): void {
     .option('--self-steps <f>', 'fraction of steps the self-attention follows the source', '0.4')
     .addOption(new Option('--mode <mode>', 'word swap, refinement, or auto').choices(['auto', 'replace', 'refine']).default('auto'))
     .option('--steps <n>', 'sampling steps', '50')
-    .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
+    .option('--cfg <f>', 'classifier-free guidance scale (default: the model\'s recommended scale, else 7.5)')
     .addOption(new Option('--sampler <name>', 'sampler (photos need ddim)').choices([...SAMPLERS]).default('ddim'))
     .option('--width <px>', "width (default: the photo's, else the model's training size)")
     .option('--height <px>', "height (default: the photo's, else the model's training size)")
@@ -86,7 +86,7 @@ export function registerEditCommands(program: Command): void {
         selfReplaceSteps: Number(o.selfSteps),
         editMode: o.mode,
         steps: Number(o.steps),
-        cfg: Number(o.cfg),
+        ...(o.cfg !== undefined ? { cfg: Number(o.cfg) } : {}),
         sampler: o.sampler,
         ...(o.width ? { width: Number(o.width) } : {}),
         ...(o.height ? { height: Number(o.height) } : {}),
@@ -105,19 +105,19 @@ export function registerEditCommands(program: Command): void {
     .option('--negative <text>', 'negative prompt', '')
     .requiredOption('--seed <n>', 'seed')
     .option('--steps <n>', 'sampling steps', '25')
-    .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
+    .option('--cfg <f>', 'classifier-free guidance scale (default: the model\'s recommended scale, else 7.5)')
     .option('--width <px>', "width (default: the model's training size)")
     .option('--height <px>', "height (default: the model's training size)")
     .option('--resolution <k>', 'maps of the layers at latent/k', '4')
     .requiredOption('--out-dir <dir>', 'folder for image.png and one NN-word.png per word')
-    .action(async (o: { model?: string; prompt: string; negative: string; seed: string; steps: string; cfg: string; width?: string; height?: string; resolution: string; outDir: string }) => {
+    .action(async (o: { model?: string; prompt: string; negative: string; seed: string; steps: string; cfg?: string; width?: string; height?: string; resolution: string; outDir: string }) => {
       const r = await attentionMaps({
         model: o.model ? resolve(o.model) : await defaultModelPath(),
         prompt: o.prompt,
         negativePrompt: o.negative,
         seed: Number(o.seed),
         steps: Number(o.steps),
-        cfg: Number(o.cfg),
+        ...(o.cfg !== undefined ? { cfg: Number(o.cfg) } : {}),
         ...(o.width ? { width: Number(o.width) } : {}),
         ...(o.height ? { height: Number(o.height) } : {}),
         resolution: Number(o.resolution),

@@ -7,6 +7,14 @@ import { StudioRunner } from '../eval/toyWorld/studioRunner.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
 import { StudioError } from '../api/errors.ts';
+import { detectModel } from '../models/detect.ts';
+
+/** The scale the model's config recommends, as every other command defaults to. */
+async function recommendedGuidance(model: string): Promise<number> {
+  const spec = await detectModel(model);
+  if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${model} is a TAESD decoder, not a text-to-image model`);
+  return spec.guidanceScale;
+}
 
 interface EvalCliOptions {
   model?: string;
@@ -14,7 +22,7 @@ interface EvalCliOptions {
   n: string;
   edits: string;
   steps: string;
-  cfg: string;
+  cfg?: string;
   sampler: 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
   out?: string;
   ipAdapter?: string;
@@ -32,7 +40,7 @@ export function registerEvalToyCommand(program: Command): void {
     .option('--ip-adapter <file>', 'IP-Adapter for the image-prompt suite (default: ip-adapter_toy.safetensors beside the model)')
     .option('--ip-adapter-plus <file>', 'plus (Resampler) IP-Adapter for the image-prompt-plus suite (default: ip-adapter-plus_toy.safetensors beside the model)')
     .option('--steps <n>', 'sampling steps', '20')
-    .option('--cfg <f>', 'guidance scale', '7.5')
+    .option('--cfg <f>', 'guidance scale (default: the model\'s recommended scale)')
     .addOption(new Option('--sampler <name>', 'sampler').choices(['ddim', 'euler', 'euler-a', 'dpmpp-2m']).default('ddim'))
     .option('--out <file.json>', 'write the full report (with failures) as JSON')
     .action(async (o: EvalCliOptions) => {
@@ -41,10 +49,11 @@ export function registerEvalToyCommand(program: Command): void {
       if (unknown.length) throw new StudioError('INVALID_REQUEST', `Unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);
       const studio = createStudio();
       const edits = Number(o.edits);
+      const model = o.model ? resolve(o.model) : await defaultModelPath();
       const report = await evaluateToyModel(new StudioRunner(studio, createHandlers(studio)), {
-        model: o.model ? resolve(o.model) : await defaultModelPath(),
+        model,
         steps: Number(o.steps),
-        cfg: Number(o.cfg),
+        cfg: o.cfg !== undefined ? Number(o.cfg) : await recommendedGuidance(model),
         sampler: o.sampler,
         suites,
         counts: { fidelity: Number(o.n), 'p2p-swap': edits, 'p2p-swap-blend': edits, 'p2p-swap-mask': edits, inpaint: edits, tome: edits, 'image-prompt': edits, 'image-prompt-plus': edits, style: edits },

@@ -14,7 +14,7 @@ export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions 
   prompt: string;
   negative: string;
   steps: string;
-  cfg: string;
+  cfg?: string;
   seed?: string;
   width?: string;
   height?: string;
@@ -33,7 +33,7 @@ export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image')
     .requiredOption('--prompt <text>', 'what to draw')
     .option('--negative <text>', 'what to avoid', '')
     .option('--steps <n>', 'sampling steps', '25')
-    .option('--cfg <f>', 'classifier-free guidance scale', '7.5')
+    .option('--cfg <f>', 'classifier-free guidance scale (default: the model\'s recommended scale, else 7.5)')
     .option('--seed <n>', 'seed (default: random, printed)')
     .option('--width <px>', `width in pixels, rounded down to a multiple of 8 (default: ${fallback})`)
     .option('--height <px>', `height in pixels, rounded down to a multiple of 8 (default: ${fallback})`)
@@ -49,7 +49,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     prompt: o.prompt,
     negativePrompt: o.negative,
     steps: Number(o.steps),
-    cfg: Number(o.cfg),
+    ...(o.cfg !== undefined ? { cfg: Number(o.cfg) } : {}),
     seed: o.seed !== undefined ? Number(o.seed) : Math.floor(Math.random() * 2 ** 32),
     ...(o.width ? { width: Number(o.width) } : {}),
     ...(o.height ? { height: Number(o.height) } : {}),

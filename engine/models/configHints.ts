@@ -59,6 +59,7 @@ export function hintsFromConfig(config: unknown, source: string): ConfigHints | 
     prediction: parsePrediction(top.parameterization),
     scaleFactor: pos(top.scale_factor),
     nativeSize: pos(Array.isArray(top.native_resolution) ? top.native_resolution[0] : top.native_resolution),
+    guidanceScale: pos(top.guidance_scale),
     unetNumHeads: pos(unet.num_heads),
     unetNumHeadChannels: pos(unet.num_head_channels), // LDM uses -1 for "not set"
     textNumHeads: pos(text.num_attention_heads),

@@ -100,6 +100,8 @@ export interface StableDiffusionSpec extends SpecBase {
   scaleFactor: number;
   /** Side in pixels the model was trained at: the default output size. */
   nativeSize: number;
+  /** Classifier-free guidance scale the model is meant to be sampled at: a request's default cfg. */
+  guidanceScale: number;
   unet: UNetConfig;
   vae: VAEConfig;
   textEncoder: TextEncoderConfig;
@@ -126,6 +128,8 @@ export interface ConfigHints {
   scaleFactor?: number;
   /** Training resolution in pixels (studio JSON `native_resolution`, diffusers `sample_size` × 8). */
   nativeSize?: number;
+  /** Recommended guidance scale (studio JSON `guidance_scale`). */
+  guidanceScale?: number;
   unetNumHeads?: number;
   unetNumHeadChannels?: number;
   /** diffusers `attention_head_dim` lists: heads per level. */

@@ -9,6 +9,7 @@ import type { SamplerName } from '../schedulers/types.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
 import { type BundleRuntime, loadBundle } from './modelBundle.ts';
+import { withModelGuidance } from './modelGuidance.ts';
 import { planSize } from './size.ts';
 
 export interface AttentionMapsRequest {
@@ -50,7 +51,7 @@ export interface AttentionMaps {
  */
 export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRuntime = {}): Promise<AttentionMaps> {
   const bundle = await loadBundle(req.model, runtime);
-  const cfg = req.cfg ?? 7.5;
+  const { cfg } = withModelGuidance(req, bundle.spec);
   const resolution = req.resolution ?? 4;
   const size = planSize(req.width ?? bundle.spec.nativeSize, req.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];

@@ -19,6 +19,7 @@ import { encodeLatent, prepareImage } from './inputImage.ts';
 import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { withModelGuidance } from './modelGuidance.ts';
 import { LATENT_FACTOR, planSize } from './size.ts';
 
 /**
@@ -51,7 +52,8 @@ export function editPlanOf(bundle: ModelBundle, params: EditParams, steps: numbe
 /** Everything an edit run shares between the images of a batch. */
 export interface PreparedEdit {
   bundle: ModelBundle;
-  params: EditParams;
+  /** The request with the model's defaults filled in (withModelGuidance). */
+  params: EditParams & { cfg: number };
   plan: EditPlan;
   layout: BranchLayout;
   unet: UNetRunner;
@@ -77,30 +79,31 @@ export interface RenderedEdit {
  * the first sampling step.
  */
 export async function prepareEdit(
-  params: EditParams,
+  request: EditParams,
   studio: Pick<StudioContext, 'settings' | 'results'>,
   signal?: AbortSignal,
   options: { blendThreshold?: number; onInversionStep?: (done: number, count: number) => void } = {},
 ): Promise<PreparedEdit> {
-  if (params.tokenMerging && params.tokenMerging.ratio > 0) {
+  if (request.tokenMerging && request.tokenMerging.ratio > 0) {
     // Merging gives every batch entry its own merged token set, so the source branch's
     // attention maps would no longer line up with the target's.
     throw new StudioError('INVALID_REQUEST', 'Token merging cannot be combined with prompt-to-prompt editing (merged tokens differ per branch, so attention maps would not line up); set its ratio to 0');
   }
-  if (params.imagePrompts?.some((p) => p.scale !== 0)) {
+  if (request.imagePrompts?.some((p) => p.scale !== 0)) {
     // The edit shares its batch between source and target branches; which of them should see
     // the reference image (and with which query) is not settled by either paper, so refuse.
     throw new StudioError('INVALID_REQUEST', 'Image prompts (IP-Adapter) cannot be combined with prompt-to-prompt editing yet: the source and target branches share one batch and it is not settled which should see the image; generate or inpaint with the image prompt instead');
   }
-  if (params.image && params.sampler !== 'ddim') {
+  if (request.image && request.sampler !== 'ddim') {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
   }
-  if (params.image && params.batchCount > 1) {
+  if (request.image && request.batchCount > 1) {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo is deterministic; a batch would repeat the same image');
   }
   const settings = await studio.settings.get();
   const runtime = runtimeFromSettings(settings);
-  const bundle = await loadBundle(params.model, runtime);
+  const bundle = await loadBundle(request.model, runtime);
+  const params = withModelGuidance(request, bundle.spec);
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;
   const plan = editPlanOf(bundle, params, steps);
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
@@ -165,9 +168,10 @@ export async function renderEdit(e: PreparedEdit, seed: number, onStep?: (done: 
  * unedited one is the source branch (a seed's plain generation, a photo's VAE round trip),
  * and with a blend region every pixel outside it is taken from there.
  */
-export async function edit(params: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+export async function edit(request: EditParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   // Inversion (skipped when cached) reports its own pass before the edit's steps.
-  const e = await prepareEdit(params, studio, job.signal, { onInversionStep: (done, count) => job.progress(done, count) });
+  const e = await prepareEdit(request, studio, job.signal, { onInversionStep: (done, count) => job.progress(done, count) });
+  const { params } = e;
   job.throwIfCancelled();
   const hash = await modelHash(e.bundle.path);
   const seed = e.inversion ? (params.seed ?? 0) : (params.seed ?? randomSeed());

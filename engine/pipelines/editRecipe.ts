@@ -8,7 +8,7 @@ import { resultMetadata, type ResultMetadata } from './recipe.ts';
  * validated request, so replaying it reproduces the edit.
  */
 export function editMetadata(
-  params: EditParams,
+  params: EditParams & { cfg: number },
   plan: EditPlan,
   image: { seed: number; width: number; height: number },
   model: { name: string; hash: string | null },

@@ -4,6 +4,7 @@ import type { Img2ImgParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
@@ -11,9 +12,10 @@ import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts'
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
-export async function img2img(params: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+export async function img2img(request: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, params.width, params.height);
   const { size } = image;
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];

@@ -6,6 +6,7 @@ import type { InpaintParams, StudioContext } from '../studio/context.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadMask, pasteBack, type InpaintMask } from './mask.ts';
 import { loadBundle, runtimeFromSettings, type ModelBundle } from './modelBundle.ts';
+import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
@@ -32,9 +33,10 @@ async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array
  * inpainting UNets get the mask and masked image as input instead. Either way the original
  * pixels are pasted back outside the (inward-feathered) mask, so nothing outside changes.
  */
-export async function inpaint(params: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+export async function inpaint(request: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, params.width, params.height);
   const { size } = image;
   const mask = await loadMask(params.mask, studio.results, size.width, size.height, params.maskFeather);

@@ -14,7 +14,7 @@ export interface ResultMetadata {
  */
 export function resultMetadata(
   operation: OperationName,
-  params: Pick<GenerateParams, 'negativePrompt' | 'steps' | 'sampler' | 'cfg'> & Record<string, unknown>,
+  params: Pick<GenerateParams, 'negativePrompt' | 'steps' | 'sampler'> & { cfg: number } & Record<string, unknown>,
   image: { seed: number; width: number; height: number },
   model: { name: string; hash: string | null },
   extra?: Record<string, string | number>,

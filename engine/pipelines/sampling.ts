@@ -11,7 +11,8 @@ import { previewDecoderFor } from './previewDecoder.ts';
 
 export interface SamplingRun {
   bundle: ModelBundle;
-  params: Pick<GenerateParams, 'prompt' | 'negativePrompt' | 'steps' | 'cfg' | 'seed' | 'sampler' | 'batchCount'>;
+  /** With the guidance scale resolved (withModelGuidance). */
+  params: Pick<GenerateParams, 'prompt' | 'negativePrompt' | 'steps' | 'seed' | 'sampler' | 'batchCount'> & { cfg: number };
   /** Latent dims [1, C, h, w]. */
   dims: number[];
   job: JobContext;

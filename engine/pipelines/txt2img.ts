@@ -3,6 +3,7 @@ import type { JobContext } from '../jobs/queue.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
@@ -11,9 +12,10 @@ import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts'
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** Text to image with classifier-free guidance. */
-export async function generate(params: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
+export async function generate(request: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const params = withModelGuidance(request, bundle.spec);
   job.throwIfCancelled();
   const size = planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];

@@ -16,6 +16,9 @@ import type {
   VAEConfig,
 } from '../spec.ts';
 import { WeightStore } from '../weightStore.ts';
+
+/** Classifier-free guidance for a model whose config names none: the scale SD 1.x/2.x are used at. */
+export const DEFAULT_GUIDANCE_SCALE = 7.5;
 import { weightDType } from './dtype.ts';
 
 /** One Stable Diffusion family: how to recognise it and what it assumes where shapes are silent. */
@@ -128,6 +131,7 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
     inpainting: unet.inChannels === 9,
     scaleFactor: hints?.scaleFactor ?? d.scaleFactor,
     nativeSize: hints?.nativeSize ?? (prediction === 'v' ? d.nativeSizeV : d.nativeSize),
+    guidanceScale: hints?.guidanceScale ?? DEFAULT_GUIDANCE_SCALE,
     unet,
     vae,
     textEncoder,

@@ -17,6 +17,16 @@ const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
 /** Models usable for image jobs: loadable and not a helper file. */
 export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);
 
+/** The guidance scale a model's config recommends (a small model may want less than SD's 7.5). */
+export const recommendedGuidance = (m: ModelEntry | undefined): number | undefined => {
+  const g = m?.architecture?.details.guidanceScale;
+  return typeof g === 'number' ? g : undefined;
+};
+
+/** The run settings for another model: its recommended guidance replaces the last model's. */
+const runFor = (run: StudioState['run'], models: readonly ModelEntry[], model: string | null): StudioState['run'] =>
+  model === run.model ? run : { ...run, model, cfg: recommendedGuidance(models.find((m) => m.path === model)) ?? run.cfg };
+
 /** The loadable IP-Adapter files, for the image-prompt panel. */
 export const ipAdapterEntries = (models: readonly ModelEntry[]): ModelEntry[] => models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error);
 
@@ -35,7 +45,7 @@ export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> =
       const current = get().run.model;
       const keep = models.some((m) => m.path === current && isImageModel(m));
       const model = keep ? current : (models.find(isImageModel)?.path ?? null);
-      set((s) => ({ modelsDir: dir, models, run: { ...s.run, model } }));
+      set((s) => ({ modelsDir: dir, models, run: runFor(s.run, models, model) }));
     } catch (e) {
       set({ modelsError: `Could not list the models: ${(e as Error).message}` });
     } finally {
@@ -43,6 +53,6 @@ export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> =
     }
   },
   selectModel(path) {
-    set((s) => ({ run: { ...s.run, model: path } }));
+    set((s) => ({ run: runFor(s.run, s.models, path) }));
   },
 });

@@ -47,6 +47,21 @@ describe('studio store (no React)', () => {
     expect(store.getState().lastSeed).toBe(1);
   });
 
+  it('a model that recommends a guidance scale brings it along when chosen; one that does not keeps the slider', async () => {
+    const { connection } = fakeConnection();
+    const entry = (path: string, details: Record<string, unknown>) => ({ id: path, name: path, path, kind: 'single-file' as const, sizeBytes: 1, architecture: { family: 'sd1', summary: 'SD 1.x', details }, error: null });
+    const store = createStudioStore(connection, platform);
+    store.setState({ models: [entry('/m/toy', { guidanceScale: 4 }), entry('/m/sd15', {})] });
+    store.getState().setRun({ cfg: 9 });
+    store.getState().selectModel('/m/toy');
+    expect(store.getState().run.cfg).toBe(4);
+    store.getState().setRun({ cfg: 5.5 });
+    store.getState().selectModel('/m/toy');
+    expect(store.getState().run.cfg).toBe(5.5); // choosing the same model again leaves the user's scale
+    store.getState().selectModel('/m/sd15');
+    expect(store.getState().run.cfg).toBe(5.5);
+  });
+
   it('explains in place why a run cannot start', async () => {
     const { connection } = fakeConnection();
     const store = createStudioStore(connection, platform);

@@ -20,8 +20,8 @@ function liveItPerSec(s: StudioState): number | null {
 /** Model and sampling settings and the three run buttons. */
 export function RunPanel() {
   const ids = { model: useId(), sampler: useId(), steps: useId(), seed: useId(), w: useId(), h: useId(), neg: useId() };
-  const { run, setRun, models, lastSeed, itPerSec } = useStudioState((s) => ({
-    run: s.run, setRun: s.setRun, models: s.models, lastSeed: s.lastSeed, itPerSec: liveItPerSec(s),
+  const { run, setRun, selectModel, models, lastSeed, itPerSec } = useStudioState((s) => ({
+    run: s.run, setRun: s.setRun, selectModel: s.selectModel, models: s.models, lastSeed: s.lastSeed, itPerSec: liveItPerSec(s),
   }));
   const usable = models.filter(isImageModel);
   return (
@@ -29,7 +29,7 @@ export function RunPanel() {
       <h2 id="run-heading">Run</h2>
       <div className="field">
         <label htmlFor={ids.model}>Model</label>
-        <select id={ids.model} value={run.model ?? ''} onChange={(e) => setRun({ model: e.target.value || null })} data-testid="model-select">
+        <select id={ids.model} value={run.model ?? ''} onChange={(e) => e.target.value && selectModel(e.target.value)} data-testid="model-select">
           {usable.length === 0 && <option value="">No usable model — open Models & settings</option>}
           {usable.map((m) => (
             <option key={m.path} value={m.path}>
