@@ -28,8 +28,8 @@ checkpoint's own VAE into runs/adapter_latents.pt (keyed by a hash of the VAE we
 
 State (weights, optimiser, EMA, RNG, step, base-checkpoint hash) goes to runs/adapter_state.pt
 (adapter-plus_state.pt) every --save-minutes and on SIGTERM/SIGINT; losses to runs/train_log.jsonl
-with stage "adapter" ("adapter-plus") (TOY_RUNS=dir moves both). A state trained on another checkpoint is refused unless --rebase
-(continue from it: a warm start) or --fresh (start over).
+with stage "adapter" ("adapter-plus") (TOY_RUNS=dir moves both). A state trained on another
+checkpoint is refused unless --rebase (continue from it: a warm start) or --fresh (start over).
 """
 import argparse
 import copy
@@ -309,10 +309,11 @@ def export(args, quiet=False):
         features = model.features(clip_vision.preprocess(probe_image()[None]))
         tokens = model.adapter.image_proj(features)
     numbers = lambda t: json.dumps([round(float(v), 6) for v in t.flatten()])  # noqa: E731
-    meta = dict(format="pt", name=ADAPTER_FILES[model.adapter.projection].split(".")[0], base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
+    name = ADAPTER_FILES[model.adapter.projection]
+    meta = dict(format="pt", name=name.split(".")[0], base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
                 seed=args.seed, probe_image=PROBE_IMAGE, probe_tokens=numbers(tokens),
                 **{"probe_penultimate" if model.plus else "probe_image_embeds": numbers(features)})
-    out = os.path.join(args.out_dir, ADAPTER_FILES[model.adapter.projection])
+    out = os.path.join(args.out_dir, name)
     st.save_atomic(out, f16(model.adapter.state_dict()), meta)
     enc_dir = os.path.join(args.out_dir, ENCODER_DIR)
     enc = os.path.join(enc_dir, "model.safetensors")
@@ -356,7 +357,8 @@ def check(args):
     ctx = ip_layers.install(unet, model.adapter)
     with torch.no_grad():
         empty = m.cond_stage_model(torch.tensor([tok("")]))
-        zero = model.tokens(clip_vision.preprocess(probe_image()[None]), torch.zeros(1, dtype=torch.bool))
+        size = s["vision_config"]["image_size"]
+        zero = model.tokens(torch.zeros(1, 3, size, size), torch.zeros(1, dtype=torch.bool))  # the unconditional tokens
     hits = {"object": 0, "background": 0}
     refs = single_object_references(args.check_n)
     for i, (img, colour, background) in enumerate(refs):

@@ -41,8 +41,8 @@ export async function evaluateToyModel(runner: JobRunner, plan: EvalPlan): Promi
   const run: Record<SuiteName, () => Promise<SuiteResult>> = {
     fidelity: () => fidelitySuite(runner, plan, n('fidelity')),
     'p2p-swap': () => swapSuite(runner, plan, n('p2p-swap')),
-    'p2p-swap-blend': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-blend'), { kind: 'blend', threshold: TOY_BLEND_THRESHOLD })), suite: 'p2p-swap-blend' }),
-    'p2p-swap-mask': async () => ({ ...(await swapSuite(runner, plan, n('p2p-swap-mask'), { kind: 'mask', radius: TOY_MASK_MARGIN })), suite: 'p2p-swap-mask' }),
+    'p2p-swap-blend': () => swapSuite(runner, plan, n('p2p-swap-blend'), { kind: 'blend', threshold: TOY_BLEND_THRESHOLD }),
+    'p2p-swap-mask': () => swapSuite(runner, plan, n('p2p-swap-mask'), { kind: 'mask', radius: TOY_MASK_MARGIN }),
     inpaint: () => inpaintSuite(runner, plan, n('inpaint')),
     tome: () => tomeSuite(runner, plan, n('tome')),
     'image-prompt': () => imagePromptSuite(runner, plan, n('image-prompt'), plan.ipAdapter ?? join(dirname(plan.model), TOY_ADAPTER_FILE)),

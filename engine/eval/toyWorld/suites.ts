@@ -109,10 +109,12 @@ export async function maskPng(region: Uint8Array, width: number, height: number)
 /**
  * Prompt-to-prompt colour swaps: the object takes the new colour (success), keeps its place
  * and outline (IoU with the source's object) and the background stays (PSNR outside both objects).
+ * Reported as `p2p-swap`, or `p2p-swap-blend` / `p2p-swap-mask` when confined to a region.
  */
 export async function swapSuite(runner: JobRunner, s: EvalSettings, count: number, region?: SwapRegion): Promise<SuiteResult> {
+  const suite = region ? `p2p-swap-${region.kind}` : 'p2p-swap';
   const sources = await usableSources(runner, s, count);
-  if (!sources.length) return unavailable('p2p-swap', NO_SOURCES);
+  if (!sources.length) return unavailable(suite, NO_SOURCES);
   const rows: { ok: boolean; recoloured: boolean; iou: number; shift: number; bgPsnr: number }[] = [];
   const failures: SuiteResult['failures'] = [];
   for (const [i, { p, img, obj }] of sources.entries()) {
@@ -127,7 +129,7 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
       const images = await runner.run('jobs.edit', { ...base(s, p), sourcePrompt: p.prompt, targetPrompt: withColour(p, target), ...confine });
       edited = images[images.length - 1];
     } catch (e) {
-      return unavailable('p2p-swap', e);
+      return unavailable(suite, e);
     }
     const scene = analyseScene(edited);
     const editedObj = scene.objects[0];
@@ -140,10 +142,10 @@ export async function swapSuite(runner: JobRunner, s: EvalSettings, count: numbe
     const shift = editedObj ? Math.hypot(editedObj.cx - obj.cx, editedObj.cy - obj.cy) : Math.hypot(img.width, img.height);
     rows.push({ ok, recoloured, iou: overlap, shift, bgPsnr });
     if (!ok) failures.push({ prompt: p.prompt, seed: p.seed, target, saw: editedObj ? `${editedObj.colour} ${editedObj.shape}` : 'nothing', iou: overlap, bgPsnr });
-    s.onCase?.('p2p-swap', i + 1, sources.length);
+    s.onCase?.(suite, i + 1, sources.length);
   }
   return {
-    suite: 'p2p-swap',
+    suite,
     cases: rows.length,
     metrics: {
       success: rate(rows.map((r) => r.ok)),

@@ -16,10 +16,10 @@ import type {
   VAEConfig,
 } from '../spec.ts';
 import { WeightStore } from '../weightStore.ts';
+import { weightDType } from './dtype.ts';
 
 /** Classifier-free guidance for a model whose config names none: the scale SD 1.x/2.x are used at. */
 export const DEFAULT_GUIDANCE_SCALE = 7.5;
-import { weightDType } from './dtype.ts';
 
 /** One Stable Diffusion family: how to recognise it and what it assumes where shapes are silent. */
 export interface LdmFamilyRecord {
