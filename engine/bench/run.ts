@@ -12,6 +12,7 @@ import { loadUNet } from '../models/unet/runner.ts';
 import { VAEDecoder, vaeFromSpec } from '../models/vae/vae.ts';
 import { unetFlops } from './flops.ts';
 import { interleavedTomeRows } from './interleaved.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import { ensureSd15Checkpoint } from './syntheticCheckpoint.ts';
 import { timeOnce, timeRuns } from './timing.ts';
@@ -125,7 +126,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const context = rand(B * T * 768, 2);
 
   const unetRow = async (size: number, ratio: number, repeats: number, baseline?: UNetRow): Promise<UNetRow> => {
-    const h = size / 8, w = size / 8;
+    const h = size / latentFactor(spec.vae), w = size / latentFactor(spec.vae);
     const x = rand(B * 4 * h * w, 1);
     const merging = ratio > 0 ? { ...o.tome, ratio } : undefined;
     const controllers = merging ? [new TokenMerging(merging, { latent: { height: h, width: w } })] : [];

@@ -1,5 +1,6 @@
 import type { Architecture } from '../api/schemas.ts';
 import type { ModelSpec } from '../models/spec.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 
 const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', taesd: 'TAESD preview autoencoder' } as const;
 
@@ -27,6 +28,7 @@ export function describeModel(spec: ModelSpec): Architecture {
       prediction: spec.prediction,
       inpainting: spec.inpainting,
       scaleFactor: spec.scaleFactor,
+      latentFactor: latentFactor(spec.vae),
       nativeSize: spec.nativeSize,
       guidanceScale: spec.guidanceScale,
       unet: { ...unet },

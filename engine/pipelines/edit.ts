@@ -19,8 +19,9 @@ import { encodeLatent, prepareImage } from './inputImage.ts';
 import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
-import { LATENT_FACTOR, planSize } from './size.ts';
+import { planSize } from './size.ts';
 
 /**
  * The maps local blending reads: latent/4 as in the reference (16² at 512 px), or the next
@@ -107,10 +108,10 @@ export async function prepareEdit(
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;
   const plan = editPlanOf(bundle, params, steps);
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
-  const photo = params.image ? await prepareImage(params.image, studio.results, params.width, params.height) : undefined;
-  const size = photo ? photo.size : planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize);
+  const photo = params.image ? await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height) : undefined;
+  const size = photo ? photo.size : planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize, latentFactor(bundle.spec.vae));
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
-  const painted = params.mask ? await loadMask(params.mask, studio.results, size.width, size.height, 0) : undefined;
+  const painted = params.mask ? await loadMask(params.mask, studio.results, size, 0) : undefined;
 
   const guided = params.cfg !== 1;
   const layout = branchLayout(guided);
@@ -198,10 +199,11 @@ async function composeEdit(bundle: ModelBundle, r: BranchResult, dims: number[],
   if (r.region) {
     const source = await decode(r.source);
     const lw = dims[3];
+    const f = width / lw;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const p = y * width + x;
-        const inside = r.region[Math.floor(y / LATENT_FACTOR) * lw + Math.floor(x / LATENT_FACTOR)] > 0 && (!paintedPixels || paintedPixels[p] > 0);
+        const inside = r.region[Math.floor(y / f) * lw + Math.floor(x / f)] > 0 && (!paintedPixels || paintedPixels[p] > 0);
         if (!inside) for (let c = 0; c < 3; c++) target.data[p * 3 + c] = source.data[p * 3 + c];
       }
     }

@@ -3,7 +3,7 @@ import { StudioError } from '../api/errors.ts';
 import type { ImageInput } from '../api/schemas.ts';
 import { loadImageInput } from '../export/loadImage.ts';
 import type { ResultStore } from '../results/store.ts';
-import { LATENT_FACTOR } from './size.ts';
+import type { PlannedSize } from './size.ts';
 
 export interface InpaintMask {
   width: number;
@@ -12,7 +12,7 @@ export interface InpaintMask {
   binary: Float32Array;
   /** Weight of the generated pixels when pasting back: feathered inward, exactly 0 outside the mask. */
   blend: Float32Array;
-  /** Latent resolution: 1 for every 8×8 cell the mask touches (so the whole painted area is regenerated). */
+  /** Latent resolution: 1 for every latent cell (f×f pixels) the mask touches (so the whole painted area is regenerated). */
   latent: Float32Array;
 }
 
@@ -21,7 +21,8 @@ export interface InpaintMask {
  * pixels (a brush layer); otherwise its light pixels count (white = change, black = keep),
  * as the popular UIs do.
  */
-export async function loadMask(input: ImageInput, results: ResultStore, width: number, height: number, feather: number): Promise<InpaintMask> {
+export async function loadMask(input: ImageInput, results: ResultStore, size: PlannedSize, feather: number): Promise<InpaintMask> {
+  const { width, height, factor } = size;
   const loaded = await loadImageInput(input, results);
   const base = () => sharp(loaded.bytes).resize(width, height, { kernel: 'nearest', fit: 'fill' });
   const alpha = await base().ensureAlpha().extractChannel(3).raw().toBuffer();
@@ -30,7 +31,7 @@ export async function loadMask(input: ImageInput, results: ResultStore, width: n
   if (grey.length !== width * height) throw new StudioError('IMAGE_INVALID', 'Mask could not be read as a single channel');
   const binary = new Float32Array(width * height);
   for (let i = 0; i < binary.length; i++) binary[i] = grey[i] >= 128 ? 1 : 0;
-  return { width, height, binary, blend: await featherInward(binary, width, height, feather), latent: latentCells(binary, width, height) };
+  return { width, height, binary, blend: await featherInward(binary, width, height, feather), latent: latentCells(binary, width, height, factor) };
 }
 
 /**
@@ -46,13 +47,13 @@ async function featherInward(binary: Float32Array, width: number, height: number
   return out;
 }
 
-function latentCells(binary: Float32Array, width: number, height: number): Float32Array {
-  const w = width / LATENT_FACTOR;
-  const h = height / LATENT_FACTOR;
+function latentCells(binary: Float32Array, width: number, height: number, factor: number): Float32Array {
+  const w = width / factor;
+  const h = height / factor;
   const out = new Float32Array(w * h);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (binary[y * width + x] > 0) out[Math.floor(y / LATENT_FACTOR) * w + Math.floor(x / LATENT_FACTOR)] = 1;
+      if (binary[y * width + x] > 0) out[Math.floor(y / factor) * w + Math.floor(x / factor)] = 1;
     }
   }
   return out;

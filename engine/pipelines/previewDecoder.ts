@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { HostTensor } from '../graph/session.ts';
 import { detectModel } from '../models/detect.ts';
 import { TAESDDecoder, taesdFromSpec } from '../models/taesd/taesd.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 import { tensorToSharp } from '../image/tensor.ts';
 import { encodeLatent } from './inputImage.ts';
 import type { ModelBundle } from './modelBundle.ts';
@@ -41,7 +42,7 @@ export async function findTaesdDecoder(folders: readonly string[], latentChannel
 const linearFits = new WeakMap<ModelBundle, Promise<Float32Array>>();
 
 /**
- * Least-squares map from one latent cell (C values and 1) to its 8×8 patch's mean RGB, fitted
+ * Least-squares map from one latent cell (C values and 1) to its f×f patch's mean RGB, fitted
  * once per model from a VAE encode of flat colour patches — the "cheap approximation" other
  * studios hard-code for SD 1.5, derived here so it fits any VAE (the toy model's too).
  */
@@ -56,7 +57,8 @@ export function fitLatentToRgb(bundle: ModelBundle): Promise<Float32Array> {
 
 async function fitFromPatches(bundle: ModelBundle): Promise<Float32Array> {
   const cells = 16;
-  const side = cells * 8;
+  const f = latentFactor(bundle.spec.vae);
+  const side = cells * f;
   const colours = new Float32Array(cells * cells * 3);
   let s = 12345;
   for (let i = 0; i < colours.length; i++) {
@@ -65,7 +67,7 @@ async function fitFromPatches(bundle: ModelBundle): Promise<Float32Array> {
   }
   const image = new Float32Array(3 * side * side);
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) image[(c * side + y) * side + x] = colours[(((y >> 3) * cells + (x >> 3)) * 3) + c];
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) image[(c * side + y) * side + x] = colours[((Math.floor(y / f) * cells + Math.floor(x / f)) * 3) + c];
   }
   const latent = await encodeLatent(bundle, { data: image, dims: [1, 3, side, side] });
   const C = latent.length / (cells * cells);
@@ -123,7 +125,8 @@ async function linearPreview(weights: Float32Array, latent: Float32Array, dims: 
  */
 export async function previewDecoderFor(bundle: ModelBundle, dims: readonly number[], modelsDir?: string): Promise<PreviewDecoder> {
   const folders = [dirname(bundle.path), ...(modelsDir ? [modelsDir] : [])];
-  const taesd = await findTaesdDecoder(folders, bundle.spec.unet.outChannels);
+  // TAESD upsamples by 8: it only fits a model whose own VAE does.
+  const taesd = latentFactor(bundle.spec.vae) === 8 ? await findTaesdDecoder(folders, bundle.spec.unet.outChannels) : undefined;
   if (taesd) {
     return {
       kind: 'taesd',

@@ -13,6 +13,7 @@ import type { StudioContext, StylizeParams } from '../studio/context.ts';
 import { encodeLatent, prepareImage, type PreparedImage } from './inputImage.ts';
 import { loadMask, pasteBack } from './mask.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 import { formatParameters } from './parameters.ts';
 
 /** The style image at the content's working size: center-cropped to its aspect ratio, Lanczos, as the reference's `load_img` crops to a square. */
@@ -49,10 +50,10 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
   const settings = await studio.settings.get();
   const runtime = runtimeFromSettings(settings);
   const bundle = await loadBundle(params.model, runtime);
-  const content = await prepareImage(params.content, studio.results, params.width, params.height);
+  const content = await prepareImage(params.content, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
   const { size } = content;
   const styleTensor = await prepareStyle(params.style, studio.results, size.width, size.height);
-  const mask = params.mask ? await loadMask(params.mask, studio.results, size.width, size.height, params.maskFeather) : undefined;
+  const mask = params.mask ? await loadMask(params.mask, studio.results, size, params.maskFeather) : undefined;
   const C = bundle.spec.unet.outChannels;
   const dims = [1, C, size.latentHeight, size.latentWidth];
   const n = C * size.latentHeight * size.latentWidth;

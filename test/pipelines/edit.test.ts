@@ -10,7 +10,6 @@ import { encodeLatent, prepareImage } from '../../engine/pipelines/inputImage.ts
 import { inversionCacheHits } from '../../engine/pipelines/inversion.ts';
 import { loadBundle } from '../../engine/pipelines/modelBundle.ts';
 import { prepareEdit, renderEdit } from '../../engine/pipelines/edit.ts';
-import { LATENT_FACTOR } from '../../engine/pipelines/size.ts';
 import { SettingsStore } from '../../engine/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
@@ -46,7 +45,7 @@ const psnr = (a: Uint8Array, b: Uint8Array) => {
 /** The photo at the working size through the VAE and back: what an unedited photo edit returns. */
 async function vaeRoundTrip(width: number, height: number) {
   const bundle = await loadBundle(tiny);
-  const photo = await prepareImage({ path: photoPath }, studio.results, width, height);
+  const photo = await prepareImage({ path: photoPath }, studio.results, 8, width, height);
   const latent = await encodeLatent(bundle, photo.tensor);
   return raw(await decodeToPng(bundle, latent, [1, 4, height / 8, width / 8]));
 }
@@ -104,7 +103,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt edit pipeli
     expect(covered).toBeLessThan(region.length);
     let outside = 0, inside = 0;
     for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
-      const inRegion = region[Math.floor(y / LATENT_FACTOR) * (S / 8) + Math.floor(x / LATENT_FACTOR)] > 0;
+      const inRegion = region[Math.floor(y / 8) * (S / 8) + Math.floor(x / 8)] > 0;
       for (let c = 0; c < 3; c++) {
         const d = Math.abs(out[(y * S + x) * 3 + c] - plain[(y * S + x) * 3 + c]);
         if (inRegion) inside = Math.max(inside, d);

@@ -14,6 +14,8 @@ export function detectVAEConfig(w: WeightStore): VAEConfig {
   if (upLevels !== levels) {
     throw unsupported(label, `VAE encoder has ${levels} levels but decoder ${upLevels}`);
   }
+  // Images are planned in steps of 8 pixels, so a latent cell may span at most 8 (four levels).
+  if (levels > 4) throw unsupported(label, `VAE has ${levels} levels (a factor of ${2 ** (levels - 1)}); at most 4 (factor 8) are supported`);
   const numResBlocks = countIndexed(keys, /^encoder\.down\.0\.block\.(\d+)\./);
   const chMult: number[] = [];
   const attnLevels: number[] = [];

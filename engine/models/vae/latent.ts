@@ -1,5 +1,6 @@
 import { StudioError } from '../../api/errors.ts';
 import type { HostTensor } from '../../graph/session.ts';
+import type { VAEConfig } from '../spec.ts';
 
 /**
  * LDM's DiagonalGaussianDistribution over encoder moments [B, 2z, h, w]: channels [0, z) are
@@ -41,6 +42,14 @@ export function sampleLatent(moments: HostTensor, noise: Float32Array): HostTens
   const out = new Float32Array(m.length);
   for (let i = 0; i < m.length; i++) out[i] = Math.fround(m[i] + Math.fround(Math.fround(Math.exp(Math.fround(0.5 * lv[i]))) * noise[i]));
   return { data: out, dims: mean.dims, dtype: 'float32' };
+}
+
+/**
+ * Pixels per latent cell: the autoencoder halves the resolution between its levels
+ * (SD's four levels: 8; LDM's kl-f4 and the toy model's three: 4).
+ */
+export function latentFactor(vae: Pick<VAEConfig, 'chMult'>): number {
+  return 2 ** (vae.chMult.length - 1);
 }
 
 /** Into diffusion space: scale_factor · z (what the UNet and sampler see). */

@@ -5,6 +5,7 @@ import { type CompiledSession, type HostTensor, type RuntimeOptions, type Sessio
 import type { WeightScope } from '../../nn/types.ts';
 import type { StableDiffusionSpec, VAEConfig } from '../spec.ts';
 import { buildVAEDecoder, buildVAEEncoder } from './graphs.ts';
+import { latentFactor } from './latent.ts';
 import { DEFAULT_TILING, type TilingOptions, runTiled, shouldTile } from './tiling.ts';
 
 /** What the VAE graphs need: weights at `first_stage_model`, shapes, scale factor, files (cache identity). */
@@ -35,8 +36,8 @@ interface Role {
   outScale: number;
 }
 
-const ENCODER: Role = { name: 'encoder', input: 'image', output: 'moments', inScale: 8, outScale: 1 };
-const DECODER: Role = { name: 'decoder', input: 'z', output: 'image', inScale: 1, outScale: 8 };
+const encoderRole = (f: number): Role => ({ name: 'encoder', input: 'image', output: 'moments', inScale: f, outScale: 1 });
+const decoderRole = (f: number): Role => ({ name: 'decoder', input: 'z', output: 'image', inScale: 1, outScale: f });
 
 class VAEPart {
   private readonly cache: SessionCache;
@@ -77,11 +78,11 @@ class VAEPart {
   }
 }
 
-/** Diffusion-space latent z [B, 4, h, w] → raw image [B, 3, 8h, 8w] (nominal [-1, 1], not clamped). */
+/** Diffusion-space latent z [B, 4, h, w] → raw image [B, 3, fh, fw], f = latentFactor (nominal [-1, 1], not clamped). */
 export class VAEDecoder {
   private readonly part: VAEPart;
   constructor(model: VAEModel, opts: VAERunOptions = {}) {
-    this.part = new VAEPart(model, opts, DECODER);
+    this.part = new VAEPart(model, opts, decoderRole(latentFactor(model.config)));
   }
 
   decode(z: HostTensor): Promise<HostTensor> {
@@ -89,11 +90,11 @@ export class VAEDecoder {
   }
 }
 
-/** Image [B, 3, H, W] in [-1, 1] → moments [B, 2z, H/8, W/8] (see latent.ts for mean / sampling). */
+/** Image [B, 3, H, W] in [-1, 1] → moments [B, 2z, H/f, W/f] (see latent.ts for mean / sampling). */
 export class VAEEncoder {
   private readonly part: VAEPart;
   constructor(model: VAEModel, opts: VAERunOptions = {}) {
-    this.part = new VAEPart(model, opts, ENCODER);
+    this.part = new VAEPart(model, opts, encoderRole(latentFactor(model.config)));
   }
 
   encode(image: HostTensor): Promise<HostTensor> {

@@ -5,6 +5,7 @@ import { resultUrl } from '../api/images.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
 import { plainPrompt } from '../editor/promptWords.ts';
 import type { Problem } from './documentSlice.ts';
+import { latentFactorOf } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
 export interface AttentionState {
@@ -26,9 +27,12 @@ export interface AttentionSlice {
   mapFor(word: string): { imageId: string; url: string; overlay?: string } | null;
 }
 
-/** Latent downsampling of the maps: coarse for big images, full latent resolution for small ones (≥ 16 cells a side when possible). */
-export function mapResolution(width: number, height: number): 1 | 2 | 4 | 8 {
-  const latent = Math.min(width, height) / 8;
+/**
+ * Latent downsampling of the maps: coarse for big images, full latent resolution for small ones
+ * (≥ 16 cells a side when possible). `factor` is the model's pixels per latent cell.
+ */
+export function mapResolution(width: number, height: number, factor = 8): 1 | 2 | 4 | 8 {
+  const latent = Math.min(width, height) / factor;
   for (const r of [8, 4, 2] as const) if (latent / r >= 16) return r;
   return 1;
 }
@@ -38,7 +42,7 @@ const IDLE: AttentionState = { status: 'idle', jobId: null, prompt: '', maps: {}
 export const createAttentionSlice: StateCreator<StudioState, [], [], AttentionSlice> = (set, get) => ({
   attention: IDLE,
   async requestAttention() {
-    const { run, prompt, connection } = get();
+    const { run, prompt, connection, models } = get();
     if (!attentionAvailable()) return;
     if (!run.model) {
       set({ attention: { ...IDLE, status: 'failed', problem: { message: 'Choose a model first.', hint: 'Open Models & settings.' } } });
@@ -49,7 +53,7 @@ export const createAttentionSlice: StateCreator<StudioState, [], [], AttentionSl
       set({ attention: { ...IDLE, status: 'running', prompt: text } });
       const jobId = await startAttentionJob(connection, {
         model: run.model, prompt: text, negativePrompt: run.negativePrompt, steps: run.steps, cfg: run.cfg,
-        seed: run.seed, width: run.width, height: run.height, sampler: run.sampler, resolution: mapResolution(run.width, run.height),
+        seed: run.seed, width: run.width, height: run.height, sampler: run.sampler, resolution: mapResolution(run.width, run.height, latentFactorOf(models.find((m) => m.path === run.model))),
       });
       set((s) => ({
         attention: { ...s.attention, jobId },

@@ -23,6 +23,12 @@ export const recommendedGuidance = (m: ModelEntry | undefined): number | undefin
   return typeof g === 'number' ? g : undefined;
 };
 
+/** Pixels per latent cell of a model (SD's 8 when the model does not say). */
+export const latentFactorOf = (m: ModelEntry | undefined): number => {
+  const f = m?.architecture?.details.latentFactor;
+  return typeof f === 'number' ? f : 8;
+};
+
 /** The run settings for another model: its recommended guidance replaces the last model's. */
 const runFor = (run: StudioState['run'], models: readonly ModelEntry[], model: string | null): StudioState['run'] =>
   model === run.model ? run : { ...run, model, cfg: recommendedGuidance(models.find((m) => m.path === model)) ?? run.cfg };
