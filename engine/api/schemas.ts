@@ -149,8 +149,8 @@ export const StylizeRequestSchema = z
     /** Attention temperature T. */
     temperature: z.number().gt(0).max(10).default(1.5),
     steps: z.number().int().min(1).max(500).default(50),
-    /** LDM output_blocks whose self-attention is injected. */
-    layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).default([6, 7, 8, 9, 10, 11]),
+    /** LDM output_blocks whose self-attention is injected; default the decoder's two finest attention levels (6–11 on SD). */
+    layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
     /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
     adain: z.boolean().default(true),
     mask: ImageInputSchema.optional(),

@@ -13,7 +13,7 @@ interface StylizeCliOptions {
   gamma: string;
   temperature: string;
   steps: string;
-  layers: string;
+  layers?: string;
   adain: boolean;
   mask?: string;
   maskFeather: string;
@@ -35,7 +35,7 @@ export function registerStylizeCommand(program: Command): void {
     .option('--gamma <f>', 'query preservation γ, 0–1 (lower = stronger style; the paper suggests 0.3 for high style fidelity)', '0.75')
     .option('--temperature <f>', 'attention temperature T', '1.5')
     .option('--steps <n>', 'DDIM inversion and sampling steps', '50')
-    .option('--layers <list>', 'LDM output blocks whose self-attention takes the style K/V', '6,7,8,9,10,11')
+    .option('--layers <list>', 'LDM output blocks whose self-attention takes the style K/V (default: the two finest decoder levels with attention; 6,7,8,9,10,11 on SD)')
     .option('--no-adain', 'start from the inverted content latent instead of its AdaIN with the style')
     .option('--mask <file>', 'stylise only the painted region (white = may change)')
     .option('--mask-feather <px>', 'feather of the mask edge', '8')
@@ -50,7 +50,7 @@ export function registerStylizeCommand(program: Command): void {
         gamma: Number(o.gamma),
         temperature: Number(o.temperature),
         steps: Number(o.steps),
-        layers: o.layers.split(',').filter(Boolean).map(Number),
+        layers: o.layers?.split(',').filter(Boolean).map(Number),
         adain: o.adain,
         ...(o.mask ? { mask: { path: resolve(o.mask) }, maskFeather: Number(o.maskFeather) } : {}),
         ...(o.width ? { width: Number(o.width) } : {}),

@@ -22,7 +22,7 @@ export function addTomeOptions(cmd: Command, opts: { ratio?: boolean; mask?: boo
     .option('--tome-sy <n>', 'token merging: window height (default 2)')
     .option('--tome-no-rand', 'token merging: destination = top-left of each window instead of a seeded random one')
     .option('--tome-seed <n>', 'token merging: seed of the destination choice (default 0)')
-    .option('--tome-max-downsample <n>', 'token merging: merge in blocks downsampled at most 1, 2, 4 or 8 times (default 1)')
+    .option('--tome-max-downsample <n>', 'token merging: merge in blocks downsampled at most 1, 2, 4 or 8 times from the finest self-attention (default 1)')
     .option('--tome-merge <list>', 'token merging: sub-layers on merged tokens, of attn1,attn2,ff (default attn1)');
   if (opts.mask) cmd.option('--tome-exclude-masked', 'token merging: tokens under the mask are never merged');
   return cmd;

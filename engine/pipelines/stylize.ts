@@ -1,11 +1,12 @@
 import sharp from 'sharp';
 import type { ImageInput, ImageRef } from '../api/schemas.ts';
 import { modelHash } from '../catalog/modelHash.ts';
-import { adain, styleInjection, styleInjectionMemory } from '../controllers/styleInjection/index.ts';
+import { adain, defaultStyleLayers, styleInjection, styleInjectionMemory } from '../controllers/styleInjection/index.ts';
 import { loadImageInput } from '../export/loadImage.ts';
 import { readRgb, rgbToTensor, tensorToRgb } from '../image/tensor.ts';
 import type { JobContext } from '../jobs/queue.ts';
 import { loadUNet } from '../models/unet/runner.ts';
+import { unetSites } from '../models/unet/sites.ts';
 import type { ResultStore } from '../results/store.ts';
 import { ddimStep, ddimTables, epsFromV } from '../schedulers/ddim.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
@@ -58,9 +59,10 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
   const dims = [1, C, size.latentHeight, size.latentWidth];
   const n = C * size.latentHeight * size.latentWidth;
   const plane = size.latentHeight * size.latentWidth;
+  const layers = params.layers ?? defaultStyleLayers(unetSites(bundle.spec.unet).attention);
   // Built first: a layer list the network does not have is refused before any work.
   const unet = await loadUNet(bundle.spec, {
-    controllers: [styleInjection({ gamma: params.gamma, temperature: params.temperature, layers: params.layers })],
+    controllers: [styleInjection({ gamma: params.gamma, temperature: params.temperature, layers })],
     runtime,
   });
   job.throwIfCancelled();
@@ -107,7 +109,7 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
     job.progress(steps + (N - i), total);
   }
 
-  lastMemory = styleInjectionMemory(unet.sites.attention, params.layers, { channels: C, height: size.latentHeight, width: size.latentWidth }, N);
+  lastMemory = styleInjectionMemory(unet.sites.attention, layers, { channels: C, height: size.latentHeight, width: size.latentWidth }, N);
   const decoded = await bundle.vaeDecoder.decode({ data: z, dims });
   let png: Buffer;
   if (mask) {
@@ -121,10 +123,10 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
     prompt: '', steps, sampler: 'ddim', cfg: 1, seed: 0, width: size.width, height: size.height, model: bundle.name,
     ...(hash ? { modelHash: hash } : {}),
     extra: {
-      'StyleID gamma': params.gamma, 'StyleID temperature': params.temperature, 'StyleID layers': params.layers.join(' '),
+      'StyleID gamma': params.gamma, 'StyleID temperature': params.temperature, 'StyleID layers': layers.join(' '),
       ...(params.adain ? {} : { 'StyleID AdaIN': 'off' }), ...(mask ? { 'Mask blur': params.maskFeather } : {}),
     },
   });
-  const recipe = { format: 'latent-studio-recipe' as const, version: 1 as const, operation: 'jobs.stylize', request: { ...params, width: size.width, height: size.height }, modelHash: hash };
+  const recipe = { format: 'latent-studio-recipe' as const, version: 1 as const, operation: 'jobs.stylize', request: { ...params, layers, width: size.width, height: size.height }, modelHash: hash };
   return [studio.results.add({ png, width: size.width, height: size.height, parameters, recipe })];
 }

@@ -4,18 +4,13 @@ import * as op from '../../graph/ops/index.ts';
 import type { HostTensor } from '../../graph/session.ts';
 import type { AttentionController, StepInfo } from '../controller.ts';
 import type { AttentionSite } from '../site.ts';
+import { outputBlockOf } from './layers.ts';
 import { type StyleInjectionOptions, resolveStyleInjection } from './options.ts';
 
 export const STYLE_INJECTION_CONTROLLER = 'style-injection';
 
 /** The declared batch layout: the three branches share one UNet call (DESIGN D2, ALGORITHMS §4.4). */
 export const STYLE_ROWS = { content: 0, style: 1, stylised: 2 } as const;
-
-/** LDM output block index of a site path (`…output_blocks.7.1.transformer_blocks.0.attn1` → 7). */
-export function outputBlockOf(site: AttentionSite): number | undefined {
-  const m = /(?:^|\.)output_blocks\.(\d+)\./.exec(site.path);
-  return m ? Number(m[1]) : undefined;
-}
 
 /**
  * StyleID's attention injection as a graph plugin. The batch is [content, style, stylised]:

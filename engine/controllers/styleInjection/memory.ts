@@ -1,5 +1,5 @@
 import type { AttentionSite } from '../site.ts';
-import { outputBlockOf } from './controller.ts';
+import { outputBlockOf } from './layers.ts';
 
 /** Bytes each way of keeping what style injection needs between inversion and sampling (ALGORITHMS §4.4). */
 export interface StyleInjectionMemory {

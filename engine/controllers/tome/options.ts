@@ -13,7 +13,12 @@ export interface TokenMergingOptions {
   /** Random destination per window (seeded); false = top-left of every window. */
   useRand: boolean;
   seed: number;
-  /** Merge only in blocks whose tokens are downsampled at most this much (1 = full latent resolution). */
+  /**
+   * Merge only in blocks whose tokens are downsampled at most this much from the network's finest
+   * self-attention (1 = that level only). SD 1.x/2.x attend at full latent resolution, so this is
+   * tomesd's max_downsample; a network without attention there (SDXL, the toy model) merges at its
+   * finest attention level rather than nowhere.
+   */
   maxDownsample: 1 | 2 | 4 | 8;
   /** Sub-layers computed on merged tokens; default self-attention only. */
   merge: readonly MergeSubLayer[];

@@ -82,8 +82,9 @@ export class TokenMerging implements AttentionController {
 
   checkSites(sites: readonly AttentionSite[]): void {
     const blocks: MergingBlock[] = [];
+    const finest = Math.min(...sites.filter((s) => s.kind === 'self').map((s) => s.resolution));
     for (const s of sites) {
-      if (s.kind !== 'self' || s.resolution > this.options.maxDownsample) continue;
+      if (s.kind !== 'self' || s.resolution > finest * this.options.maxDownsample) continue;
       blocks.push({ path: s.path.replace(/\.attn1$/, ''), index: blocks.length, resolution: s.resolution });
     }
     this.blocks = blocks;
