@@ -47,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import clip_vision  # noqa: E402
 import ip_layers  # noqa: E402
+import nets  # noqa: E402
 from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
                     posterior_sample, start)
 import sample  # noqa: E402
@@ -365,7 +366,8 @@ def check(args):
         with torch.no_grad():
             tokens = model.tokens(clip_vision.preprocess(img[None]))
             ctx["tokens"] = torch.cat([zero, tokens])  # sample.ddim's batch is [uncond, cond]
-            x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(i))
+            side = 64 // nets.latent_factor(cfg)
+            x = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(i))
             z = sample.ddim(unet, empty, empty, x, args.check_steps, 7.5)
             out = m.first_stage_model.decode(z / cfg["scale_factor"])
         px = ((out.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()[0]

@@ -4,7 +4,7 @@ Module names are chosen so that ``LatentDiffusion(...).state_dict()`` produces e
 single-file LDM (CompVis) key layout:
 
     model.diffusion_model.*                      UNet with cross-attention (SD 1.x structure)
-    first_stage_model.*                          KL autoencoder (f8 when len(ch_mult) == 4)
+    first_stage_model.*                          KL autoencoder (f = 2^(len(ch_mult) - 1): SD f8, toy f4)
     cond_stage_model.transformer.text_model.*    CLIP text transformer
     betas, alphas_cumprod, ...                   the 12 schedule buffers
 
@@ -22,6 +22,11 @@ import torch.nn.functional as F
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def latent_factor(cfg):
+    """Pixels per latent cell: the autoencoder halves the resolution between its levels."""
+    return 2 ** (len(cfg["vae"]["ch_mult"]) - 1)
+
 
 def gn(ch, eps):
     return nn.GroupNorm(32, ch, eps=eps, affine=True)

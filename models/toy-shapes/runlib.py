@@ -9,6 +9,7 @@ import time
 
 import torch
 
+from dataparallel import average_gradients
 import tokenizer
 import toyworld
 
@@ -86,11 +87,13 @@ def eps_loss(eps, noise, alphas_cumprod, t, min_snr_gamma=0.0):
     return per_sample.mean()
 
 
-def optimise(loss, opt, model, ema, steps_done, ema_decay):
+def optimise(loss, opt, model, ema, steps_done, ema_decay, world=1):
     """One optimiser step with gradient clipping, then the EMA update, warm-started by the number of
-    steps done including this one. Returns the gradient norm before clipping."""
+    steps done including this one. Returns the gradient norm before clipping. With world > 1 the
+    gradients are first averaged over the data-parallel ranks."""
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    average_gradients(model.parameters(), world)
     gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     d = min(ema_decay, (1 + steps_done) / (10 + steps_done))

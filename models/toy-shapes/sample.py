@@ -63,7 +63,8 @@ def ddim(unet, cond, uncond, x, steps=25, guidance=7.5):
 
 def generate(m, cfg, tok, prompt, n=1, seed=0, steps=25, guidance=7.5, h=64, w=64):
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 4, h // 8, w // 8, generator=g)
+    f = nets.latent_factor(cfg)
+    x = torch.randn(n, 4, h // f, w // f, generator=g)
     with torch.no_grad():
         cond = m.cond_stage_model(torch.tensor([tok(prompt)]))
         uncond = m.cond_stage_model(torch.tensor([tok("")]))

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import dataparallel  # noqa: E402
 import nets  # noqa: E402
 from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
                     posterior_sample, start)
@@ -47,12 +48,15 @@ def base_config(vocab_size, bos, eos, scale_factor=None):
         "guidance_scale": 4.0,
         "schedule": {"beta_schedule": "scaled_linear (ldm 'linear': linspace(sqrt(b0), sqrt(b1), T)**2 in float64)",
                      "linear_start": 0.00085, "linear_end": 0.012, "timesteps": 1000},
-        "unet": {"image_size": 8, "in_channels": 4, "out_channels": 4, "model_channels": 32,
-                 "attention_resolutions": [4, 2, 1], "num_res_blocks": 2, "channel_mult": [1, 2, 3, 3],
+        # f = 4: a 16x16 latent, so a small object covers 3-4 latent cells and keeps its colour and outline
+        # (the earlier f = 8 autoencoder kept the colour of only 70 % of small objects through a round trip).
+        # Like SDXL, no attention at the 16x16 level: there it would cost ten times the rest of the step.
+        "unet": {"image_size": 16, "in_channels": 4, "out_channels": 4, "model_channels": 32,
+                 "attention_resolutions": [4, 2], "num_res_blocks": 2, "channel_mult": [1, 2, 3, 3],
                  "num_heads": 8, "use_spatial_transformer": True, "transformer_depth": 1, "context_dim": 128,
                  "use_checkpoint": False, "legacy": False},
         "vae": {"embed_dim": 4, "double_z": True, "z_channels": 4, "resolution": 64, "in_channels": 3,
-                "out_ch": 3, "ch": 32, "ch_mult": [1, 2, 3, 3], "num_res_blocks": 2, "attn_resolutions": [],
+                "out_ch": 3, "ch": 32, "ch_mult": [1, 2, 3], "num_res_blocks": 2, "attn_resolutions": [],
                 "dropout": 0.0},
         "text_encoder": {"type": "CLIPTextModel (transformers), used by ldm FrozenCLIPEmbedder (last_hidden_state)",
                          "vocab_size": vocab_size, "hidden_size": 128, "intermediate_size": 512,
@@ -265,8 +269,19 @@ class Denoiser(torch.nn.Module):
 
 
 def train_unet(args, bind=False):
+    """Stage (b), and with bind=True stage (c), in --procs data-parallel processes."""
+    encode_dataset(args)  # once, before the workers load it
+    dataparallel.run(unet_worker, args.procs, args, bind)
+
+
+def unet_worker(rank, world, args, bind):
     """Stage (b), and with bind=True stage (c): the caption-binding fine-tune. (c) starts from (b)'s weights,
-    optimiser and EMA with its own lr schedule and state file, and adds offset noise and min-SNR weighting."""
+    optimiser and EMA with its own lr schedule and state file, and adds offset noise and min-SNR weighting.
+    Rank r of `world` computes rows [r::world] of every batch; rank 0 logs and saves."""
+    start(args.threads)
+    if args.unet_batch % world:
+        raise SystemExit(f"--unet-batch {args.unet_batch} does not split over {world} processes")
+    mine = slice(rank, args.unet_batch, world)
     steps = args.bind_steps if bind else args.unet_steps
     offset_noise = args.offset_noise if bind else 0.0
     min_snr_gamma = args.min_snr_gamma if bind else 0.0
@@ -286,12 +301,14 @@ def train_unet(args, bind=False):
         model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
         gen.set_state(s["gen"])
         step = s["step"]
-        print(f"resumed {'bind' if bind else 'UNet'} stage at step {step}")
+        if rank == 0:
+            print(f"resumed {'bind' if bind else 'UNet'} stage at step {step}")
     elif bind:
         s = torch.load(os.path.join(RUNS, "unet_state.pt"))
         model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
         gen.manual_seed(args.seed + 5)
-        print(f"bind stage starts from the UNet stage's step {s['step']}")
+        if rank == 0:
+            print(f"bind stage starts from the UNet stage's step {s['step']}")
     stage = "bind" if bind else "unet"
     ac = ldm.alphas_cumprod
     mean, logvar, ids = data["mean"], data["logvar"], data["ids"].long()
@@ -310,24 +327,29 @@ def train_unet(args, bind=False):
         b_ids[drop] = empty
         t = torch.randint(0, 1000, (args.unet_batch,), generator=gen)
         xt, noise = noised(z0, t, ac, gen, offset_noise)
-        loss = eps_loss(model(xt, t, b_ids), noise, ac, t, min_snr_gamma)
-        gn = optimise(loss, opt, model, ema, step + 1, args.ema)
+        loss = eps_loss(model(xt[mine], t[mine], b_ids[mine]), noise[mine], ac, t[mine], min_snr_gamma)
+        gn = optimise(loss, opt, model, ema, step + 1, args.ema, world)
         step += 1
         acc["loss"] = acc.get("loss", 0.0) + loss.item()
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
+        stop, save_due = dataparallel.agree([STOP["flag"], time.time() - last_save > args.save_minutes * 60], world)
         if step % args.log_every == 0:
-            log(dict(stage=stage, step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
-                     steps_per_s=round(args.log_every / (time.time() - t0), 3)))
+            acc["loss"] = dataparallel.mean_over_ranks([acc["loss"]], world)[0]
+            if rank == 0:
+                log(dict(stage=stage, step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+                         steps_per_s=round(args.log_every / (time.time() - t0), 3)))
             acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == steps or STOP["flag"]:
-            atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
-                             gen=gen.get_state(), step=step), path)
+        if save_due or step == steps or stop:
+            if rank == 0:
+                atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
+                                 gen=gen.get_state(), step=step), path)
             last_save = time.time()
-            if STOP["flag"]:
-                log(dict(stage=stage, event="stopped by signal, state saved", step=step))
-                export(args)
+            if stop:
+                if rank == 0:
+                    log(dict(stage=stage, event="stopped by signal, state saved", step=step))
+                    export(args)
                 sys.exit(0)
-            if args.export_on_save:
+            if args.export_on_save and rank == 0:
                 export(args, quiet=True)
 
 
@@ -429,7 +451,8 @@ def bench(args):
     for i in range(4):
         if i == 1:
             t0 = time.time()
-        x = torch.randn(args.unet_batch, 4, 8, 8)
+        side = 64 // nets.latent_factor(cfg)
+        x = torch.randn(args.unet_batch, 4, side, side)
         t = torch.randint(0, 1000, (args.unet_batch,))
         loss = F.mse_loss(model(x, t, ids), x)
         opt.zero_grad(), loss.backward(), opt.step()
@@ -440,7 +463,8 @@ def bench(args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("cmd", choices=["all", "vae", "latents", "unet", "bind", "decoder", "export", "bench"])
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="threads per process")
+    p.add_argument("--procs", type=int, default=2, help="data-parallel processes for the UNet stages (b) and (c)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--vae-steps", type=int, default=1500)
     p.add_argument("--vae-batch", type=int, default=16)
@@ -456,7 +480,7 @@ def main():
     p.add_argument("--unet-batch", type=int, default=48)
     p.add_argument("--unet-lr", type=float, default=4e-4)
     p.add_argument("--caption-dropout", type=float, default=0.1)
-    p.add_argument("--bind-steps", type=int, default=2000, help="steps of the caption-binding fine-tune (c)")
+    p.add_argument("--bind-steps", type=int, default=4000, help="steps of the caption-binding fine-tune (c)")
     p.add_argument("--offset-noise", type=float, default=0.5, help="(c): std of a per-channel noise offset")
     p.add_argument("--min-snr-gamma", type=float, default=5.0, help="(c): min-SNR loss weighting; 0 = plain MSE")
     p.add_argument("--ema", type=float, default=0.999)

@@ -3,7 +3,6 @@ import type { GraphBuilder, Value } from '../../graph/builder.ts';
 import * as op from '../../graph/ops/index.ts';
 import type { HostTensor } from '../../graph/session.ts';
 import type { AttentionController, StepInfo } from '../controller.ts';
-import type { AttentionSite } from '../site.ts';
 import { outputBlockOf } from './layers.ts';
 import { type StyleInjectionOptions, resolveStyleInjection } from './options.ts';
 
