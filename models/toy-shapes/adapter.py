@@ -46,6 +46,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import clip_vision  # noqa: E402
+import dataparallel  # noqa: E402
 import ip_layers  # noqa: E402
 import nets  # noqa: E402
 from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
@@ -188,11 +189,16 @@ def stage_name(args):
     return "adapter" if args.projection == "linear" else "adapter-plus"
 
 
-def load_state(args, base_hash):
+def discard_state(args):
+    """--fresh: the old state is kept beside as .old."""
     path = state_path(args)
-    if args.fresh and os.path.exists(path):
+    if os.path.exists(path):
         os.replace(path, path + ".old")
         print(f"--fresh: moved the old state to {path}.old")
+
+
+def load_state(args, base_hash):
+    path = state_path(args)
     if not os.path.exists(path):
         return None
     s = torch.load(path)
@@ -205,6 +211,20 @@ def load_state(args, base_hash):
 # ----------------------------------------------------------------------------- training
 
 def train(args):
+    """Training in --procs data-parallel processes (dataparallel.py); the pool is encoded once first."""
+    if args.fresh:
+        discard_state(args)
+    m, _ = load_base(args)
+    encode_pool(args, m, get_tokenizer())
+    dataparallel.run(train_worker, args.procs, args)
+
+
+def train_worker(rank, world, args):
+    """Rank r of `world` computes rows [r::world] of every batch; rank 0 validates, logs and saves."""
+    start(args.threads)
+    if args.batch % world:
+        raise SystemExit(f"--batch {args.batch} does not split over {world} processes")
+    mine = slice(rank, args.batch, world)
     m, cfg = load_base(args)
     tok = get_tokenizer()
     unet, text = m.model.diffusion_model, m.cond_stage_model
@@ -235,8 +255,10 @@ def train(args):
         gen.set_state(s["gen"])
         step = s["step"]
         if s["base_hash"] != base_hash:
-            log(dict(stage=stage_name(args), event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
-        print(f"resumed adapter at step {step}")
+            if rank == 0:
+                log(dict(stage=stage_name(args), event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
+        if rank == 0:
+            print(f"resumed adapter at step {step}")
     ac = m.alphas_cumprod
     sf = cfg["scale_factor"]
     empty = torch.tensor(tok(""), dtype=torch.long)
@@ -246,8 +268,8 @@ def train(args):
         atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
                          step=step, base_hash=base_hash, vision_config=vcfg, adapter_config=acfg), state_path(args))
 
-    val = validation_batch(m, cfg, tok, args.val_n)
-    if step == 0:
+    val = validation_batch(m, cfg, tok, args.val_n) if rank == 0 else None
+    if step == 0 and rank == 0:
         log(dict(stage=stage_name(args), step=0, **validate(unet, model, ctx, val)))
     last_save, t0, acc = time.time(), time.time(), {}
     while step < args.steps:
@@ -262,27 +284,32 @@ def train(args):
         t = torch.randint(0, 1000, (args.batch,), generator=gen)
         xt, noise = noised(z0, t, ac, gen, args.offset_noise)
         with torch.no_grad():
-            context = text(b_ids)
-        ctx["tokens"] = model.tokens(prompt_pixels(DATA_SEED0 + idx), keep)
-        eps = unet(xt, t, context)
-        loss = eps_loss(eps, noise, ac, t, args.min_snr_gamma)
-        gn = optimise(loss, opt, model, ema, step + 1, args.ema)
+            context = text(b_ids[mine])
+        ctx["tokens"] = model.tokens(prompt_pixels(DATA_SEED0 + idx[mine]), keep[mine])
+        eps = unet(xt[mine], t[mine], context)
+        loss = eps_loss(eps, noise[mine], ac, t[mine], args.min_snr_gamma)
+        gn = optimise(loss, opt, model, ema, step + 1, args.ema, world)
         step += 1
         acc["loss"] = acc.get("loss", 0.0) + loss.item()
         acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
+        stop, save_due = dataparallel.agree([STOP["flag"], time.time() - last_save > args.save_minutes * 60], world)
         if step % args.log_every == 0:
-            extra = validate(unet, model, ctx, val) if step % args.val_every == 0 else {}
-            log(dict(stage=stage_name(args), step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
-                     steps_per_s=round(args.log_every / (time.time() - t0), 3), **extra))
+            acc["loss"] = dataparallel.mean_over_ranks([acc["loss"]], world)[0]
+            if rank == 0:
+                extra = validate(unet, model, ctx, val) if step % args.val_every == 0 else {}
+                log(dict(stage=stage_name(args), step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
+                         steps_per_s=round(args.log_every / (time.time() - t0), 3), **extra))
             acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.steps or STOP["flag"]:
-            save()
+        if save_due or step == args.steps or stop:
+            if rank == 0:
+                save()
             last_save = time.time()
-            if STOP["flag"]:
-                log(dict(stage=stage_name(args), event="stopped by signal, state saved", step=step))
-                export(args)
+            if stop:
+                if rank == 0:
+                    log(dict(stage=stage_name(args), event="stopped by signal, state saved", step=step))
+                    export(args)
                 sys.exit(0)
-            if args.export_on_save:
+            if args.export_on_save and rank == 0:
                 export(args, quiet=True)
 
 
@@ -314,6 +341,7 @@ def export(args, quiet=False):
     meta = dict(format="pt", name=name.split(".")[0], base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
                 seed=args.seed, probe_image=PROBE_IMAGE, probe_tokens=numbers(tokens),
                 **{"probe_penultimate" if model.plus else "probe_image_embeds": numbers(features)})
+    os.makedirs(args.out_dir, exist_ok=True)
     out = os.path.join(args.out_dir, name)
     st.save_atomic(out, f16(model.adapter.state_dict()), meta)
     enc_dir = os.path.join(args.out_dir, ENCODER_DIR)
@@ -412,7 +440,8 @@ def bench(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("cmd", choices=["train", "export", "check", "bench"])
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="threads per process")
+    p.add_argument("--procs", type=int, default=2, help="data-parallel training processes")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--ckpt", help="base checkpoint (default: toy-shapes.safetensors beside this file)")
     p.add_argument("--config", help="its config.json (default: the one beside this file)")
