@@ -57,11 +57,13 @@ describe.each(adapters)('the bundled toy image adapter $file', ({ file, present 
     contextDim = spec.unet.contextDim;
   });
 
-  it.skipIf(!present)('binds all 16 cross-attention sites with the reference numbering, and its encoder is found beside it', async () => {
+  it.skipIf(!present)('binds every cross-attention site with the reference numbering, and its encoder is found beside it', async () => {
     const file = await loadIpAdapterFile(adapter, sites, contextDim, { cache });
     const plus = file.layout.projection === 'resampler';
     expect(file.layout).toMatchObject({ tokens: plus ? 16 : 4, contextDim });
-    expect(file.bindings.map((b) => b.key)).toEqual(Array.from({ length: 16 }, (_, r) => 2 * r + 1));
+    const cross = sites.filter((s) => s.kind === 'cross').length;
+    expect(cross).toBeGreaterThan(0);
+    expect(file.bindings.map((b) => b.key)).toEqual(Array.from({ length: cross }, (_, r) => 2 * r + 1));
     expect(findImageEncoder(adapter)).toBe(join(folder, 'image_encoder'));
     const encoder = await loadImageEncoder(findImageEncoder(adapter), { cache });
     expect(encoder.config.imageSize).toBe(64);

@@ -5,7 +5,7 @@ import { resultUrl } from '../api/images.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
 import { plainPrompt } from '../editor/promptWords.ts';
 import type { Problem } from './documentSlice.ts';
-import { latentFactorOf } from './modelsSlice.ts';
+import { type AttentionGrid, attentionGridOf } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
 export interface AttentionState {
@@ -28,13 +28,14 @@ export interface AttentionSlice {
 }
 
 /**
- * Latent downsampling of the maps: coarse for big images, full latent resolution for small ones
- * (≥ 16 cells a side when possible). `factor` is the model's pixels per latent cell.
+ * Latent downsampling of the maps: the coarsest the model has cross-attention at that still gives
+ * ≥ 16 cells a side, else its finest (coarse for big images, the most detail for small ones).
  */
-export function mapResolution(width: number, height: number, factor = 8): 1 | 2 | 4 | 8 {
-  const latent = Math.min(width, height) / factor;
-  for (const r of [8, 4, 2] as const) if (latent / r >= 16) return r;
-  return 1;
+export function mapResolution(width: number, height: number, grid: AttentionGrid = { factor: 8, resolutions: [1, 2, 4] }): 1 | 2 | 4 | 8 {
+  const latent = Math.min(width, height) / grid.factor;
+  const fine = grid.resolutions.filter((r): r is 1 | 2 | 4 | 8 => [1, 2, 4, 8].includes(r)).sort((a, b) => a - b);
+  if (!fine.length) return 1;
+  return [...fine].reverse().find((r) => latent / r >= 16) ?? fine[0];
 }
 
 const IDLE: AttentionState = { status: 'idle', jobId: null, prompt: '', maps: {}, problem: null };
@@ -53,7 +54,7 @@ export const createAttentionSlice: StateCreator<StudioState, [], [], AttentionSl
       set({ attention: { ...IDLE, status: 'running', prompt: text } });
       const jobId = await startAttentionJob(connection, {
         model: run.model, prompt: text, negativePrompt: run.negativePrompt, steps: run.steps, cfg: run.cfg,
-        seed: run.seed, width: run.width, height: run.height, sampler: run.sampler, resolution: mapResolution(run.width, run.height, latentFactorOf(models.find((m) => m.path === run.model))),
+        seed: run.seed, width: run.width, height: run.height, sampler: run.sampler, resolution: mapResolution(run.width, run.height, attentionGridOf(models.find((m) => m.path === run.model))),
       });
       set((s) => ({
         attention: { ...s.attention, jobId },

@@ -23,10 +23,19 @@ export const recommendedGuidance = (m: ModelEntry | undefined): number | undefin
   return typeof g === 'number' ? g : undefined;
 };
 
-/** Pixels per latent cell of a model (SD's 8 when the model does not say). */
-export const latentFactorOf = (m: ModelEntry | undefined): number => {
-  const f = m?.architecture?.details.latentFactor;
-  return typeof f === 'number' ? f : 8;
+/** What attention maps of a model can be: pixels per latent cell and the latent downsamplings with cross-attention. */
+export interface AttentionGrid {
+  factor: number;
+  resolutions: readonly number[];
+}
+
+/** SD 1.x's when the model does not say: f8, cross-attention at 1, 2 and 4. */
+export const attentionGridOf = (m: ModelEntry | undefined): AttentionGrid => {
+  const details = m?.architecture?.details;
+  const f = details?.latentFactor;
+  const r = (details?.unet as { attentionResolutions?: unknown } | undefined)?.attentionResolutions;
+  const resolutions = Array.isArray(r) && r.length && r.every((v) => typeof v === 'number') ? [...(r as number[])].sort((a, b) => a - b) : [1, 2, 4];
+  return { factor: typeof f === 'number' ? f : 8, resolutions };
 };
 
 /** The run settings for another model: its recommended guidance replaces the last model's. */

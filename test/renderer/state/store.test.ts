@@ -144,9 +144,11 @@ describe('studio store (no React)', () => {
     expect(call.req).toMatchObject({ resolution: 1 });
     expect(mapResolution(512, 512)).toBe(4);
     expect(mapResolution(64, 64)).toBe(1);
-    // an f4 model's 256-pixel image has a 64-cell latent: maps at a quarter of it
-    expect(mapResolution(256, 256, 4)).toBe(4);
-    expect(mapResolution(256, 256, 8)).toBe(2);
+    // the toy model: f4, cross-attention at 2 and 4 only
+    const toy = { factor: 4, resolutions: [2, 4] };
+    expect(mapResolution(64, 64, toy)).toBe(2);
+    expect(mapResolution(256, 256, toy)).toBe(4);
+    expect(mapResolution(128, 128, toy)).toBe(2);
     expect(store.getState().mapFor('dog')).toBeNull();
     expect(store.getState().results).toHaveLength(0);
   });
