@@ -20,16 +20,27 @@ if (!present) console.warn(`[skip] ${BUNDLED_DEFAULT_MODEL} is absent: no semant
 describe.skipIf(!present)('prompt-to-prompt on the bundled toy model', () => {
   const studio = createStudio({ settings: new SettingsStore(join(mkdtempSync(join(tmpdir(), 'ls-toysem-')), 'settings.json')) });
   const runner = new StudioRunner(studio, createHandlers(studio));
-  const settings = { model: BUNDLED_DEFAULT_MODEL, steps: 20, cfg: 7.5, sampler: 'ddim' as const };
+  // The model's recommended guidance (its config.json says 4).
+  const settings = { model: BUNDLED_DEFAULT_MODEL, steps: 20, cfg: 4, sampler: 'ddim' as const };
 
-  it('a colour-word swap, blended where the shape word attends, recolours the object and leaves the background', async () => {
-    const r = await swapSuite(runner, settings, 12, { kind: 'blend', threshold: TOY_BLEND_THRESHOLD });
+  it('a colour-word swap recolours the object in its place, outline kept, background untouched', async () => {
+    const r = await swapSuite(runner, settings, 12);
     expect(r.unavailable).toBeUndefined();
     expect(r.cases).toBeGreaterThanOrEqual(6);
-    // Issue #7's full criterion (new colour, object IoU ≥ 0.7 and background ≥ 25 dB) is
-    // reported by `npm run eval:toy`; the toy model's blurry 8² latent keeps IoU low today.
-    expect(r.metrics.newColour, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.5);
-    expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(25);
+    // Issue #7's criterion per case is new colour, object IoU ≥ 0.7 and background ≥ 25 dB;
+    // `npm run eval:toy` measures it on 100 swaps, these 12 keep it from regressing.
+    expect(r.metrics.success, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.5);
+    expect(r.metrics.newColour).toBeGreaterThanOrEqual(0.75);
+    expect(r.metrics.meanIou).toBeGreaterThanOrEqual(0.65);
+    expect(r.metrics.medianCentreShiftPx).toBeLessThanOrEqual(3);
+    expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(28);
+  }, 300_000);
+
+  it('the same swap blended where the shape word attends keeps the background closer still', async () => {
+    const r = await swapSuite(runner, settings, 12, { kind: 'blend', threshold: TOY_BLEND_THRESHOLD });
+    expect(r.unavailable).toBeUndefined();
+    expect(r.metrics.newColour, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.75);
+    expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(30);
   }, 300_000);
 
   it('a colour-word swap inside a painted mask of the object recolours it in place', async () => {
@@ -37,14 +48,14 @@ describe.skipIf(!present)('prompt-to-prompt on the bundled toy model', () => {
     expect(r.unavailable).toBeUndefined();
     expect(r.cases).toBeGreaterThanOrEqual(6);
     expect(r.metrics.newColour, JSON.stringify(r.failures)).toBeGreaterThanOrEqual(0.5);
-    // The mask pins the object: its centre moves a few pixels at most (an unmasked swap moves it
-    // about 6 px in a 64 px frame), and only the mask's margin can differ outside the objects.
-    expect(r.metrics.medianCentreShiftPx).toBeLessThanOrEqual(5);
+    // The mask pins the object: its centre moves a pixel or two at most, and only the mask's
+    // margin can differ outside the objects.
+    expect(r.metrics.medianCentreShiftPx).toBeLessThanOrEqual(3);
     expect(r.metrics.meanBackgroundPsnr).toBeGreaterThanOrEqual(35);
   }, 300_000);
 
   it('a local-blend word confines the edit to where the word attends; elsewhere nothing changes', async () => {
-    // 128 px: a 16² latent, so blending reads the latent/2 maps (8² cells of 16 px). The toy
+    // 128 px: a 32² latent, so blending reads the latent/4 maps (8² cells of 16 px). The toy
     // model's maps have a high floor, so the reference threshold 0.3 would keep the whole frame.
     const S = 128;
     const cell = 16;
