@@ -480,7 +480,7 @@ def main():
     p.add_argument("--unet-batch", type=int, default=48)
     p.add_argument("--unet-lr", type=float, default=4e-4)
     p.add_argument("--caption-dropout", type=float, default=0.1)
-    p.add_argument("--bind-steps", type=int, default=2000, help="steps of the caption-binding fine-tune (c)")
+    p.add_argument("--bind-steps", type=int, default=1500, help="steps of the caption-binding fine-tune (c)")
     p.add_argument("--offset-noise", type=float, default=0.5, help="(c): std of a per-channel noise offset")
     p.add_argument("--min-snr-gamma", type=float, default=5.0, help="(c): min-SNR loss weighting; 0 = plain MSE")
     p.add_argument("--ema", type=float, default=0.999)
