@@ -126,7 +126,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const context = rand(B * T * 768, 2);
 
   const unetRow = async (size: number, ratio: number, repeats: number, baseline?: UNetRow): Promise<UNetRow> => {
-    const h = size / latentFactor(spec.vae), w = size / latentFactor(spec.vae);
+    const h = size / latentFactor(spec.vae), w = h;
     const x = rand(B * 4 * h * w, 1);
     const merging = ratio > 0 ? { ...o.tome, ratio } : undefined;
     const controllers = merging ? [new TokenMerging(merging, { latent: { height: h, width: w } })] : [];

@@ -9,9 +9,8 @@ import type { SamplerName } from '../schedulers/types.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
 import { type BundleRuntime, loadBundle } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
-import { planSize } from './size.ts';
+import { planModelSize } from './size.ts';
 
 export interface AttentionMapsRequest {
   model: string;
@@ -54,7 +53,7 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const bundle = await loadBundle(req.model, runtime);
   const { cfg } = withModelGuidance(req, bundle.spec);
   const resolution = req.resolution ?? 4;
-  const size = planSize(req.width ?? bundle.spec.nativeSize, req.height ?? bundle.spec.nativeSize, latentFactor(bundle.spec.vae));
+  const size = planModelSize(bundle.spec, req.width, req.height);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const prompt = promptTokens(bundle.tokenizer, req.prompt);
   const negative = promptTokens(bundle.tokenizer, req.negativePrompt ?? '');

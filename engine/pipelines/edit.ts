@@ -21,7 +21,7 @@ import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
-import { planSize } from './size.ts';
+import { planModelSize } from './size.ts';
 
 /**
  * The maps local blending reads: latent/4 as in the reference (16² at 512 px), or the next
@@ -109,7 +109,7 @@ export async function prepareEdit(
   const plan = editPlanOf(bundle, params, steps);
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
   const photo = params.image ? await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height) : undefined;
-  const size = photo ? photo.size : planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize, latentFactor(bundle.spec.vae));
+  const size = photo ? photo.size : planModelSize(bundle.spec, params.width, params.height);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const painted = params.mask ? await loadMask(params.mask, studio.results, size, 0) : undefined;
 

@@ -1,4 +1,6 @@
 import { StudioError } from '../api/errors.ts';
+import type { StableDiffusionSpec } from '../models/spec.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 
 /** Image sides are multiples of 8 pixels, whatever the VAE's factor (a multiple of every f ≤ 8). */
 const SIDE_STEP = 8;
@@ -22,4 +24,9 @@ export function planSize(width: number, height: number, factor: number): Planned
   const w = Math.floor(width / SIDE_STEP) * SIDE_STEP;
   const h = Math.floor(height / SIDE_STEP) * SIDE_STEP;
   return { width: w, height: h, latentWidth: w / factor, latentHeight: h / factor, factor };
+}
+
+/** A generation's size for a model: the requested sides, else its training size, at its VAE's factor. */
+export function planModelSize(spec: Pick<StableDiffusionSpec, 'nativeSize' | 'vae'>, width?: number, height?: number): PlannedSize {
+  return planSize(width ?? spec.nativeSize, height ?? spec.nativeSize, latentFactor(spec.vae));
 }

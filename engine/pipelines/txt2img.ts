@@ -3,12 +3,11 @@ import type { JobContext } from '../jobs/queue.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { planSize } from './size.ts';
+import { planModelSize } from './size.ts';
 import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
@@ -18,7 +17,7 @@ export async function generate(request: GenerateParams, job: JobContext, studio:
   const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
   const params = withModelGuidance(request, bundle.spec);
   job.throwIfCancelled();
-  const size = planSize(params.width ?? bundle.spec.nativeSize, params.height ?? bundle.spec.nativeSize, latentFactor(bundle.spec.vae));
+  const size = planModelSize(bundle.spec, params.width, params.height);
   const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   const ip = await imagePromptController(bundle, settings, params, studio.results);

@@ -34,7 +34,7 @@ export const attentionGridOf = (m: ModelEntry | undefined): AttentionGrid => {
   const details = m?.architecture?.details;
   const f = details?.latentFactor;
   const r = (details?.unet as { attentionResolutions?: unknown } | undefined)?.attentionResolutions;
-  const resolutions = Array.isArray(r) && r.length && r.every((v) => typeof v === 'number') ? [...(r as number[])].sort((a, b) => a - b) : [1, 2, 4];
+  const resolutions = Array.isArray(r) && r.length && r.every((v) => typeof v === 'number') ? (r as number[]) : [1, 2, 4];
   return { factor: typeof f === 'number' ? f : 8, resolutions };
 };
 

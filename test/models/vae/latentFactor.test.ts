@@ -3,7 +3,7 @@ import { detectVAEConfig, expectedVAETensors } from '../../../engine/models/ldm/
 import type { VAEConfig } from '../../../engine/models/spec.ts';
 import { latentFactor } from '../../../engine/models/vae/latent.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
-import { planSize } from '../../../engine/pipelines/size.ts';
+import { planModelSize, planSize } from '../../../engine/pipelines/size.ts';
 import { headerInfos } from '../../controllers/ipAdapter/fixtures.ts';
 
 const vae = (chMult: number[]): VAEConfig => ({
@@ -25,5 +25,8 @@ describe('VAE latent factor', () => {
     expect(planSize(500, 300, 8)).toEqual({ width: 496, height: 296, latentWidth: 62, latentHeight: 37, factor: 8 });
     expect(planSize(500, 300, 4)).toEqual({ width: 496, height: 296, latentWidth: 124, latentHeight: 74, factor: 4 });
     expect(() => planSize(60, 300, 4)).toThrow(/at least 64×64/);
+    // a model's own size and factor when the request names none
+    expect(planModelSize({ nativeSize: 64, vae: vae([1, 2, 3]) })).toEqual({ width: 64, height: 64, latentWidth: 16, latentHeight: 16, factor: 4 });
+    expect(planModelSize({ nativeSize: 512, vae: vae([1, 2, 4, 4]) }, 256)).toMatchObject({ width: 256, height: 512, latentWidth: 32, latentHeight: 64 });
   });
 });
