@@ -254,10 +254,9 @@ def train_worker(rank, world, args):
         model.load_state_dict(s["model"]), ema.load_state_dict(s["ema"]), opt.load_state_dict(s["opt"])
         gen.set_state(s["gen"])
         step = s["step"]
-        if s["base_hash"] != base_hash:
-            if rank == 0:
-                log(dict(stage=stage_name(args), event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
         if rank == 0:
+            if s["base_hash"] != base_hash:
+                log(dict(stage=stage_name(args), event="rebased onto another checkpoint", step=step, old=s["base_hash"], new=base_hash))
             print(f"resumed adapter at step {step}")
     ac = m.alphas_cumprod
     sf = cfg["scale_factor"]
