@@ -33,47 +33,25 @@ checkpoint is refused unless --rebase (continue from it: a warm start) or --fres
 """
 import argparse
 import copy
-import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import clip_vision  # noqa: E402
+from adapter_check import bench, check  # noqa: E402
+from adapter_export import export  # noqa: E402
+from adapter_model import (CHECK_SEED0, DATA_SEED0, Trainable, adapter_config, discard_state, load_base,  # noqa: E402
+                           load_frozen_encoder, load_state, prompt_pixels, stage_name, state_path, vision_config,
+                           weights_hash)
 import dataparallel  # noqa: E402
 import ip_layers  # noqa: E402
-import nets  # noqa: E402
-from runlib import (RUNS, STOP, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
+from runlib import (RUNS, Bookkeeping, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,  # noqa: E402
                     posterior_sample, start)
-import sample  # noqa: E402
-import st  # noqa: E402
 import toyworld  # noqa: E402
-
-DATA_SEED0 = 30_000_000  # adapter images; distinct from the VAE's (0..) and the UNet's (10,000,000..)
-CHECK_SEED0 = 40_000_000  # reference images of `check`, never trained on
-ADAPTER_FILES = {"linear": "ip-adapter_toy.safetensors", "resampler": "ip-adapter-plus_toy.safetensors"}
-ENCODER_DIR = "image_encoder"
-
-
-def weights_hash(module):
-    """Identity of frozen weights, so a cache or a state is never silently reused on another checkpoint."""
-    h = hashlib.sha1()
-    for k, v in sorted(module.state_dict().items()):
-        h.update(k.encode())
-        h.update(v.detach().cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def load_base(args):
-    m, cfg, _ = sample.load_model(args.ckpt, args.config)
-    m.requires_grad_(False)
-    return m, cfg
 
 
 # ----------------------------------------------------------------------------- data
@@ -129,83 +107,6 @@ def validate(unet, model, ctx, v):
         return out
 
 
-def prompt_pixels(seeds):
-    """The image prompt of each sample: the training image itself, as the engine preprocesses it."""
-    return clip_vision.preprocess(np.stack([toyworld.make_sample(int(s))[0] for s in seeds]))
-
-
-# ----------------------------------------------------------------------------- model
-
-class Trainable(torch.nn.Module):
-    """Everything that learns: the vision tower and the adapter (projection + per-site K/V)."""
-
-    def __init__(self, vision_cfg, unet, context_dim, adapter_cfg):
-        super().__init__()
-        self.encoder = clip_vision.CLIPVisionModelWithProjection(vision_cfg)
-        self.plus = adapter_cfg["projection"] == "resampler"
-        width = vision_cfg["hidden_size"] if self.plus else vision_cfg["projection_dim"]
-        self.adapter = ip_layers.ToyIPAdapter(unet, width, context_dim, adapter_cfg["projection"], adapter_cfg["depth"])
-
-    def features(self, pixels, keep=None):
-        """What the projection reads, as the reference computes it: the pooled embedding (a zero
-        embedding where keep is False), or for plus the penultimate hidden states (of an all-zero
-        pixel tensor where keep is False)."""
-        if not self.plus:
-            e = self.encoder(pixels)
-            return e if keep is None else e * keep[:, None].float()
-        if keep is not None:
-            pixels = pixels * keep[:, None, None, None].float()
-        return self.encoder.penultimate(pixels)
-
-    def tokens(self, pixels, keep=None):
-        return self.adapter.image_proj(self.features(pixels, keep))
-
-
-def vision_config(args):
-    return clip_vision.default_config(image_size=64, patch_size=args.patch, hidden=args.hidden, layers=args.layers,
-                                      heads=args.heads, projection_dim=args.proj_dim)
-
-
-def adapter_config(args, s=None):
-    """The projection of a new state from the flags; a saved state keeps its own (older states: linear)."""
-    if s:
-        return s.get("adapter_config", dict(projection="linear", depth=0, frozen_encoder=False))
-    return dict(projection=args.projection, depth=args.resampler_depth, frozen_encoder=bool(args.encoder))
-
-
-def load_frozen_encoder(model, folder):
-    """The reference trains its adapters against a fixed image encoder; here that is a tower an
-    earlier run trained (h94's layout: every SD 1.5 adapter reads the one image_encoder/)."""
-    t, _ = st.load(os.path.join(folder, "model.safetensors"))
-    model.encoder.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in t.items()}, strict=True)
-
-
-def state_path(args):
-    """One state per projection, so the base and the plus adapter can be trained side by side."""
-    return os.path.join(RUNS, "adapter_state.pt" if args.projection == "linear" else "adapter-plus_state.pt")
-
-
-def stage_name(args):
-    return "adapter" if args.projection == "linear" else "adapter-plus"
-
-
-def discard_state(args):
-    """--fresh: the old state is kept beside as .old."""
-    path = state_path(args)
-    if os.path.exists(path):
-        os.replace(path, path + ".old")
-        print(f"--fresh: moved the old state to {path}.old")
-
-
-def load_state(args, base_hash):
-    path = state_path(args)
-    if not os.path.exists(path):
-        return None
-    s = torch.load(path)
-    if s["base_hash"] != base_hash and not args.rebase:
-        sys.exit(f"{path} was trained on another checkpoint (UNet+text hash {s['base_hash']}, now {base_hash}); "
-                 "rerun with --rebase to continue from it or --fresh to start over")
-    return s
 
 
 # ----------------------------------------------------------------------------- training
@@ -270,7 +171,8 @@ def train_worker(rank, world, args):
     val = validation_batch(m, cfg, tok, args.val_n) if rank == 0 else None
     if step == 0 and rank == 0:
         log(dict(stage=stage_name(args), step=0, **validate(unet, model, ctx, val)))
-    last_save, t0, acc = time.time(), time.time(), {}
+    book = Bookkeeping(stage_name(args), rank, world, args.log_every, args.save_minutes, save,
+                       lambda quiet: export(args, quiet), args.export_on_save)
     while step < args.steps:
         lr = lr_at(step, args.steps, args.lr, warmup=100)
         for g in opt.param_groups:
@@ -289,151 +191,8 @@ def train_worker(rank, world, args):
         loss = eps_loss(eps, noise[mine], ac, t[mine], args.min_snr_gamma)
         gn = optimise(loss, opt, model, ema, step + 1, args.ema, world)
         step += 1
-        acc["loss"] = acc.get("loss", 0.0) + loss.item()
-        acc["grad_norm"] = acc.get("grad_norm", 0.0) + float(gn)
-        stop, save_due = dataparallel.agree([STOP["flag"], time.time() - last_save > args.save_minutes * 60], world)
-        if step % args.log_every == 0:
-            acc["loss"] = dataparallel.mean_over_ranks([acc["loss"]], world)[0]
-            if rank == 0:
-                extra = validate(unet, model, ctx, val) if step % args.val_every == 0 else {}
-                log(dict(stage=stage_name(args), step=step, lr=round(lr, 7), **{k: round(v / args.log_every, 5) for k, v in acc.items()},
-                         steps_per_s=round(args.log_every / (time.time() - t0), 3), **extra))
-            acc, t0 = {}, time.time()
-        if save_due or step == args.steps or stop:
-            if rank == 0:
-                save()
-            last_save = time.time()
-            if stop:
-                if rank == 0:
-                    log(dict(stage=stage_name(args), event="stopped by signal, state saved", step=step))
-                    export(args)
-                sys.exit(0)
-            if args.export_on_save and rank == 0:
-                export(args, quiet=True)
-
-
-# ----------------------------------------------------------------------------- export
-
-PROBE_IMAGE = "64x64 RGB, pixel (x, y) = (4x, 4y, 128)"
-
-
-def probe_image():
-    """A fixed image any reader can draw; its embedding and tokens go into the files' metadata."""
-    y, x = np.mgrid[0:64, 0:64]
-    return np.stack([4 * x, 4 * y, np.full_like(x, 128)], axis=-1).astype(np.uint8)
-
-
-def export(args, quiet=False):
-    s = torch.load(state_path(args))
-    vcfg = s["vision_config"]
-    m, cfg = load_base(args)
-    model = Trainable(vcfg, m.model.diffusion_model, cfg["unet"]["context_dim"], adapter_config(args, s))
-    model.load_state_dict(s["ema" if not args.no_ema else "model"])
-    f16 = lambda sd: {k: v.detach().cpu().numpy().astype(np.float16) for k, v in sd.items()}  # noqa: E731
-    # Run the probe with the weights as written (F16 rounded), so a reader can check its own forward pass.
-    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in f16(model.state_dict()).items()})
-    with torch.no_grad():
-        features = model.features(clip_vision.preprocess(probe_image()[None]))
-        tokens = model.adapter.image_proj(features)
-    numbers = lambda t: json.dumps([round(float(v), 6) for v in t.flatten()])  # noqa: E731
-    name = ADAPTER_FILES[model.adapter.projection]
-    meta = dict(format="pt", name=name.split(".")[0], base="toy-shapes", base_hash=s["base_hash"], step=s["step"],
-                seed=args.seed, probe_image=PROBE_IMAGE, probe_tokens=numbers(tokens),
-                **{"probe_penultimate" if model.plus else "probe_image_embeds": numbers(features)})
-    os.makedirs(args.out_dir, exist_ok=True)
-    out = os.path.join(args.out_dir, name)
-    st.save_atomic(out, f16(model.adapter.state_dict()), meta)
-    enc_dir = os.path.join(args.out_dir, ENCODER_DIR)
-    enc = os.path.join(enc_dir, "model.safetensors")
-    if adapter_config(args, s).get("frozen_encoder"):
-        # The encoder is the base run's, read-only: it stays as that run wrote it (a copy if elsewhere).
-        if not os.path.exists(enc) and args.encoder:
-            shutil.copytree(args.encoder, enc_dir, dirs_exist_ok=True)
-    else:
-        os.makedirs(enc_dir, exist_ok=True)
-        st.save_atomic(enc, f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
-        with open(os.path.join(enc_dir, "config.json"), "w") as f:
-            json.dump(vcfg, f, indent=2)
-            f.write("\n")
-    if not quiet:
-        print(f"exported {out} ({os.path.getsize(out)} bytes) and {enc} ({os.path.getsize(enc)} bytes), step {s['step']}")
-
-
-# ----------------------------------------------------------------------------- check
-
-def single_object_references(count):
-    """Held-out toy images with exactly one object, as (image, object colour, background)."""
-    out, seed = [], CHECK_SEED0
-    while len(out) < count:
-        img, _, meta = toyworld.make_sample(seed)
-        if len(meta["objects"]) == 1:
-            out.append((img, meta["objects"][0]["colour"], meta["background"]))
-        seed += 1
-    return out
-
-
-def check(args):
-    """Image prompt (scale 1) with an empty text prompt, DDIM + CFG as sample.py samples: how often
-    does the generated object have the reference's colour? (The engine's eval suite `image-prompt`
-    asks the same through the Studio API.)"""
-    s = torch.load(state_path(args))
-    m, cfg = load_base(args)
-    tok = get_tokenizer()
-    unet = m.model.diffusion_model
-    model = Trainable(s["vision_config"], unet, cfg["unet"]["context_dim"], adapter_config(args, s))
-    model.load_state_dict(s["ema" if not args.no_ema else "model"])
-    ctx = ip_layers.install(unet, model.adapter)
-    with torch.no_grad():
-        empty = m.cond_stage_model(torch.tensor([tok("")]))
-        size = s["vision_config"]["image_size"]
-        zero = model.tokens(torch.zeros(1, 3, size, size), torch.zeros(1, dtype=torch.bool))  # the unconditional tokens
-    hits = {"object": 0, "background": 0}
-    refs = single_object_references(args.check_n)
-    for i, (img, colour, background) in enumerate(refs):
-        with torch.no_grad():
-            tokens = model.tokens(clip_vision.preprocess(img[None]))
-            ctx["tokens"] = torch.cat([zero, tokens])  # sample.ddim's batch is [uncond, cond]
-            side = 64 // nets.latent_factor(cfg)
-            x = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(i))
-            z = sample.ddim(unet, empty, empty, x, args.check_steps, 7.5)
-            out = m.first_stage_model.decode(z / cfg["scale_factor"])
-        px = ((out.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()[0]
-        a = sample.analyse(px)
-        hits["object"] += a.get("foreground") == colour
-        hits["background"] += a["background"] == background
-        print(f"{i}: reference {colour} on {background} -> {a.get('foreground')} on {a['background']}", flush=True)
-    res = {k: v / len(refs) for k, v in hits.items()}
-    log(dict(stage=stage_name(args) + "-check", step=s["step"], n=len(refs), **res))
-
-
-# ----------------------------------------------------------------------------- bench
-
-def bench(args):
-    m, cfg = load_base(args)
-    tok = get_tokenizer()
-    unet = m.model.diffusion_model
-    model = Trainable(vision_config(args), unet, cfg["unet"]["context_dim"], adapter_config(args))
-    ctx = ip_layers.install(unet, model.adapter)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    seeds = torch.arange(args.batch) + DATA_SEED0
-    x, caps = toyworld.batch(seeds.tolist())
-    t0 = time.time()
-    with torch.no_grad():
-        mean, _ = m.first_stage_model.encode(torch.from_numpy(x))
-    print(f"VAE encode of {args.batch} images: {time.time() - t0:.2f} s")
-    ids = torch.tensor([tok(c) for c in caps])
-    for i in range(4):
-        if i == 1:
-            t0 = time.time()
-        t = torch.randint(0, 1000, (args.batch,))
-        with torch.no_grad():
-            context = m.cond_stage_model(ids)
-        ctx["tokens"] = model.tokens(prompt_pixels(seeds))
-        loss = (unet(mean, t, context) - mean).pow(2).mean()
-        opt.zero_grad(), loss.backward(), opt.step()
-    print(f"adapter step (batch {args.batch}): {(time.time() - t0) / 3:.3f} s")
-    count = lambda mod: sum(p.numel() for p in mod.parameters())  # noqa: E731
-    print(dict(encoder=count(model.encoder), adapter=count(model.adapter)))
+        book.after_step(step, step == args.steps, lr, dict(loss=loss.item(), grad_norm=gn),
+                        lambda: validate(unet, model, ctx, val) if step % args.val_every == 0 else {})
 
 
 def main():

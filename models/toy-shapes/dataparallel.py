@@ -4,6 +4,7 @@ identical state), so a run with --procs N is the single-process run with the bat
 gradients summed in another order: the same model up to float rounding, at up to N times the speed.
 Gradients are averaged with one gloo all-reduce of a flat buffer per step."""
 import os
+import signal
 import socket
 
 import torch
@@ -22,7 +23,17 @@ def run(fn, procs, *args):
     if procs == 1:
         return fn(0, 1, *args)
     os.environ["TOY_DP_PORT"] = str(free_port())
-    mp.spawn(_worker, args=(procs, fn, args), nprocs=procs, join=True)
+    ctx = mp.spawn(_worker, args=(procs, fn, args), nprocs=procs, join=False)
+
+    def forward(signum, frame):  # `kill <pid>` of this process stops the ranks, which save and exit together
+        for p in ctx.processes:
+            if p.is_alive():
+                os.kill(p.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while not ctx.join():
+        pass
 
 
 def _worker(rank, world, fn, args):

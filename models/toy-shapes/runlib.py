@@ -1,15 +1,16 @@
 """What every training stage of the toy recipe shares: the runs folder and its log, atomic saves,
-SIGTERM handling, the tokenizer, the lr schedule, latent sampling and noising, and the weighted eps
-step with its EMA."""
+SIGTERM handling, the tokenizer, the lr schedule, latent sampling and noising, the weighted eps
+step with its EMA, and the data-parallel loops' bookkeeping after each step."""
 import json
 import math
 import os
 import signal
+import sys
 import time
 
 import torch
 
-from dataparallel import average_gradients
+from dataparallel import agree, average_gradients, mean_over_ranks
 import tokenizer
 import toyworld
 
@@ -101,3 +102,41 @@ def optimise(loss, opt, model, ema, steps_done, ema_decay, world=1):
         for pe, p in zip(ema.parameters(), model.parameters()):
             pe.mul_(d).add_(p.detach(), alpha=1 - d)
     return float(gn)
+
+
+class Bookkeeping:
+    """What a data-parallel training loop does after each step: sum the figures it logs and average them
+    over the ranks every log_every steps (rank 0 writes the line), agree with every rank on stopping and
+    saving so all leave the loop at the same step, save (rank 0) every save_minutes, at the last step and
+    on SIGTERM/SIGINT, and export after a stop (or after every save with export_on_save)."""
+
+    def __init__(self, stage, rank, world, log_every, save_minutes, save, export, export_on_save=False):
+        self.stage, self.rank, self.world, self.log_every = stage, rank, world, log_every
+        self.save_seconds, self.save, self.export, self.export_on_save = save_minutes * 60, save, export, export_on_save
+        self.sums, self.t0, self.last_save = {}, time.time(), time.time()
+
+    def after_step(self, step, last, lr, figures, extra=dict):
+        """figures: this rank's numbers of the step; extra(): rank 0's further fields of a log line.
+        Exits the process after a stop signal, once the state is saved and exported."""
+        for k, v in figures.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        stop, save_due = agree([STOP["flag"], time.time() - self.last_save > self.save_seconds], self.world)
+        if step % self.log_every == 0:
+            means = mean_over_ranks(list(self.sums.values()), self.world)
+            if self.rank == 0:
+                log(dict(stage=self.stage, step=step, lr=round(lr, 7),
+                         **{k: round(v / self.log_every, 5) for k, v in zip(self.sums, means)},
+                         steps_per_s=round(self.log_every / (time.time() - self.t0), 3), **extra()))
+            self.sums, self.t0 = {}, time.time()
+        if not (save_due or last or stop):
+            return
+        if self.rank == 0:
+            self.save()
+        self.last_save = time.time()
+        if stop:
+            if self.rank == 0:
+                log(dict(stage=self.stage, event="stopped by signal, state saved", step=step))
+                self.export(False)
+            sys.exit(0)
+        if self.export_on_save and self.rank == 0:
+            self.export(True)

@@ -37,7 +37,7 @@ def load_model(ckpt=None, cfg_path=None):
 
 def ddim_tables(steps, alphas_cumprod):
     c = 1000 // steps
-    ts = np.asarray(list(range(0, 1000, c))) + 1
+    ts = np.arange(0, 1000, c)[:steps] + 1
     a = alphas_cumprod[ts]
     a_prev = np.concatenate([[alphas_cumprod[0]], a[:-1]])
     return ts, a.astype(np.float32), a_prev.astype(np.float32)
