@@ -48,6 +48,7 @@ def pooled_text(text, tok, captions, chunk=512):
     """CLIP's pooled text output: the final-LayerNorm state at each caption's first end-of-text token."""
     ids = torch.tensor([tok(c) for c in captions])
     first_eos = (ids == tok.eos).int().argmax(1)
+    ids = ids[:, :int(first_eos.max()) + 1]  # causal: the padding after it changes nothing before it
     out = []
     with torch.no_grad():
         for s in range(0, len(ids), chunk):

@@ -108,9 +108,9 @@ class Bookkeeping:
     """What a data-parallel training loop does after each step: sum the figures it logs and average them
     over the ranks every log_every steps (rank 0 writes the line), agree with every rank on stopping and
     saving so all leave the loop at the same step, save (rank 0) every save_minutes, at the last step and
-    on SIGTERM/SIGINT, and export after a stop (or after every save with export_on_save)."""
+    on SIGTERM/SIGINT, and export after a stop (or after every save with export_on_save) if given export."""
 
-    def __init__(self, stage, rank, world, log_every, save_minutes, save, export, export_on_save=False):
+    def __init__(self, stage, rank, world, log_every, save_minutes, save, export=None, export_on_save=False):
         self.stage, self.rank, self.world, self.log_every = stage, rank, world, log_every
         self.save_seconds, self.save, self.export, self.export_on_save = save_minutes * 60, save, export, export_on_save
         self.sums, self.t0, self.last_save = {}, time.time(), time.time()
@@ -136,7 +136,8 @@ class Bookkeeping:
         if stop:
             if self.rank == 0:
                 log(dict(stage=self.stage, event="stopped by signal, state saved", step=step))
-                self.export(False)
+                if self.export:
+                    self.export(False)
             sys.exit(0)
-        if self.export_on_save and self.rank == 0:
+        if self.export and self.export_on_save and self.rank == 0:
             self.export(True)

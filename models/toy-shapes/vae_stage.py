@@ -1,14 +1,12 @@
 """Stage (a) of the toy recipe: the KL autoencoder, and (a') an optional decoder-only fine-tune."""
 import os
-import sys
-import time
 
 import numpy as np
 import torch
 
 from model_config import get_config
 import nets
-from runlib import RUNS, STOP, atomic_save, log, lr_at, posterior_sample
+from runlib import RUNS, Bookkeeping, atomic_save, lr_at, posterior_sample
 import toyworld
 
 
@@ -50,7 +48,8 @@ def train_vae(args):
         print(f"resumed VAE at step {step}")
     if step >= args.vae_steps:
         return vae
-    last_save, t0, acc = time.time(), time.time(), {}
+    book = Bookkeeping("vae", 0, 1, args.log_every, args.save_minutes, lambda: atomic_save(
+        dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
     while step < args.vae_steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.vae_steps, args.vae_lr)
@@ -79,19 +78,7 @@ def train_vae(args):
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
         opt.step()
         step += 1
-        for k, v in dict(parts, loss=loss.item()).items():
-            acc[k] = acc.get(k, 0.0) + v
-        if step % args.log_every == 0:
-            log(dict(stage="vae", step=step, lr=opt.param_groups[0]["lr"],
-                     **{k: round(v / args.log_every, 5) for k, v in acc.items()},
-                     steps_per_s=round(args.log_every / (time.time() - t0), 3)))
-            acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.vae_steps or STOP["flag"]:
-            atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path)
-            last_save = time.time()
-            if STOP["flag"]:
-                log(dict(stage="vae", event="stopped by signal, state saved", step=step))
-                sys.exit(0)
+        book.after_step(step, step == args.vae_steps, opt.param_groups[0]["lr"], dict(parts, loss=loss.item()))
     return vae
 
 
@@ -114,7 +101,8 @@ def train_decoder(args):
         step = s["step"]
         print(f"resumed decoder fine-tuning at step {step}")
     vae.decoder.train()
-    last_save, t0, acc = time.time(), time.time(), {}
+    book = Bookkeeping("decoder", 0, 1, args.log_every, args.save_minutes, lambda: atomic_save(
+        dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
     while step < args.dec_steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.dec_steps, args.dec_lr, warmup=50)
@@ -130,19 +118,8 @@ def train_decoder(args):
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
-        for k, v in dict(l1=l1.item(), l2=l2.item(), edge=edge.item(), loss=loss.item()).items():
-            acc[k] = acc.get(k, 0.0) + v
-        if step % args.log_every == 0:
-            log(dict(stage="decoder", step=step, lr=opt.param_groups[0]["lr"],
-                     **{k: round(v / args.log_every, 5) for k, v in acc.items()},
-                     steps_per_s=round(args.log_every / (time.time() - t0), 3)))
-            acc, t0 = {}, time.time()
-        if time.time() - last_save > args.save_minutes * 60 or step == args.dec_steps or STOP["flag"]:
-            atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path)
-            last_save = time.time()
-            if STOP["flag"]:
-                log(dict(stage="decoder", event="stopped by signal, state saved", step=step))
-                sys.exit(0)
+        book.after_step(step, step == args.dec_steps, opt.param_groups[0]["lr"],
+                        dict(l1=l1.item(), l2=l2.item(), edge=edge.item(), loss=loss.item()))
 
 
 def load_vae(cfg):
