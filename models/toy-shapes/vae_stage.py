@@ -32,6 +32,16 @@ def vae_loss(vae, x, gen, args):
     return loss, dict(l1=l1.item(), l2=l2.item(), edge=edge.item(), kl=kl.item(), mean_std=mean.std().item())
 
 
+def resume(path, vae, opt, gen, what):
+    """The step a saved state of this stage reached (0 without one), with its weights, optimiser and RNG loaded."""
+    if not os.path.exists(path):
+        return 0
+    s = torch.load(path)
+    vae.load_state_dict(s["vae"]), opt.load_state_dict(s["opt"]), gen.set_state(s["gen"])
+    print(f"resumed {what} at step {s['step']}")
+    return s["step"]
+
+
 def train_vae(args):
     """Stage (a): the KL autoencoder on crops, then whole images. State: runs/vae_state.pt."""
     cfg = get_config()
@@ -40,16 +50,11 @@ def train_vae(args):
     vae = nets.LatentDiffusion(cfg).first_stage_model
     opt = torch.optim.AdamW(vae.parameters(), lr=args.vae_lr, betas=(0.9, 0.99), weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 1)
-    step = 0
-    if os.path.exists(path):
-        s = torch.load(path)
-        vae.load_state_dict(s["vae"]), opt.load_state_dict(s["opt"]), gen.set_state(s["gen"])
-        step = s["step"]
-        print(f"resumed VAE at step {step}")
+    step = resume(path, vae, opt, gen, "VAE")
     if step >= args.vae_steps:
         return vae
-    book = Bookkeeping("vae", 0, 1, args.log_every, args.save_minutes, lambda: atomic_save(
-        dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
+    book = Bookkeeping("vae", 0, 1, args.log_every, args.save_minutes,
+                       lambda: atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
     while step < args.vae_steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.vae_steps, args.vae_lr)
@@ -94,15 +99,10 @@ def train_decoder(args):
         p_.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=args.dec_lr, betas=(0.9, 0.99), weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 5)
-    step = 0
-    if os.path.exists(path):
-        s = torch.load(path)
-        vae.load_state_dict(s["vae"]), opt.load_state_dict(s["opt"]), gen.set_state(s["gen"])
-        step = s["step"]
-        print(f"resumed decoder fine-tuning at step {step}")
+    step = resume(path, vae, opt, gen, "decoder fine-tuning")
     vae.decoder.train()
-    book = Bookkeeping("decoder", 0, 1, args.log_every, args.save_minutes, lambda: atomic_save(
-        dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
+    book = Bookkeeping("decoder", 0, 1, args.log_every, args.save_minutes,
+                       lambda: atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step), path))
     while step < args.dec_steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.dec_steps, args.dec_lr, warmup=50)
