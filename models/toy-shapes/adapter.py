@@ -11,17 +11,21 @@ Writes (F16, st.py's writer) into --out-dir (default: this folder):
     ip-adapter-plus_toy.safetensors         the same with --projection resampler (the plus layout)
     image_encoder/model.safetensors         vision_model.* + visual_projection.weight
     image_encoder/config.json               transformers' CLIPVisionConfig
-the layout of h94/IP-Adapter's models/ folder, where the engine looks for the encoder. The plus
-adapter is trained second, reading the base run's encoder frozen (--encoder image_encoder), so both
-files share one image_encoder/ as h94's SD 1.5 adapters do:
+the layout of h94/IP-Adapter's models/ folder, where the engine looks for the encoder. As the
+reference trains against a fixed CLIP, the encoder comes first (encoder_pretrain.py: CLIP's
+contrastive objective on toy images and captions) and both adapters read it frozen, sharing one
+image_encoder/ as h94's SD 1.5 adapters do:
+    /usr/bin/python3 encoder_pretrain.py
+    /usr/bin/python3 adapter.py train --encoder image_encoder
     /usr/bin/python3 adapter.py train --projection resampler --encoder image_encoder
+Without --encoder, a new tower is trained with the adapter on the diffusion loss alone.
 
 Recipe: the checkpoint's UNet, text encoder and VAE are frozen (toy-shapes.safetensors read with
-sample.load_model). Trained: the vision tower, the image projection and every site's
-to_k_ip / to_v_ip, on the UNet's eps objective with the decoupled cross-attention. The image prompt
-is the training image itself, preprocessed as the engine does; the caption is dropped to "" in
---text-dropout of the samples (image-only prompting must work) and the image embedding is zeroed in
---image-dropout of them (the reference's unconditional tokens: the projection of a zero embedding;
+sample.load_model). Trained: the image projection and every site's to_k_ip / to_v_ip (and the
+vision tower without --encoder), on the UNet's eps objective with the decoupled cross-attention.
+The image prompt is the training image itself, preprocessed as the engine does; the caption is
+dropped to "" in --text-dropout of the samples (image-only prompting must work) and the image
+embedding is zeroed in --image-dropout of them (the reference's unconditional tokens: the projection of a zero embedding;
 for plus, the Resampler's reading of an all-zero pixel tensor).
 Data: toyworld seeds 30,000,000 + i (the VAE used 0.., the UNet 10,000,000..), encoded once by the
 checkpoint's own VAE into runs/adapter_latents.pt (keyed by a hash of the VAE weights).
