@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from adapter_model import ENCODER_DIR  # noqa: E402
 import clip_vision  # noqa: E402
 from runlib import RUNS, STOP, atomic_save, get_tokenizer, log, lr_at, start  # noqa: E402
 import sample  # noqa: E402
@@ -41,7 +42,6 @@ import toyworld  # noqa: E402
 
 DATA_SEED0 = 50_000_000
 PROBE_SEED0 = 60_000_000
-ENCODER_DIR = "image_encoder"
 
 
 def pooled_text(text, tok, captions, chunk=512):
