@@ -105,8 +105,8 @@ def optimise(loss, opt, model, ema, steps_done, ema_decay, world=1):
 
 
 class Bookkeeping:
-    """What a data-parallel training loop does after each step: sum the figures it logs and average them
-    over the ranks every log_every steps (rank 0 writes the line), agree with every rank on stopping and
+    """What a training loop (data-parallel or not) does after each step: sum the figures it logs and average
+    them over the ranks every log_every steps (rank 0 writes the line), agree with every rank on stopping and
     saving so all leave the loop at the same step, save (rank 0) every save_minutes, at the last step and
     on SIGTERM/SIGINT, and export after a stop (or after every save with export_on_save) if given export."""
 

@@ -10,7 +10,8 @@ from checkpoint_export import Denoiser, export
 import dataparallel
 from model_config import get_config
 import nets
-from runlib import RUNS, Bookkeeping, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise, posterior_sample, start
+from runlib import (RUNS, Bookkeeping, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,
+                    posterior_sample, start)
 import toyworld
 from vae_stage import load_vae
 
