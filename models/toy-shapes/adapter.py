@@ -111,8 +111,6 @@ def validate(unet, model, ctx, v):
         return out
 
 
-
-
 # ----------------------------------------------------------------------------- training
 
 def train(args):

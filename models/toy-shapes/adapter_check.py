@@ -4,8 +4,8 @@ import time
 
 import torch
 
-from adapter_model import (CHECK_SEED0, DATA_SEED0, Trainable, adapter_config, load_base, prompt_pixels, stage_name,
-                           state_path, vision_config)
+from adapter_model import (CHECK_SEED0, DATA_SEED0, Trainable, adapter_config, load_base, load_trained, prompt_pixels,
+                           stage_name, vision_config)
 import clip_vision
 import ip_layers
 import nets
@@ -29,12 +29,9 @@ def check(args):
     """Image prompt (scale 1) with an empty text prompt, DDIM at the model's guidance scale as sample.py
     samples: how often does the generated object have the reference's colour? (The engine's eval suite
     `image-prompt` asks the same through the Studio API.)"""
-    s = torch.load(state_path(args))
-    m, cfg = load_base(args)
+    s, m, cfg, model = load_trained(args)
     tok = get_tokenizer()
     unet = m.model.diffusion_model
-    model = Trainable(s["vision_config"], unet, cfg["unet"]["context_dim"], adapter_config(args, s))
-    model.load_state_dict(s["ema" if not args.no_ema else "model"])
     ctx = ip_layers.install(unet, model.adapter)
     with torch.no_grad():
         empty = m.cond_stage_model(torch.tensor([tok("")]))

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import torch
 
-from adapter_model import ADAPTER_FILES, ENCODER_DIR, Trainable, adapter_config, load_base, state_path
+from adapter_model import ADAPTER_FILES, ENCODER_DIR, adapter_config, load_trained
 import clip_vision
 import st
 
@@ -23,14 +23,10 @@ def probe_image():
 
 
 def export(args, quiet=False):
-    s = torch.load(state_path(args))
-    vcfg = s["vision_config"]
-    m, cfg = load_base(args)
-    model = Trainable(vcfg, m.model.diffusion_model, cfg["unet"]["context_dim"], adapter_config(args, s))
-    model.load_state_dict(s["ema" if not args.no_ema else "model"])
-    f16 = lambda sd: {k: v.detach().cpu().numpy().astype(np.float16) for k, v in sd.items()}  # noqa: E731
+    s, _, _, model = load_trained(args)
     # Run the probe with the weights as written (F16 rounded), so a reader can check its own forward pass.
-    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in f16(model.state_dict()).items()})
+    adapter_arrays = clip_vision.as_written_f16(model.adapter)
+    clip_vision.as_written_f16(model.encoder)
     with torch.no_grad():
         features = model.features(clip_vision.preprocess(probe_image()[None]))
         tokens = model.adapter.image_proj(features)
@@ -41,7 +37,7 @@ def export(args, quiet=False):
                 **{"probe_penultimate" if model.plus else "probe_image_embeds": numbers(features)})
     os.makedirs(args.out_dir, exist_ok=True)
     out = os.path.join(args.out_dir, name)
-    st.save_atomic(out, f16(model.adapter.state_dict()), meta)
+    st.save_atomic(out, adapter_arrays, meta)
     enc_dir = os.path.join(args.out_dir, ENCODER_DIR)
     enc = os.path.join(enc_dir, "model.safetensors")
     if adapter_config(args, s).get("frozen_encoder"):
@@ -49,10 +45,10 @@ def export(args, quiet=False):
         if not os.path.exists(enc) and args.encoder:
             shutil.copytree(args.encoder, enc_dir, dirs_exist_ok=True)
     else:
-        os.makedirs(enc_dir, exist_ok=True)
-        st.save_atomic(enc, f16(model.encoder.state_dict()), dict(meta, name="toy-shapes image encoder"))
-        with open(os.path.join(enc_dir, "config.json"), "w") as f:
-            json.dump(vcfg, f, indent=2)
-            f.write("\n")
+        clip_vision.save_encoder(enc_dir, model.encoder, dict(meta, name="toy-shapes image encoder"))
+    if not os.path.exists(enc):
+        print(f"warning: {enc_dir} is missing and the adapter cannot be used without it: "
+              "rerun with --encoder <the frozen encoder's folder> to copy it there")
     if not quiet:
-        print(f"exported {out} ({os.path.getsize(out)} bytes) and {enc} ({os.path.getsize(enc)} bytes), step {s['step']}")
+        encoder = f"{enc} ({os.path.getsize(enc)} bytes)" if os.path.exists(enc) else "no image_encoder/"
+        print(f"exported {out} ({os.path.getsize(out)} bytes) and {encoder}, step {s['step']}")

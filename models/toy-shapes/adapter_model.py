@@ -101,6 +101,16 @@ def discard_state(args):
         print(f"--fresh: moved the old state to {path}.old")
 
 
+def load_trained(args):
+    """The saved state, the frozen base checkpoint (model, config) and the Trainable with the state's
+    EMA weights (--no-ema: the raw ones)."""
+    s = torch.load(state_path(args))
+    m, cfg = load_base(args)
+    model = Trainable(s["vision_config"], m.model.diffusion_model, cfg["unet"]["context_dim"], adapter_config(args, s))
+    model.load_state_dict(s["ema" if not args.no_ema else "model"])
+    return s, m, cfg, model
+
+
 def load_state(args, base_hash):
     path = state_path(args)
     if not os.path.exists(path):

@@ -10,11 +10,15 @@ so the engine loads it through the same path as IP-Adapter's ViT-H/14 image enco
 layers are the text transformer's CLIP layers from nets.py (same keys, quick_gelu) run without the
 causal mask: a vision tower attends bidirectionally.
 """
+import json
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
 
 import nets
+import st
 
 # CLIPImageProcessor's normalisation; the engine applies exactly this (models/clipVision/preprocess.ts).
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -104,3 +108,22 @@ def preprocess(images_u8):
     mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def as_written_f16(module):
+    """The module's weights as an F16 file holds them; the module is loaded back with them, so any figure
+    measured after this (probe values, zero-shot scores) is the file's, not the float32 training copy's."""
+    arrays = {k: v.detach().cpu().numpy().astype(np.float16) for k, v in module.state_dict().items()}
+    module.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in arrays.items()})
+    return arrays
+
+
+def save_encoder(folder, encoder, metadata):
+    """h94's image_encoder/ folder: model.safetensors (F16, as written) and transformers' config.json."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.safetensors")
+    st.save_atomic(path, as_written_f16(encoder), metadata)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(encoder.config, f, indent=2)
+        f.write("\n")
+    return path

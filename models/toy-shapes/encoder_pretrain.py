@@ -35,9 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from adapter_model import ENCODER_DIR  # noqa: E402
 import clip_vision  # noqa: E402
-from runlib import RUNS, STOP, atomic_save, get_tokenizer, log, lr_at, start  # noqa: E402
+from runlib import RUNS, Bookkeeping, atomic_save, get_tokenizer, log, lr_at, start  # noqa: E402
 import sample  # noqa: E402
-import st  # noqa: E402
 import toyworld  # noqa: E402
 
 DATA_SEED0 = 50_000_000
@@ -122,8 +121,8 @@ def train(args):
         atomic_save(dict(model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step,
                          vision_config=vcfg), state_path())
 
-    last_save, t0, acc = time.time(), time.time(), 0.0
-    while step < args.steps and not STOP["flag"]:
+    book = Bookkeeping("encoder", 0, 1, args.log_every, args.save_minutes, save)
+    while step < args.steps:
         lr = lr_at(step, args.steps, args.lr, warmup=100, floor=0.0)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -133,19 +132,8 @@ def train(args):
         loss.backward()
         opt.step()
         step += 1
-        acc += loss.item()
-        if step % args.log_every == 0:
-            log(dict(stage="encoder", step=step, lr=round(lr, 7), loss=round(acc / args.log_every, 5),
-                     temperature=round(1 / model.logit_scale.exp().item(), 4),
-                     steps_per_s=round(args.log_every / (time.time() - t0), 3)))
-            acc, t0 = 0.0, time.time()
-        if time.time() - last_save > args.save_minutes * 60:
-            save()
-            last_save = time.time()
-    save()
-    if STOP["flag"]:
-        log(dict(stage="encoder", event="stopped by signal, state saved", step=step))
-        sys.exit(0)
+        book.after_step(step, step == args.steps, lr, dict(loss=loss.item()),
+                        lambda: dict(temperature=round(1 / model.logit_scale.exp().item(), 4)))
 
 
 def zero_shot(encoder, text, tok, text_projection, n):
@@ -184,19 +172,14 @@ def trained(args):
 
 def export(args):
     s, m, model = trained(args)
-    f16 = {k: v.detach().numpy().astype(np.float16) for k, v in model.encoder.state_dict().items()}
     # The zero-shot figures are measured with the weights as written (F16 rounded).
-    model.encoder.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in f16.items()})
+    clip_vision.as_written_f16(model.encoder)
     scores = zero_shot(model.encoder, m.cond_stage_model, get_tokenizer(), model.text_projection, args.probe_n)
     log(dict(stage="encoder-probe", step=s["step"], n=args.probe_n, **scores))
     out_dir = os.path.join(args.out_dir, ENCODER_DIR)
-    os.makedirs(out_dir, exist_ok=True)
     meta = dict(format="pt", name="toy-shapes image encoder", objective="CLIP contrastive against toy-shapes' text encoder",
                 step=str(s["step"]), seed=str(args.seed), zero_shot=json.dumps(scores))
-    st.save_atomic(os.path.join(out_dir, "model.safetensors"), f16, meta)
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(s["vision_config"], f, indent=2)
-        f.write("\n")
+    clip_vision.save_encoder(out_dir, model.encoder, meta)
     print(f"exported {out_dir} (step {s['step']}, zero-shot {scores})")
 
 
