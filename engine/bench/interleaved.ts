@@ -45,13 +45,13 @@ export async function interleavedTomeRows(spec: StableDiffusionSpec, o: Interlea
       const x = new Float32Array(B * 4 * h * w).map((_, i) => Math.cos(i * 0.37) * 0.5);
       const configs: { ratio: number; unet: UNetRunner; times: number[] }[] = [{ ratio: 0, unet: plain, times: [] }];
       for (const ratio of o.ratios) {
-        const unet = await loadUNet(spec, { cache, runtime, controllers: [new TokenMerging({ ...o.tome, ratio }, { latent: { height: h, width: w } })] });
+        const unet = await loadUNet(spec, { cache, runtime, controllers: [new TokenMerging({ ...o.tome, ratio })] });
         configs.push({ ratio, unet, times: [] });
       }
-      const step = { index: 0, count: 1, timesteps: [999, 999] };
+      const step = { index: 0, count: 1 };
       const run = async (c: (typeof configs)[number]) => {
         const t1 = performance.now();
-        await c.unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, D], step);
+        await c.unet.evaluate(x, [B, 4, h, w], [999, 999], context, [B, T, D], step);
         return (performance.now() - t1) / 1000;
       };
       resetPeakRss();

@@ -129,7 +129,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const h = size / latentFactor(spec.vae), w = h;
     const x = rand(B * 4 * h * w, 1);
     const merging = ratio > 0 ? { ...o.tome, ratio } : undefined;
-    const controllers = merging ? [new TokenMerging(merging, { latent: { height: h, width: w } })] : [];
+    const controllers = merging ? [new TokenMerging(merging)] : [];
     resetPeakRss();
     const load = await timeOnce(async () => {
       const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: o.threads, placement } });
@@ -139,7 +139,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const unet = load.value;
     const loadPeak = peakRssMiB();
     resetPeakRss();
-    const t = await timeRuns(() => unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768], { index: 0, count: 1, timesteps: [999, 999] }), repeats, size > 512 ? 0 : 1);
+    const t = await timeRuns(() => unet.evaluate(x, [B, 4, h, w], [999, 999], context, [B, T, 768], { index: 0, count: 1 }), repeats, size > 512 ? 0 : 1);
     const flops = unetFlops(spec.unet, B, h, w, T);
     const tm = controllers[0]?.options;
     const mergedFlops = tm ? unetFlops(spec.unet, B, h, w, T, { ratio, maxDownsample: tm.maxDownsample, merge: tm.merge, window: tm.sx * tm.sy }) : flops;

@@ -7,71 +7,67 @@ import type {
   AttendOptions,
   AttentionController,
   ControllerGraphContext,
+  ControllerPlan,
   QKV,
   StepInfo,
-  TransformerBlockParts,
+  SubLayerCall,
 } from './controller.ts';
-import type { AttentionSite } from './site.ts';
+import type { AttentionSite, NetworkSites } from './site.ts';
 
-const DEFAULT_PRIORITY = 100;
 const refuse = (message: string, details?: Record<string, unknown>) => new StudioError('INVALID_REQUEST', message, details);
-const graphName = (c: AttentionController, name: string) => `${c.name}/${name}`;
+const graphName = (c: ControllerPlan, name: string) => `${c.name}/${name}`;
 
 /**
- * Controllers in their composition order, checked for compatibility when the chain is made —
- * before any graph is built — so a conflicting combination fails with a plain message.
+ * Plans every controller against a network's sites and checks that they can share it —
+ * before any graph is built — so a conflicting combination fails once, here, in plain words.
  */
-export class ControllerChain {
-  readonly controllers: readonly AttentionController[];
+export function planChain(controllers: readonly AttentionController[], sites: NetworkSites): ControllerChain {
+  return new ControllerChain(controllers.map((c) => c.plan(sites)));
+}
 
-  constructor(controllers: readonly AttentionController[] = []) {
-    checkCompatible(controllers);
-    this.controllers = controllers
+/** Plans in their composition order. */
+export class ControllerChain {
+  readonly plans: readonly ControllerPlan[];
+
+  constructor(plans: readonly ControllerPlan[] = []) {
+    checkCompatible(plans);
+    this.plans = plans
       .map((c, i) => ({ c, i }))
-      .sort((a, b) => (a.c.priority ?? DEFAULT_PRIORITY) - (b.c.priority ?? DEFAULT_PRIORITY) || a.i - b.i)
+      .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
       .map(({ c }) => c);
   }
 
-  static from(chain?: ControllerChain | readonly AttentionController[]): ControllerChain {
-    return chain instanceof ControllerChain ? chain : new ControllerChain(chain ?? []);
-  }
-
   get isEmpty(): boolean {
-    return this.controllers.length === 0;
+    return this.plans.length === 0;
   }
 
   /** '' for the empty chain, so the default graph keeps one cache key whatever else changes. */
   signature(): string {
-    return this.controllers.map((c) => `${c.name}(${c.signature()})`).join('>');
-  }
-
-  checkSites(sites: readonly AttentionSite[]): void {
-    for (const c of this.controllers) c.checkSites?.(sites);
+    return this.plans.map((c) => `${c.name}(${c.signature})`).join('>');
   }
 
   /** Graph input names the run must feed (prefixed). */
   inputNames(): string[] {
-    return this.controllers.flatMap((c) => (c.inputs?.() ?? []).map((i) => graphName(c, i.name)));
+    return this.plans.flatMap((c) => c.inputs.map((i) => graphName(c, i.name)));
   }
 
   /** Graph output names besides the network's own (prefixed). */
   outputNames(): string[] {
-    return this.controllers.flatMap((c) => (c.outputs?.() ?? []).map((o) => graphName(c, o.name)));
+    return this.plans.flatMap((c) => c.outputs.map((o) => graphName(c, o.name)));
   }
 
   /** Starts a build: declares every controller input on `g`. */
   bind(g: GraphBuilder, opts: { kernel?: AttentionKernel } = {}): BoundChain {
-    return new BoundChain(g, opts.kernel ?? 'fused', this.controllers);
+    return new BoundChain(g, opts.kernel ?? 'fused', this.plans);
   }
 
   /** Every controller's feeds for this step, by graph input name; a missing one is refused. */
   feeds(step: StepInfo): Record<string, HostTensor> {
     const out: Record<string, HostTensor> = {};
-    for (const c of this.controllers) {
-      const declared = c.inputs?.() ?? [];
-      if (!declared.length) continue;
+    for (const c of this.plans) {
+      if (!c.inputs.length) continue;
       const given = c.feeds?.(step) ?? {};
-      for (const i of declared) {
+      for (const i of c.inputs) {
         const t = given[i.name];
         if (!t) throw refuse(`Controller ${c.name} supplied no value for its input ${i.name} at step ${step.index}`, { controller: c.name, input: i.name });
         out[graphName(c, i.name)] = t;
@@ -82,32 +78,34 @@ export class ControllerChain {
 
   /** Hands each controller its outputs of this step. */
   receive(step: StepInfo, outputs: Record<string, HostTensor>): void {
-    for (const c of this.controllers) {
-      const declared = c.outputs?.() ?? [];
-      if (!declared.length || !c.receive) continue;
+    for (const c of this.plans) {
+      if (!c.outputs.length || !c.receive) continue;
       const mine: Record<string, HostTensor> = {};
-      for (const o of declared) mine[o.name] = outputs[graphName(c, o.name)];
+      for (const o of c.outputs) mine[o.name] = outputs[graphName(c, o.name)];
       c.receive(step, mine);
     }
   }
 }
 
-function checkCompatible(controllers: readonly AttentionController[]): void {
+function checkCompatible(plans: readonly ControllerPlan[]): void {
   const names = new Set<string>();
   const claimedBy = new Map<string, string>();
-  for (const c of controllers) {
+  for (const c of plans) {
     if (!c.name || c.name.includes('/')) throw refuse(`Controller name ${JSON.stringify(c.name)} must be non-empty and contain no "/"`);
     if (names.has(c.name)) throw refuse(`Controller ${c.name} appears twice in one chain`, { controller: c.name });
     names.add(c.name);
-    for (const r of c.claims ?? []) {
-      const holder = claimedBy.get(r);
-      if (holder) throw refuse(`Controllers ${holder} and ${c.name} cannot run together: both need ${r}`, { controllers: [holder, c.name], resource: r });
-      claimedBy.set(r, c.name);
+    for (const conflict of c.conflicts) {
+      if (conflict.kind !== 'claims') continue;
+      const holder = claimedBy.get(conflict.resource);
+      if (holder) throw refuse(`Controllers ${holder} and ${c.name} cannot run together: both need ${conflict.resource}`, { controllers: [holder, c.name], resource: conflict.resource });
+      claimedBy.set(conflict.resource, c.name);
     }
   }
-  for (const c of controllers) {
-    for (const other of c.incompatibleWith ?? []) {
-      if (names.has(other)) throw refuse(`Controller ${c.name} cannot run together with ${other}`, { controllers: [c.name, other] });
+  for (const c of plans) {
+    for (const conflict of c.conflicts) {
+      if (conflict.kind === 'excludes' && names.has(conflict.controller)) {
+        throw refuse(`${c.name} cannot run together with ${conflict.controller}: ${conflict.reason}`, { controllers: [c.name, conflict.controller] });
+      }
     }
   }
 }
@@ -116,16 +114,16 @@ function checkCompatible(controllers: readonly AttentionController[]): void {
 export class BoundChain {
   private readonly inputs = new Map<string, Value>();
   private readonly emitted = new Set<string>();
-  private readonly contexts = new Map<AttentionController, ControllerGraphContext>();
+  private readonly contexts = new Map<ControllerPlan, ControllerGraphContext>();
   private finished = false;
 
   constructor(
     readonly g: GraphBuilder,
     readonly kernel: AttentionKernel,
-    private readonly controllers: readonly AttentionController[],
+    private readonly controllers: readonly ControllerPlan[],
   ) {
     for (const c of controllers) {
-      for (const i of c.inputs?.() ?? []) {
+      for (const i of c.inputs) {
         const name = graphName(c, i.name);
         this.inputs.set(name, g.input(name, i.dtype, i.dims));
       }
@@ -151,14 +149,14 @@ export class BoundChain {
     return fn(x);
   }
 
-  /** A transformer block, wrapped by every controller with `wrapBlock` (first outermost). */
-  block(parts: TransformerBlockParts, x: Value, standard: (x: Value) => Value): Value {
+  /** One sub-layer of a block, wrapped by every controller with `wrapSubLayer` (first outermost). */
+  subLayer(call: SubLayerCall, x: Value, standard: (x: Value) => Value): Value {
     let fn = standard;
     for (let i = this.controllers.length - 1; i >= 0; i--) {
       const c = this.controllers[i];
-      if (!c.wrapBlock) continue;
+      if (!c.wrapSubLayer) continue;
       const next = fn;
-      fn = (v) => c.wrapBlock!(this.context(c), parts, v, next);
+      fn = (v) => c.wrapSubLayer!(this.context(c), call, v, next);
     }
     return fn(x);
   }
@@ -169,7 +167,7 @@ export class BoundChain {
     this.finished = true;
     for (const c of this.controllers) {
       c.finish?.(this.context(c));
-      for (const o of c.outputs?.() ?? []) {
+      for (const o of c.outputs) {
         if (!this.emitted.has(graphName(c, o.name))) {
           throw new StudioError('RUNTIME_FAILURE', `Controller ${c.name} declared output ${o.name} but never produced it`, { controller: c.name });
         }
@@ -181,11 +179,12 @@ export class BoundChain {
     return attention(this.g, q, k, v, site.dimHead, { heads: site.heads, scale: opts.scale, kernel: this.kernel, name: `${site.path}/attention` });
   }
 
-  private context(c: AttentionController): ControllerGraphContext {
+  private context(c: ControllerPlan): ControllerGraphContext {
     let ctx = this.contexts.get(c);
     if (ctx) return ctx;
     const g = this.g;
-    const declaredOut = new Set((c.outputs?.() ?? []).map((o) => o.name));
+    const declaredOut = new Set(c.outputs.map((o) => o.name));
+    const memos = new Map<string, unknown>();
     ctx = {
       g,
       kernel: this.kernel,
@@ -203,6 +202,10 @@ export class BoundChain {
       },
       probs: (site, q, k, scale) => attentionProbs(g, q, k, { heads: site.heads, scale: scale ?? 1 / Math.sqrt(site.dimHead) }),
       applyProbs: (site, probs, v) => applyAttentionProbs(g, probs, v, site.heads),
+      memo: <T>(key: string, make: () => T): T => {
+        if (!memos.has(key)) memos.set(key, make());
+        return memos.get(key) as T;
+      },
     };
     this.contexts.set(c, ctx);
     return ctx;

@@ -1,11 +1,12 @@
 /**
- * Typed descriptors of the places a controller can act on (DESIGN D2). A network builder
- * creates them from its config before the graph exists, so a controller can inspect every
- * site up front; they are data, never parsed from a path string.
+ * Typed, backbone-neutral descriptors of the places a controller can act on (DESIGN D2b).
+ * A network family creates them from its config before the graph exists, so a controller
+ * can inspect every site up front; controllers choose sites by these fields, never by a
+ * pattern on a path.
  */
 
-export type AttentionStage = 'down' | 'mid' | 'up';
-export type AttentionKind = 'self' | 'cross';
+/** `image`: attention to image tokens (an adapter's own layer), where a family has one. */
+export type AttentionKind = 'self' | 'cross' | 'image';
 
 /**
  * A token count: a number when the graph is built for fixed shapes, otherwise a symbolic
@@ -13,41 +14,73 @@ export type AttentionKind = 'self' | 'cross';
  */
 export type TokenCount = number | string;
 
+/** The spatial token grid a site attends over: one token per `downsample`² latent cells. */
+export interface TokenGrid {
+  /** Latent cells per token along each side: 2^level in a UNet, the patch size in a DiT. */
+  readonly downsample: number;
+  /** h·w, as a number or symbolically. */
+  readonly tokens: TokenCount;
+}
+
+/**
+ * What the family says about where a site sits, for choices that name blocks the way users
+ * and papers do. Every field is optional: a family supplies those it has.
+ */
+export interface SiteTags {
+  /** The holding module's name in diffusers' layout (`up_blocks.1.attentions.2`, `transformer_blocks.3`). */
+  readonly diffusersBlock?: string;
+  /** Position of the site's cross-attention in diffusers' `attn_processors` order (IP-Adapter numbering). */
+  readonly processorOrder?: number;
+  /** Block number on the decoder side that StyleID's layers count (LDM `output_blocks.N`, a DiT's late blocks). */
+  readonly decoderBlock?: number;
+  /** Family-specific facts for display and debugging (LDM: stage, level, `input_blocks.N`). */
+  readonly family?: Readonly<Record<string, string | number>>;
+}
+
 export interface AttentionSite {
   /** Checkpoint path of the attention module, e.g. `model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2`. */
   readonly path: string;
-  /** Position among all attention sites of the network in forward order (0-based). */
-  readonly index: number;
-  readonly stage: AttentionStage;
-  /** UNet level (0 = full latent resolution). */
-  readonly level: number;
-  /** Position of the spatial transformer among those of its stage (0-based, forward order). */
-  readonly blockIndex: number;
-  /** Index inside the transformer's `transformer_blocks` (depth > 1 in SD 2.x-style configs). */
-  readonly depth: number;
+  /** Position among all attention sites of the network in evaluation order (0-based). */
+  readonly ordinal: number;
+  /** Checkpoint path of the block holding this site. */
+  readonly block: string;
   readonly kind: AttentionKind;
   readonly heads: number;
   readonly dimHead: number;
   /** Width of the query stream (heads · dimHead). */
   readonly channels: number;
+  readonly grid: TokenGrid;
   readonly queryTokens: TokenCount;
-  /** Equal to queryTokens for self-attention; the context length (77 · chunks) for cross. */
+  /** Equal to queryTokens for self-attention; the context length for cross-attention. */
   readonly keyTokens: TokenCount;
-  /** Downsampling factor of this level relative to the latent: 2^level. */
-  readonly resolution: number;
+  readonly tags: SiteTags;
 }
 
-/** One transformer block (norm1/attn1, norm2/attn2, norm3/ff) — what `wrapBlock` sees. */
-export interface TransformerBlockSite {
+/** The sub-layers a controller can wrap; the block applies norms, modulation, gates and residuals. */
+export type SubLayer = 'attn1' | 'attn2' | 'ff';
+
+/** One block of a transformer: self-attention, cross-attention, feed-forward over one token grid. */
+export interface BlockSite {
   /** Checkpoint path, e.g. `model.diffusion_model.output_blocks.3.1.transformer_blocks.0`. */
   readonly path: string;
-  readonly stage: AttentionStage;
-  readonly level: number;
-  readonly blockIndex: number;
-  readonly depth: number;
+  /** Position among the network's blocks in evaluation order (0-based). */
+  readonly ordinal: number;
   readonly channels: number;
+  readonly grid: TokenGrid;
   readonly queryTokens: TokenCount;
-  readonly resolution: number;
   readonly self: AttentionSite;
-  readonly cross: AttentionSite;
+  readonly cross?: AttentionSite;
+  readonly tags: SiteTags;
+}
+
+/** Every site of a network, as controllers plan against it. */
+export interface NetworkSites {
+  /** Every attention site in evaluation order (`site.ordinal` is the position here). */
+  readonly attention: readonly AttentionSite[];
+  readonly blocks: readonly BlockSite[];
+}
+
+/** The finest grid (smallest downsampling) among sites of a kind. */
+export function finestDownsample(sites: readonly AttentionSite[], kind: AttentionKind): number {
+  return Math.min(...sites.filter((s) => s.kind === kind).map((s) => s.grid.downsample));
 }

@@ -2,7 +2,6 @@ import sharp from 'sharp';
 import { attentionStore } from '../controllers/p2p/attentionStore.ts';
 import { type MapGrid, nearest } from '../controllers/p2p/localBlend.ts';
 import { promptTokens, tokensOfWords } from '../controllers/p2p/wordTokens.ts';
-import { loadUNet } from '../models/unet/runner.ts';
 import { randn, stepNoise } from '../random/randn.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { SamplerName } from '../schedulers/types.ts';
@@ -54,7 +53,7 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const { cfg } = withModelGuidance(req, bundle.spec);
   const resolution = req.resolution ?? 4;
   const size = planModelSize(bundle.spec, req.width, req.height);
-  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const prompt = promptTokens(bundle.tokenizer, req.prompt);
   const negative = promptTokens(bundle.tokenizer, req.negativePrompt ?? '');
   const texts = await bundle.textEncoder.encodeIds([prompt.ids, negative.ids], 2);
@@ -63,8 +62,8 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   // guidedModel's batch is [uncond, cond], or [cond] alone at cfg 1.
   const condRow = cfg === 1 ? 0 : 1;
   const store = attentionStore({ resolution, rows: [condRow, condRow + 1] });
-  const unet = await loadUNet(bundle.spec, { controllers: [store], runtime: { threads: runtime.threads, provider: runtime.provider } });
-  const model = guidedModel(unet, embedding(0), embedding(1), cfg, dims);
+  const denoiser = await bundle.denoiser.withControllers([store]);
+  const model = guidedModel(denoiser, embedding(0), embedding(1), cfg, dims);
   const latent = await sample({
     sampler: req.sampler ?? 'ddim',
     steps: req.steps ?? 25,

@@ -9,8 +9,7 @@ import { promptToPrompt } from '../controllers/p2p/replace.ts';
 import { promptTokens } from '../controllers/p2p/wordTokens.ts';
 import { tensorToRgb } from '../image/tensor.ts';
 import type { JobContext } from '../jobs/queue.ts';
-import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
-import { unetSites } from '../models/unet/sites.ts';
+import type { Denoiser } from '../denoiser/denoiser.ts';
 import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import type { EditParams, StudioContext } from '../studio/context.ts';
 import { editMetadata } from './editRecipe.ts';
@@ -57,7 +56,7 @@ export interface PreparedEdit {
   params: EditParams & { cfg: number };
   plan: EditPlan;
   layout: BranchLayout;
-  unet: UNetRunner;
+  denoiser: Denoiser;
   store?: AttentionStore;
   context: Float32Array;
   contextDims: number[];
@@ -110,7 +109,7 @@ export async function prepareEdit(
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
   const photo = params.image ? await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height) : undefined;
   const size = photo ? photo.size : planModelSize(bundle.spec, params.width, params.height);
-  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const painted = params.mask ? await loadMask(params.mask, studio.results, size, 0) : undefined;
 
   const guided = params.cfg !== 1;
@@ -123,12 +122,12 @@ export async function prepareEdit(
   order.forEach((i, r) => context.set(row(i), r * T * D));
 
   const wantsBlend = plan.blendTokens.some((t) => t.length > 0);
-  const crossResolutions = () => unetSites(bundle.spec.unet).attention.filter((a) => a.kind === 'cross').map((a) => a.resolution);
+  const crossResolutions = () => bundle.denoiser.sites.attention.filter((a) => a.kind === 'cross').map((a) => a.grid.downsample);
   const store = wantsBlend
     ? attentionStore({ resolution: blendResolution(size.latentHeight, size.latentWidth, crossResolutions()), rows: [layout.source, layout.target + 1] })
     : undefined;
   const p2p = promptToPrompt({ plan, layout });
-  const unet = await loadUNet(bundle.spec, { controllers: store ? [p2p, store] : [p2p], runtime: { threads: runtime.threads, provider: runtime.provider } });
+  const denoiser = await bundle.denoiser.withControllers(store ? [p2p, store] : [p2p]);
 
   const inversion = photo
     ? await invertPhoto(
@@ -141,7 +140,7 @@ export async function prepareEdit(
         options.onInversionStep,
       )
     : undefined;
-  return { bundle, params, plan, layout, unet, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? params.localBlendThreshold };
+  return { bundle, params, plan, layout, denoiser, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? params.localBlendThreshold };
 }
 
 /** One edited image from a seed (ignored for a photo). */
@@ -149,7 +148,7 @@ export async function renderEdit(e: PreparedEdit, seed: number, onStep?: (done: 
   const { bundle, params, inversion, dims } = e;
   e.store?.reset();
   const result = await sampleBranches({
-    unet: e.unet, plan: e.plan, layout: e.layout, context: e.context, contextDims: e.contextDims, cfg: params.cfg, dims,
+    denoiser: e.denoiser, plan: e.plan, layout: e.layout, context: e.context, contextDims: e.contextDims, cfg: params.cfg, dims,
     sampler: params.sampler, steps: params.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction,
     start: inversion ? inversion.latents[inversion.latents.length - 1] : randn(seed, dims),
     ...(inversion ? { inversion } : { stepNoise: stepNoise(seed, dims) }),

@@ -3,14 +3,14 @@ import type { AttentionStore } from '../controllers/p2p/attentionStore.ts';
 import type { BranchLayout } from '../controllers/p2p/layout.ts';
 import { blendTarget, localBlendMask } from '../controllers/p2p/localBlend.ts';
 import type { EditPlan } from '../controllers/p2p/plan.ts';
-import type { UNetRunner } from '../models/unet/runner.ts';
+import { type Denoiser, prediction } from '../denoiser/denoiser.ts';
 import { createSampler, sample } from '../schedulers/sample.ts';
 import type { NoiseSchedule } from '../schedulers/schedule.ts';
-import type { NoiseSource, Parameterization, SamplerName } from '../schedulers/types.ts';
+import type { ModelFn, NoiseSource, Parameterization, SamplerName } from '../schedulers/types.ts';
 import type { StoredInversion } from './inversion.ts';
 
 export interface BranchSampling {
-  unet: UNetRunner;
+  denoiser: Denoiser;
   plan: EditPlan;
   layout: BranchLayout;
   /** [rows, 77, D] in the layout's order. */
@@ -74,13 +74,11 @@ export async function sampleBranches(r: BranchSampling): Promise<BranchResult> {
   const order = samplerTimesteps(r.sampler, r.steps, r.schedule);
   if (order.length !== N) throw new StudioError('RUNTIME_FAILURE', `the edit was planned for ${N} steps, the sampler runs ${order.length}`);
 
-  const model = async (x: Float32Array, t: number) => {
-    // Every sampler offered evaluates the model once per step, at that step's timestep.
-    const step = order.indexOf(t);
-    if (step < 0) throw new StudioError('RUNTIME_FAILURE', `the sampler asked for timestep ${t}, which is not one of its steps`);
+  const model: ModelFn = async (x, t, _sigma, step) => {
     branchOfRow.forEach((b, row) => input.set(x.subarray(b * n, (b + 1) * n), row * n));
     const ts = new Array<number>(layout.rows).fill(t);
-    const out = (await r.unet.runDetailed(input, [layout.rows, C, h, w], ts, r.context, r.contextDims, { index: step, count: N, timesteps: ts })).output;
+    const result = await r.denoiser.run({ data: input, dims: [layout.rows, C, h, w] }, ts, { context: { data: r.context, dims: r.contextDims } }, step);
+    const out = prediction(r.denoiser, result);
     if (!guided) return out;
     const eps = new Float32Array(2 * n);
     for (let b = 0; b < 2; b++) {

@@ -1,16 +1,16 @@
 import type { ModelFn } from '../schedulers/types.ts';
-import type { UNetRunner } from '../models/unet/runner.ts';
+import { type Denoiser, prediction } from '../denoiser/denoiser.ts';
 import type { TextEmbedding } from '../models/clip/textEncoder.ts';
 
 /**
- * The sampler's model callback with classifier-free guidance: one UNet call on the batch
+ * The sampler's model callback with classifier-free guidance: one denoiser call on the batch
  * [uncond, cond] (the reference's order), then uncond + cfg·(cond − uncond). With cfg = 1
  * the unconditional branch cannot change the result, so only the conditional one runs.
- * `extra` are channels appended to the latent for every call (a 9-channel inpainting UNet's
+ * `extra` are channels appended to the latent for every call (a 9-channel inpainting model's
  * mask and masked-image latent, [1, E, h, w]).
  */
 export function guidedModel(
-  unet: UNetRunner,
+  denoiser: Denoiser,
   cond: TextEmbedding,
   uncond: TextEmbedding,
   cfg: number,
@@ -29,12 +29,13 @@ export function guidedModel(
   }
   const contextDims = [batches, cond.dims[1], cond.dims[2]];
   const input = new Float32Array(batches * (n + e));
-  return async (x, t) => {
+  return async (x, t, _sigma, step) => {
     for (let b = 0; b < batches; b++) {
       input.set(x, b * (n + e));
       if (extra) input.set(extra, b * (n + e) + n);
     }
-    const out = await unet.run(input, [batches, inChannels, h, w], batches === 1 ? [t] : [t, t], context, contextDims);
+    const result = await denoiser.run({ data: input, dims: [batches, inChannels, h, w] }, batches === 1 ? [t] : [t, t], { context: { data: context, dims: contextDims } }, step);
+    const out = prediction(denoiser, result);
     if (batches === 1) return out;
     const guided = new Float32Array(n);
     for (let i = 0; i < n; i++) guided[i] = out[i] + cfg * (out[n + i] - out[i]);

@@ -42,8 +42,8 @@ export async function imagePromptController(bundle: ModelBundle, settings: Setti
   if (!request.ipAdapter) throw new StudioError('INVALID_REQUEST', 'Image prompts need an IP-Adapter file (ipAdapter.path / --ip-adapter)');
   if (prompts.every((p) => p.scale === 0)) return null;
   const rt = { ...runtimeFromSettings(settings) };
-  const sites = bundle.unet.sites.attention;
-  const adapter = await loadIpAdapterFile(request.ipAdapter.path, sites, bundle.spec.unet.contextDim, rt);
+  const sites = bundle.denoiser.sites.attention;
+  const adapter = await loadIpAdapterFile(request.ipAdapter.path, sites, bundle.denoiser.contextDim, rt);
   const encoder = await loadImageEncoder(request.ipAdapter.imageEncoder ?? findImageEncoder(request.ipAdapter.path, settings.modelsDir), rt);
   const { layout } = adapter;
   const plus = layout.projection === 'resampler';
@@ -88,7 +88,7 @@ export async function imagePromptController(bundle: ModelBundle, settings: Setti
     });
     return { cond: pick(m), uncond: pick(uncondRow) };
   });
-  const multipliers = blockMultipliers(ordered, sites, bundle.spec.unet.channelMult.length, request.ipAdapter.blocks);
+  const multipliers = blockMultipliers(ordered, request.ipAdapter.blocks);
   return ipAdapter({ sites: ordered, tokens: layout.tokens, images, scales: prompts.map((p) => multipliers.map((f) => f * p.scale)) });
 }
 

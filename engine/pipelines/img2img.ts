@@ -9,7 +9,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
@@ -19,14 +19,14 @@ export async function img2img(request: Img2ImgParams, job: JobContext, studio: S
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
   const { size } = image;
-  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, undefined, ip ? [ip] : []);
+  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, undefined, ip ? [ip] : []);
   job.throwIfCancelled();
   return runSampling({
-    bundle, params, dims, job, settings, init, strength: params.strength, unet,
+    bundle, params, dims, job, settings, init, strength: params.strength, denoiser,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
       const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });

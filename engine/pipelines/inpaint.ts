@@ -11,7 +11,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** A 9-channel inpainting UNet's extra input: [mask (1), masked-image latent (4)] at latent size. */
@@ -41,7 +41,7 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
   const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
   const { size } = image;
   const mask = await loadMask(params.mask, studio.results, size, params.maskFeather);
-  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
   const nineChannel = bundle.spec.inpainting;
   const extraChannels = nineChannel ? await inpaintingChannels(bundle, image.rgb, mask) : undefined;
@@ -49,10 +49,10 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   // The image prompt acts only inside the mask: outside it the latent is reset every step and the original pasted back.
   const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, mask.latent, ip ? [ip] : []);
+  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, mask.latent, ip ? [ip] : []);
   job.throwIfCancelled();
   return runSampling({
-    bundle, params, dims, job, settings, init, strength: params.strength, extraChannels, unet,
+    bundle, params, dims, job, settings, init, strength: params.strength, extraChannels, denoiser,
     onStep: nineChannel
       ? undefined
       : (info, noise) => {

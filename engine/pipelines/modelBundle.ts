@@ -4,7 +4,8 @@ import type { ProviderPreference } from '../graph/provider.ts';
 import { loadTextEncoder, type TextEncoder } from '../models/clip/textEncoder.ts';
 import { detectModel } from '../models/detect.ts';
 import type { StableDiffusionSpec } from '../models/spec.ts';
-import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
+import type { Denoiser } from '../denoiser/denoiser.ts';
+import { loadDenoiser } from '../models/families/loadDenoiser.ts';
 import { VAEDecoder, VAEEncoder, vaeFromSpec } from '../models/vae/vae.ts';
 import { makeSchedule, type NoiseSchedule } from '../schedulers/schedule.ts';
 import type { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
@@ -17,7 +18,7 @@ export interface ModelBundle {
   spec: StableDiffusionSpec;
   tokenizer: CLIPTokenizer;
   textEncoder: TextEncoder;
-  unet: UNetRunner;
+  denoiser: Denoiser;
   vaeDecoder: VAEDecoder;
   vaeEncoder: VAEEncoder;
   schedule: NoiseSchedule;
@@ -45,13 +46,13 @@ async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> 
   const rt = { threads: runtime.threads, provider: runtime.provider };
   const tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
   const textEncoder = await loadTextEncoder(spec, rt);
-  const unet = await loadUNet(spec, { runtime: rt });
+  const denoiser = await loadDenoiser(spec, { runtime: rt });
   // No arena for the VAE: its activations at full image size are large and needed once per image.
   const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, memArena: false } };
   const vae = vaeFromSpec(spec);
   const name = path.split(/[\\/]/).pop()!.replace(/\.safetensors$/, '');
   return {
-    path, name, spec, tokenizer, textEncoder, unet,
+    path, name, spec, tokenizer, textEncoder, denoiser,
     vaeDecoder: new VAEDecoder(vae, vaeRuntime),
     vaeEncoder: new VAEEncoder(vae, vaeRuntime),
     schedule: makeSchedule(),

@@ -126,7 +126,7 @@ async function linearPreview(weights: Float32Array, latent: Float32Array, dims: 
 export async function previewDecoderFor(bundle: ModelBundle, dims: readonly number[], modelsDir?: string): Promise<PreviewDecoder> {
   const folders = [dirname(bundle.path), ...(modelsDir ? [modelsDir] : [])];
   // TAESD upsamples by 8: it only fits a model whose own VAE does.
-  const taesd = latentFactor(bundle.spec.vae) === 8 ? await findTaesdDecoder(folders, bundle.spec.unet.outChannels) : undefined;
+  const taesd = latentFactor(bundle.spec.vae) === 8 ? await findTaesdDecoder(folders, bundle.denoiser.latentChannels) : undefined;
   if (taesd) {
     return {
       kind: 'taesd',

@@ -6,7 +6,7 @@ import type { StepInfo } from '../schedulers/types.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
 import { guidedModel } from './guidance.ts';
 import type { ModelBundle } from './modelBundle.ts';
-import type { UNetRunner } from '../models/unet/runner.ts';
+import type { Denoiser } from '../denoiser/denoiser.ts';
 import { previewDecoderFor } from './previewDecoder.ts';
 
 export interface SamplingRun {
@@ -20,9 +20,9 @@ export interface SamplingRun {
   /** img2img / inpaint start: the clean diffusion-space latent and the fraction of steps to run. */
   init?: Float32Array;
   strength?: number;
-  /** The UNet to sample with when it is not the bundle's plain one (token merging). */
-  unet?: UNetRunner;
-  /** Channels appended to the latent at every UNet call (9-channel inpainting). */
+  /** The denoiser to sample with when it is not the bundle's plain one (token merging, image prompts). */
+  denoiser?: Denoiser;
+  /** Channels appended to the latent at every denoiser call (9-channel inpainting). */
   extraChannels?: Float32Array;
   /** After every step, e.g. blending with the noised original; gets the run's start noise. */
   onStep?: (info: StepInfo, noise: Float32Array) => void;
@@ -43,7 +43,7 @@ export async function runSampling(run: SamplingRun, _studio?: StudioContext): Pr
     tokenizer,
   );
   job.throwIfCancelled();
-  const model = guidedModel(run.unet ?? bundle.unet, cond, uncond, params.cfg, dims, run.extraChannels);
+  const model = guidedModel(run.denoiser ?? bundle.denoiser, cond, uncond, params.cfg, dims, run.extraChannels);
   const seed = params.seed ?? randomSeed();
   const strength = run.init ? (run.strength ?? 1) : 1;
   const previewEvery = run.settings.previewEvery;

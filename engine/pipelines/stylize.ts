@@ -5,8 +5,7 @@ import { adain, defaultStyleLayers, styleInjection, styleInjectionMemory } from 
 import { loadImageInput } from '../export/loadImage.ts';
 import { readRgb, rgbToTensor, tensorToRgb } from '../image/tensor.ts';
 import type { JobContext } from '../jobs/queue.ts';
-import { loadUNet } from '../models/unet/runner.ts';
-import { unetSites } from '../models/unet/sites.ts';
+import { prediction } from '../denoiser/denoiser.ts';
 import type { ResultStore } from '../results/store.ts';
 import { ddimStep, ddimTables, epsFromV } from '../schedulers/ddim.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
@@ -49,22 +48,19 @@ export const lastStylizeMemory = (): StylizeMemoryReport | undefined => lastMemo
  */
 export async function stylize(params: StylizeParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const runtime = runtimeFromSettings(settings);
-  const bundle = await loadBundle(params.model, runtime);
+  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
   const content = await prepareImage(params.content, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
   const { size } = content;
   const styleTensor = await prepareStyle(params.style, studio.results, size.width, size.height);
   const mask = params.mask ? await loadMask(params.mask, studio.results, size, params.maskFeather) : undefined;
-  const C = bundle.spec.unet.outChannels;
+  const { denoiser: plain } = bundle;
+  const C = plain.latentChannels;
   const dims = [1, C, size.latentHeight, size.latentWidth];
   const n = C * size.latentHeight * size.latentWidth;
   const plane = size.latentHeight * size.latentWidth;
-  const layers = params.layers ?? defaultStyleLayers(unetSites(bundle.spec.unet).attention);
+  const layers = params.layers ?? defaultStyleLayers(plain.sites.attention);
   // Built first: a layer list the network does not have is refused before any work.
-  const unet = await loadUNet(bundle.spec, {
-    controllers: [styleInjection({ gamma: params.gamma, temperature: params.temperature, layers })],
-    runtime,
-  });
+  const styled = await plain.withControllers([styleInjection({ gamma: params.gamma, temperature: params.temperature, layers })]);
   job.throwIfCancelled();
 
   const empty = await bundle.textEncoder.encodePrompt('', bundle.tokenizer);
@@ -80,7 +76,8 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
   pair.set(await encodeLatent(bundle, styleTensor), n);
   const both = await invertDdim({
     x0: pair,
-    model: (x, t) => bundle.unet.run(x, [2, C, size.latentHeight, size.latentWidth], [t, t], context.subarray(0, 2 * empty.data.length), [2, tokens, hidden]),
+    model: async (x, t, _sigma, step) =>
+      prediction(plain, await plain.run({ data: x, dims: [2, C, size.latentHeight, size.latentWidth] }, [t, t], { context: { data: context.subarray(0, 2 * empty.data.length), dims: [2, tokens, hidden] } }, step)),
     steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal: job.signal,
     onStep: ({ step }) => job.progress(step + 1, total),
   });
@@ -98,7 +95,7 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
     input.set(zc[i], 0);
     input.set(zs[i], n);
     input.set(z, 2 * n);
-    const out = await unet.run(input, [3, C, size.latentHeight, size.latentWidth], [t, t, t], context, [3, tokens, hidden], { index: N - 1 - i, count: N, timesteps: [t, t, t] });
+    const out = prediction(styled, await styled.run({ data: input, dims: [3, C, size.latentHeight, size.latentWidth] }, [t, t, t], { context: { data: context, dims: [3, tokens, hidden] } }, { index: N - 1 - i, count: N }));
     const raw = out.slice(2 * n, 3 * n);
     const eps = bundle.spec.prediction === 'v' ? epsFromV(bundle.schedule, t, z, raw) : raw;
     z = ddimStep(z, eps, tables.alphas[i], tables.alphasPrev[i]).x;
@@ -109,7 +106,7 @@ export async function stylize(params: StylizeParams, job: JobContext, studio: St
     job.progress(steps + (N - i), total);
   }
 
-  lastMemory = styleInjectionMemory(unet.sites.attention, layers, { channels: C, height: size.latentHeight, width: size.latentWidth }, N);
+  lastMemory = styleInjectionMemory(styled.sites.attention, layers, { channels: C, height: size.latentHeight, width: size.latentWidth }, N);
   const decoded = await bundle.vaeDecoder.decode({ data: z, dims });
   let png: Buffer;
   if (mask) {

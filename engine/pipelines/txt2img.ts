@@ -8,7 +8,7 @@ import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { planModelSize } from './size.ts';
-import { tokenMergingParameters, unetWithTokenMerging } from './tokenMerging.ts';
+import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
 import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
 
 /** Text to image with classifier-free guidance. */
@@ -18,12 +18,12 @@ export async function generate(request: GenerateParams, job: JobContext, studio:
   const params = withModelGuidance(request, bundle.spec);
   job.throwIfCancelled();
   const size = planModelSize(bundle.spec, params.width, params.height);
-  const dims = [1, bundle.spec.unet.outChannels, size.latentHeight, size.latentWidth];
+  const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const unet = await unetWithTokenMerging(bundle, settings, params.tokenMerging, { height: size.latentHeight, width: size.latentWidth }, undefined, ip ? [ip] : []);
+  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, undefined, ip ? [ip] : []);
   return runSampling({
-    bundle, params, dims, job, settings, unet,
+    bundle, params, dims, job, settings, denoiser,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
       const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, { ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });

@@ -177,7 +177,7 @@ export class DdimSampler implements Sampler {
     const idx = n - 1 - k;
     const t = this.tables.timesteps[idx];
     const alpha = this.tables.alphas[idx];
-    const out = await model(x, t, sigmaFromAlpha(alpha));
+    const out = await model(x, t, sigmaFromAlpha(alpha), { index: k, count: n });
     checkModelOutput(out, x, t);
     const sigma = this.tables.sigmas[idx];
     const noise = sigma > 0 ? this.stepNoise!(k) : undefined;

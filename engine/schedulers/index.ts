@@ -19,6 +19,7 @@ export { KDiffusionSampler } from './kdiffusion.ts';
 export { createSampler, sample, type SampleOptions } from './sample.ts';
 export type {
   ModelFn,
+  SamplerStep,
   NoiseSource,
   Parameterization,
   Sampler,

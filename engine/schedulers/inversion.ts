@@ -51,7 +51,7 @@ export async function invertDdim(options: InversionOptions): Promise<InversionRe
   for (let i = 0; i < count; i++) {
     throwIfCancelled(options.signal);
     const t = tables.timesteps[i];
-    const out = await options.model(x, t, sigmaFromAlpha(tables.alphas[i]));
+    const out = await options.model(x, t, sigmaFromAlpha(tables.alphas[i]), { index: i, count });
     checkModelOutput(out, x, t);
     // A v model states its prediction for a latent at level t; read ε as if x were there.
     const eps = parameterization === 'v' ? epsFromV(schedule, t, x, out) : out;

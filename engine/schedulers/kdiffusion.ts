@@ -76,7 +76,7 @@ export class KDiffusionSampler implements Sampler {
     const cIn = 1 / Math.sqrt(s2);
     const input = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) input[i] = x[i] * cIn;
-    const out = await model(input, t, sigma);
+    const out = await model(input, t, sigma, { index: k, count: this.ts.length });
     checkModelOutput(out, x, t);
     const denoised = new Float32Array(x.length);
     if (this.parameterization === 'eps') {

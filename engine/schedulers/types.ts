@@ -17,8 +17,15 @@ export type Parameterization = 'eps' | 'v';
  *
  * Classifier-free guidance lives in the callback: return the guided ε (or v). The callback
  * must not keep or modify `x` after it resolves; samplers reuse the buffer.
+ * `step` says where the run is, so controllers never infer it from `t` or by counting calls.
  */
-export type ModelFn = (x: Float32Array, t: number, sigma: number) => Promise<Float32Array> | Float32Array;
+export type ModelFn = (x: Float32Array, t: number, sigma: number, step: SamplerStep) => Promise<Float32Array> | Float32Array;
+
+/** Where a sampler (or an inversion) is when it evaluates the model: step `index` of `count`. */
+export interface SamplerStep {
+  readonly index: number;
+  readonly count: number;
+}
 
 /**
  * Fresh unit-Gaussian noise for step `step` of the full schedule (same length as the

@@ -16,29 +16,19 @@ export type BlockPreset = keyof typeof BLOCK_PRESETS;
 export type BlockScales = BlockPreset | Readonly<Record<string, number>>;
 
 /**
- * diffusers' module name of the transformer holding `site`, e.g. `up_blocks.1.attentions.2`:
- * down_blocks.{level}, up_blocks.{levels − 1 − level}, mid_block; attentions.{j} counts the
- * transformers of that stage and level in forward order.
- */
-export function diffusersBlockName(site: AttentionSite, sites: readonly AttentionSite[], levels: number): string {
-  if (site.stage === 'mid') return 'mid_block.attentions.0';
-  const same = sites.filter((s) => s.kind === site.kind && s.stage === site.stage && s.level === site.level && s.depth === 0);
-  const j = same.findIndex((s) => s.blockIndex === site.blockIndex);
-  const block = site.stage === 'down' ? site.level : levels - 1 - site.level;
-  return `${site.stage}_blocks.${block}.attentions.${j}`;
-}
-
-/**
  * Multiplier per cross site (in `sites` order of the given list): 1 everywhere without
  * `blocks`; otherwise the value of the longest listed name that is the site's block name or
  * a dotted prefix of it, 0 where none matches. Unknown names are refused so a typo does not
  * silently switch the adapter off.
  */
-export function blockMultipliers(cross: readonly AttentionSite[], all: readonly AttentionSite[], levels: number, blocks?: BlockScales): number[] {
+export function blockMultipliers(cross: readonly AttentionSite[], blocks?: BlockScales): number[] {
   if (!blocks) return cross.map(() => 1);
   const table: Readonly<Record<string, number>> = typeof blocks === 'string' ? BLOCK_PRESETS[blocks] : blocks;
   if (!table) throw new StudioError('INVALID_REQUEST', `Unknown IP-Adapter block preset ${String(blocks)}; use ${Object.keys(BLOCK_PRESETS).join(', ')} or a map of block names`);
-  const names = cross.map((s) => diffusersBlockName(s, all, levels));
+  const names = cross.map((s) => {
+    if (!s.tags.diffusersBlock) throw new StudioError('INVALID_REQUEST', `IP-Adapter block scales: this network does not name the block of ${s.path}`);
+    return s.tags.diffusersBlock;
+  });
   const matches = (name: string, key: string) => name === key || name.startsWith(`${key}.`);
   for (const key of Object.keys(table)) {
     if (!names.some((n) => matches(n, key))) {

@@ -2,7 +2,7 @@ import { StudioError } from '../../api/errors.ts';
 import type { Value } from '../../graph/builder.ts';
 import * as op from '../../graph/ops/index.ts';
 import type { HostTensor } from '../../graph/session.ts';
-import type { AttentionController, ControllerInput, StepInfo } from '../controller.ts';
+import type { Attend, AttendOptions, AttentionController, Conflict, ControllerGraphContext, ControllerInput, QKV, StepInfo } from '../controller.ts';
 import type { AttentionSite } from '../site.ts';
 
 export const IP_ADAPTER_CONTROLLER = 'ip-adapter';
@@ -76,32 +76,25 @@ export function ipAdapter(o: IpAdapterOptions): AttentionController {
     return out;
   };
 
-  return {
+  const plan = {
     name: IP_ADAPTER_CONTROLLER,
     // Inside prompt-level controllers: the image term is added to whatever text attention they compute.
     priority: 150,
-    /**
-     * Prompt-to-prompt shares its batch between source and target branches and rewrites the
-     * text attention per branch; which branch should see the image (and with which query) is
-     * not settled by the paper or the reference, so the two are refused together.
-     */
-    incompatibleWith: ['p2p'],
-    signature: () => `images=${M};tokens=${o.tokens};sites=${S}`,
-    appliesTo: (site) => site.kind === 'cross',
-    checkSites(sites) {
-      const cross = sites.filter((s) => s.kind === 'cross');
-      const missing = cross.filter((s) => !slot.has(s.path) || o.sites[slot.get(s.path)!].channels !== s.channels);
-      if (missing.length || cross.length !== S) {
-        throw new StudioError('INVALID_REQUEST', `IP-Adapter keys were prepared for another network (${missing.length ? `no keys for ${missing[0].path}` : `${S} sites, the network has ${cross.length}`})`);
-      }
-    },
-    inputs: (): ControllerInput[] => [
+    conflicts: [{
+      kind: 'excludes', controller: 'p2p',
+      // Prompt-to-prompt rewrites the text attention per branch of a shared batch.
+      reason: 'the source and target branches share one batch and it is not settled which should see the image; generate or inpaint with the image prompt instead',
+    }] as Conflict[],
+    signature: `images=${M};tokens=${o.tokens};sites=${S}`,
+    appliesTo: (site: AttentionSite) => site.kind === 'cross',
+    inputs: [
       { name: 'scale', dtype: 'float32', dims: [M, S], meaning: 'scale of image m at cross site j' },
       ...o.sites.flatMap((site, j) => Array.from({ length: M }, (_, m) => (['k', 'v'] as const).map((kv) => ({
         name: name(kv, j, m), dtype: 'float32' as const, dims: ['batch', o.tokens, site.channels], meaning: `to_${kv}_ip(image tokens of image ${m}) at ${site.path}`,
       }))).flat()),
-    ],
-    replaceAttention(ctx, site, qkv, next, opts) {
+    ] as ControllerInput[],
+    outputs: [],
+    replaceAttention(ctx: ControllerGraphContext, site: AttentionSite, qkv: QKV, next: Attend, opts: AttendOptions): Value {
       const j = slot.get(site.path)!;
       const g = ctx.g;
       let out: Value = next(qkv, opts);
@@ -115,6 +108,17 @@ export function ipAdapter(o: IpAdapterOptions): AttentionController {
       }
       return out;
     },
-    feeds: (step: StepInfo) => feedsFor(step.timesteps.length),
+  };
+
+  return {
+    name: IP_ADAPTER_CONTROLLER,
+    plan(sites) {
+      const cross = sites.attention.filter((s) => s.kind === 'cross');
+      const missing = cross.filter((s) => !slot.has(s.path) || o.sites[slot.get(s.path)!].channels !== s.channels);
+      if (missing.length || cross.length !== S) {
+        throw new StudioError('INVALID_REQUEST', `IP-Adapter keys were prepared for another network (${missing.length ? `no keys for ${missing[0].path}` : `${S} sites, the network has ${cross.length}`})`);
+      }
+      return Object.freeze({ ...plan, feeds: (step: StepInfo) => feedsFor(step.timesteps.length) });
+    },
   };
 }

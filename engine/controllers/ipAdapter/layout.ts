@@ -76,17 +76,16 @@ export interface SiteBinding {
   readonly key: number;
 }
 
-const STAGE_ORDER = { down: 0, up: 1, mid: 2 } as const;
-
 /**
- * diffusers' `unet.attn_processors` order: down blocks, then **up** blocks, then the mid
- * block (construction order of UNet2DConditionModel's children), attn1 before attn2 inside
- * each transformer block — so cross site number r in that order is processor 2r + 1.
+ * The adapter numbers its layers by diffusers' `unet.attn_processors` order, which the
+ * family states as each site's `processorOrder` (for the LDM UNet: down blocks, then **up**
+ * blocks, then the mid block, attn1 before attn2 — so cross site r is processor 2r + 1).
  */
 export function processorOrder(sites: readonly AttentionSite[]): SiteBinding[] {
   const cross = sites.filter((s) => s.kind === 'cross');
-  const ordered = [...cross].sort((a, b) => STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage] || a.index - b.index);
-  return ordered.map((site, r) => ({ site, key: 2 * r + 1 }));
+  const missing = cross.find((s) => s.tags.processorOrder === undefined);
+  if (missing) throw new StudioError('INVALID_REQUEST', `IP-Adapter: this network does not say which adapter layer serves ${missing.path}`);
+  return [...cross].sort((a, b) => a.tags.processorOrder! - b.tags.processorOrder!).map((site) => ({ site, key: site.tags.processorOrder! }));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { StudioError } from '../../api/errors.ts';
-import type { GraphBuilder, Value } from '../../graph/builder.ts';
+import type { Value } from '../../graph/builder.ts';
 import * as op from '../../graph/ops/index.ts';
 import type { HostTensor } from '../../graph/session.ts';
-import type { AttentionController, ControllerGraphContext, QKV, StepInfo } from '../controller.ts';
+import type { Attend, AttendOptions, AttentionController, ControllerGraphContext, ControllerInput, ControllerPlan, QKV, StepInfo } from '../controller.ts';
 import type { AttentionSite } from '../site.ts';
 import { type BranchLayout, layoutSignature } from './layout.ts';
 import { type EditPlan, crossFeeds, selfFeed } from './plan.ts';
@@ -39,34 +39,21 @@ export function promptToPrompt(o: PromptToPromptOptions): AttentionController {
   const L = plan.length;
   const selfFrom = o.selfReplaceFrom ?? 4;
   if (layout.target !== layout.rows - 1) throw new StudioError('RUNTIME_FAILURE', 'prompt-to-prompt expects the target branch in the last batch row');
-  // Per build: a cached session may be rebuilt after eviction with the same controller.
-  const mapsSites = new WeakMap<GraphBuilder, Value[]>();
-  const sitesOf = (g: GraphBuilder) => mapsSites.get(g) ?? mapsSites.set(g, []).get(g)!;
+  const editedMaps = (ctx: ControllerGraphContext) => ctx.memo('edited_maps', (): Value[] => []);
   const rows = (ctx: ControllerGraphContext, x: Value, start: number, end: number) => op.slice(ctx.g, x, [start], [end], [0]);
   const feed = (ctx: ControllerGraphContext, name: string) => op.cast(ctx.g, ctx.input(name), ctx.g.computeType);
 
-  return {
-    name: 'p2p',
-    priority: 50,
-    claims: ['batch-layout'],
-    signature: () => `layout=${layoutSignature(layout)};L=${L};self>=${selfFrom};maps=${o.editedMapsAt ?? 0}`,
-    appliesTo: (site) => site.kind === 'cross' || site.resolution >= selfFrom,
-    checkSites(sites) {
-      if (!sites.some((s) => s.kind === 'cross')) throw new StudioError('INVALID_REQUEST', 'Prompt-to-prompt needs a network with text cross-attention');
-      if (o.editedMapsAt !== undefined && !sites.some((s) => s.kind === 'cross' && s.resolution === o.editedMapsAt)) {
-        throw new StudioError('INVALID_REQUEST', `This network has no cross-attention at 1/${o.editedMapsAt} of the latent`);
-      }
-    },
-    inputs: () => [
+  const hooks = {
+    inputs: [
       { name: 'cross_map', dtype: 'float32', dims: [L, L], meaning: 'L = G·diag(τ⊙a⊙c), rows = source token' },
       { name: 'cross_keep', dtype: 'float32', dims: [1, L, 1], meaning: 'τ⊙(1−a)⊙c + (1−τ) per target token' },
       { name: 'self_replace', dtype: 'float32', dims: [1, 1, 1], meaning: '1 while the target takes the source self-attention' },
-    ],
-    outputs: () => (o.editedMapsAt !== undefined ? [{ name: EDITED_MAPS, meaning: 'target cross-attention after the edit, Σ heads and sites, [1, P, L]' }] : []),
+    ] as ControllerInput[],
+    outputs: o.editedMapsAt !== undefined ? [{ name: EDITED_MAPS, meaning: 'target cross-attention after the edit, Σ heads and sites, [1, P, L]' }] : [],
 
     // Self-attention: attention(Q_src, K_src, V_tgt) for the target while s = 1. Selecting
     // Q and K rows by s·x + (1−s)·y is exact for s ∈ {0, 1}, so one fused call serves all rows.
-    transformQKV(ctx, site, qkv) {
+    transformQKV(ctx: ControllerGraphContext, site: AttentionSite, qkv: QKV): QKV {
       if (site.kind !== 'self') return qkv;
       const g = ctx.g;
       const s = feed(ctx, 'self_replace');
@@ -81,7 +68,7 @@ export function promptToPrompt(o: PromptToPromptOptions): AttentionController {
 
     // Cross-attention: Attn(all rows, V with the target's rows scaled by keep) plus, on the
     // target row only, Attn(Q_src, K_src, L·V_tgt). (A·M)·V = A·(M·V) is what makes it fused.
-    replaceAttention(ctx, site: AttentionSite, qkv: QKV, next, opts) {
+    replaceAttention(ctx: ControllerGraphContext, site: AttentionSite, qkv: QKV, next: Attend, opts: AttendOptions): Value {
       if (site.kind !== 'cross') return next(qkv, opts);
       const g = ctx.g;
       const { q, k, v } = qkv;
@@ -94,19 +81,19 @@ export function promptToPrompt(o: PromptToPromptOptions): AttentionController {
       const kSrc = rows(ctx, k, layout.source, layout.source + 1);
       const vMapped = op.matmul(g, map, vTgt); // [L, L]·[1, L, C] → [1, L, C]
       const borrowed = next({ q: qSrc, k: kSrc, v: vMapped }, opts);
-      if (o.editedMapsAt === site.resolution) {
+      if (o.editedMapsAt === site.grid.downsample) {
         const aSrc = ctx.probs(site, qSrc, kSrc, opts.scale);
         const aTgt = ctx.probs(site, rows(ctx, q, layout.target, layout.target + 1), rows(ctx, k, layout.target, layout.target + 1), opts.scale);
         const keepRow = op.reshape(g, keep, [1, 1, 1, L]);
         const edited = op.add(g, op.matmul(g, aSrc, map), op.mul(g, aTgt, keepRow)); // [1, H, P, L]
-        sitesOf(g).push(g.op('ReduceSum', [edited, g.ints([1])], { keepdims: 0 }));
+        editedMaps(ctx).push(g.op('ReduceSum', [edited, g.ints([1])], { keepdims: 0 }));
       }
       const tgtOut = op.add(g, rows(ctx, plain, layout.target, layout.target + 1), borrowed);
       return op.concat(g, [rows(ctx, plain, 0, layout.target), tgtOut], 0);
     },
 
-    finish(ctx) {
-      if (o.editedMapsAt !== undefined) ctx.output(EDITED_MAPS, op.cast(ctx.g, sumOverSites(ctx.g, sitesOf(ctx.g)), 'float32'));
+    finish(ctx: ControllerGraphContext) {
+      if (o.editedMapsAt !== undefined) ctx.output(EDITED_MAPS, op.cast(ctx.g, sumOverSites(ctx.g, editedMaps(ctx)), 'float32'));
     },
 
     feeds(step: StepInfo): Record<string, HostTensor> {
@@ -116,6 +103,24 @@ export function promptToPrompt(o: PromptToPromptOptions): AttentionController {
         cross_keep: { data: keep, dims: [1, L, 1] },
         self_replace: { data: Float32Array.of(selfFeed(plan, step.index)), dims: [1, 1, 1] },
       };
+    },
+  };
+
+  return {
+    name: 'p2p',
+    plan(sites) {
+      if (!sites.attention.some((s) => s.kind === 'cross')) throw new StudioError('INVALID_REQUEST', 'Prompt-to-prompt needs a network with text cross-attention');
+      if (o.editedMapsAt !== undefined && !sites.attention.some((s) => s.kind === 'cross' && s.grid.downsample === o.editedMapsAt)) {
+        throw new StudioError('INVALID_REQUEST', `This network has no cross-attention at 1/${o.editedMapsAt} of the latent`);
+      }
+      return Object.freeze({
+        name: 'p2p',
+        priority: 50,
+        conflicts: [{ kind: 'claims', resource: 'batch-layout' }],
+        signature: `layout=${layoutSignature(layout)};L=${L};self>=${selfFrom};maps=${o.editedMapsAt ?? 0}`,
+        appliesTo: (site: AttentionSite) => site.kind === 'cross' || site.grid.downsample >= selfFrom,
+        ...hooks,
+      } satisfies ControllerPlan);
     },
   };
 }

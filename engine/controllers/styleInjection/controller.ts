@@ -2,8 +2,9 @@ import { StudioError } from '../../api/errors.ts';
 import type { GraphBuilder, Value } from '../../graph/builder.ts';
 import * as op from '../../graph/ops/index.ts';
 import type { HostTensor } from '../../graph/session.ts';
-import type { AttentionController, StepInfo } from '../controller.ts';
-import { outputBlockOf } from './layers.ts';
+import type { Attend, AttendOptions, AttentionController, ControllerGraphContext, ControllerInput, ControllerPlan, QKV, StepInfo } from '../controller.ts';
+import type { AttentionSite } from '../site.ts';
+import { decoderBlockOf } from './layers.ts';
 import { type StyleInjectionOptions, resolveStyleInjection } from './options.ts';
 
 export const STYLE_INJECTION_CONTROLLER = 'style-injection';
@@ -22,32 +23,44 @@ export const STYLE_ROWS = { content: 0, style: 1, stylised: 2 } as const;
 export function styleInjection(options: Partial<StyleInjectionOptions> = {}): AttentionController {
   const o = resolveStyleInjection(options);
   const layers = new Set(o.layers);
+  const hooks = styleHooks(o);
+  return {
+    name: STYLE_INJECTION_CONTROLLER,
+    plan(sites) {
+      const found = new Set(sites.attention.filter((s) => s.kind === 'self').map(decoderBlockOf).filter((i) => i !== undefined));
+      const missing = o.layers.filter((l) => !found.has(l));
+      if (missing.length) {
+        throw new StudioError('INVALID_REQUEST', `Style injection: this network has no decoder self-attention in block(s) ${missing.join(', ')} (it has ${[...found].join(', ')})`, { missing });
+      }
+      return Object.freeze({
+        name: STYLE_INJECTION_CONTROLLER,
+        priority: 60,
+        conflicts: [
+          // Rows have fixed meanings; anything else that owns the batch layout (prompt-to-prompt) conflicts.
+          { kind: 'claims', resource: 'batch-layout' },
+          {
+            kind: 'excludes', controller: 'tome',
+            reason: 'token merging picks merged tokens per batch row, so the style row\'s keys would no longer be the tokens the stylised row\'s queries expect beside them',
+          },
+        ],
+        signature: `layers=${o.layers.join(',')};kv=${o.substituteKV ? 'style' : 'own'}`,
+        appliesTo: (site: AttentionSite) => site.kind === 'self' && layers.has(decoderBlockOf(site) ?? -1),
+        outputs: [],
+        ...hooks,
+      } satisfies ControllerPlan);
+    },
+  };
+}
+
+function styleHooks(o: StyleInjectionOptions) {
   const rows = (g: GraphBuilder, x: Value, a: number, b: number) => op.slice(g, x, [a], [b], [0]);
   let feeds: Record<string, HostTensor> | undefined;
   return {
-    name: STYLE_INJECTION_CONTROLLER,
-    priority: 60,
-    // Rows have fixed meanings; anything else that owns the batch layout (prompt-to-prompt) conflicts.
-    claims: ['batch-layout'],
-    /**
-     * Token merging picks merged tokens per batch row, so the style row's keys would no
-     * longer be the tokens the stylised row's queries expect to see beside them.
-     */
-    incompatibleWith: ['tome'],
-    signature: () => `layers=${o.layers.join(',')};kv=${o.substituteKV ? 'style' : 'own'}`,
-    appliesTo: (site) => site.kind === 'self' && site.stage === 'up' && layers.has(outputBlockOf(site) ?? -1),
-    checkSites(sites) {
-      const found = new Set(sites.filter((s) => s.kind === 'self').map(outputBlockOf).filter((i) => i !== undefined));
-      const missing = o.layers.filter((l) => !found.has(l));
-      if (missing.length) {
-        throw new StudioError('INVALID_REQUEST', `Style injection: this network has no decoder self-attention in output block(s) ${missing.join(', ')} (it has ${[...found].join(', ')})`, { missing });
-      }
-    },
-    inputs: () => [
+    inputs: [
       { name: 'gamma', dtype: 'float32', dims: [1], meaning: 'query preservation γ' },
       { name: 'temperature', dtype: 'float32', dims: [1], meaning: 'attention temperature T (multiplies q̃)' },
-    ],
-    replaceAttention(ctx, _site, { q, k, v }, next, opts) {
+    ] as ControllerInput[],
+    replaceAttention(ctx: ControllerGraphContext, _site: AttentionSite, { q, k, v }: QKV, next: Attend, opts: AttendOptions): Value {
       const g = ctx.g;
       const gamma = op.cast(g, ctx.input('gamma'), g.computeType);
       const temperature = op.cast(g, ctx.input('temperature'), g.computeType);

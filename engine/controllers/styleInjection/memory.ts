@@ -1,5 +1,5 @@
 import type { AttentionSite } from '../site.ts';
-import { outputBlockOf } from './layers.ts';
+import { decoderBlockOf } from './layers.ts';
 
 /** Bytes each way of keeping what style injection needs between inversion and sampling (ALGORITHMS §4.4). */
 export interface StyleInjectionMemory {
@@ -11,9 +11,9 @@ export interface StyleInjectionMemory {
 
 /** For a latent of `latentH`×`latentW` with `channels`, `steps` DDIM steps and the injected layers. */
 export function styleInjectionMemory(sites: readonly AttentionSite[], layers: readonly number[], latent: { channels: number; height: number; width: number }, steps: number): StyleInjectionMemory {
-  const chosen = sites.filter((s) => s.kind === 'self' && layers.includes(outputBlockOf(s) ?? -1));
+  const chosen = sites.filter((s) => s.kind === 'self' && layers.includes(decoderBlockOf(s) ?? -1));
   const perStep = chosen.reduce((sum, s) => {
-    const tokens = Math.ceil(latent.height / s.resolution) * Math.ceil(latent.width / s.resolution);
+    const tokens = Math.ceil(latent.height / s.grid.downsample) * Math.ceil(latent.width / s.grid.downsample);
     return sum + 3 * tokens * s.channels;
   }, 0);
   return {

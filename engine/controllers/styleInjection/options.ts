@@ -7,8 +7,9 @@ export interface StyleInjectionOptions {
   /** Attention temperature T: logits = T·q̃·kᵀ/√d. */
   temperature: number;
   /**
-   * LDM `output_blocks` indices whose self-attention takes the style's K/V (default 6–11 on SD: the
-   * two finest decoder levels; pipelines pass `defaultStyleLayers` of the network).
+   * Decoder blocks (the family's `decoderBlock` tag: LDM `output_blocks` indices) whose self-attention
+   * takes the style's K/V (default 6–11 on SD: the two finest decoder levels; pipelines pass
+   * `defaultStyleLayers` of the network).
    */
   layers: readonly number[];
   /** Substitute K and V with the style's (the method); false keeps the stylised branch's own, for checks. */

@@ -30,8 +30,7 @@ export const unetDebugModule = {
       const t = need(inputs, 't', 1);
       const context = need(inputs, 'context', 3);
       const steps = Array.from(t.data as ArrayLike<number | bigint>, Number);
-      for (const c of controllers) c.setLatentSize(x.shape[2], x.shape[3]);
-      const output = await unet.run(npyToFloat32(x), x.shape, steps, npyToFloat32(context), context.shape);
+      const output = await unet.evaluate(npyToFloat32(x), x.shape, steps, npyToFloat32(context), context.shape);
       return { dtype: '<f4', shape: [x.shape[0], spec.unet.outChannels, x.shape[2], x.shape[3]], data: output };
     };
   },

@@ -1,6 +1,6 @@
 /** LDM UNet (SD 1.x / 2.x) as a graph builder over the canonical weight scope, and its runner. */
 export { UNET_DIMS, buildUNetGraph, unetForward, type UNetGraphOptions, type UNetInputs } from './graph.ts';
-export { loadUNet, type LoadUNetOptions, type UNetResult, type UNetRunner, type UNetRuntimeOptions } from './runner.ts';
+export { loadUNet, type LoadUNetOptions, type UNetRunner, type UNetRuntimeOptions } from './runner.ts';
 export { transformerPlacements, unetSites, type LatentExtent, type TransformerPlacement, type UNetSites } from './sites.ts';
 export { timeEmbedding, timestepSinusoid } from './timeEmbedding.ts';
 export { resBlock, downsample, upsample } from './resBlock.ts';

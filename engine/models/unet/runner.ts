@@ -1,6 +1,7 @@
 import { StudioError } from '../../api/errors.ts';
-import { ControllerChain } from '../../controllers/chain.ts';
+import { planChain } from '../../controllers/chain.ts';
 import type { AttentionController, StepInfo } from '../../controllers/controller.ts';
+import type { Conditioning, Denoiser, DenoiserResult, DenoiserStep, Tensor } from '../../denoiser/denoiser.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import type { PlacementOptions } from '../../graph/placement.ts';
@@ -19,7 +20,7 @@ export interface UNetRuntimeOptions {
 }
 
 export interface LoadUNetOptions {
-  controllers?: ControllerChain | readonly AttentionController[];
+  controllers?: readonly AttentionController[];
   runtime?: UNetRuntimeOptions;
   /** Attention kernel at every site; default `fused` (com.microsoft MultiHeadAttention). */
   kernel?: AttentionKernel;
@@ -32,25 +33,14 @@ export interface LoadUNetOptions {
   cache?: SessionCache;
 }
 
-export interface UNetResult {
-  /** Raw model output [B, outChannels, h, w]. */
-  output: Float32Array;
-  dims: number[];
-  /** The controllers' outputs by graph name (`<controller>/<name>`). */
-  extras: Record<string, HostTensor>;
-}
-
-export interface UNetRunner {
+/** The LDM UNet as a Denoiser, plus the array-level calls its own tests and the bench use. */
+export interface UNetRunner extends Denoiser {
   readonly config: UNetConfig;
   /** The attention sites (symbolic token counts). */
   readonly sites: UNetSites;
-  readonly chain: ControllerChain;
-  /**
-   * One evaluation: x [B, C, h, w], t (length B, DDPM timesteps, fractional allowed),
-   * context [B, T, D]. `step` is handed to the controllers for their feeds.
-   */
-  run(x: Float32Array, xDims: readonly number[], t: readonly number[], context: Float32Array, contextDims: readonly number[], step?: StepInfo): Promise<Float32Array>;
-  runDetailed(x: Float32Array, xDims: readonly number[], t: readonly number[], context: Float32Array, contextDims: readonly number[], step?: StepInfo): Promise<UNetResult>;
+  /** `run` on plain arrays: x [B, C, h, w], context [B, T, D]; returns the output values. */
+  evaluate(x: Float32Array, xDims: readonly number[], t: readonly number[], context: Float32Array, contextDims: readonly number[], step?: DenoiserStep): Promise<Float32Array>;
+  evaluateDetailed(x: Float32Array, xDims: readonly number[], t: readonly number[], context: Float32Array, contextDims: readonly number[], step?: DenoiserStep): Promise<DenoiserResult>;
   /** Compiles (or fetches) the session for these sizes without running it. */
   session(batch: number, height: number, width: number, tokens: number): Promise<CompiledSession>;
 }
@@ -61,10 +51,9 @@ export interface UNetRunner {
  */
 export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
   const config = spec.unet;
-  const chain = ControllerChain.from(options.controllers);
   const w = spec.weights.scope(UNET_PREFIX);
   const sites = unetSites(config, {}, w.prefix);
-  chain.checkSites(sites.attention);
+  const chain = planChain(options.controllers ?? [], sites);
   const kernel = options.kernel ?? 'fused';
   const cache = options.cache ?? sessionCache;
   const rt = options.runtime ?? {};
@@ -86,7 +75,7 @@ export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptio
   // With symbolic shapes one session serves every size: compile now so errors surface at load.
   if (!options.fixedShapes) await session(1, 8, 8, 77);
 
-  const runDetailed: UNetRunner['runDetailed'] = async (x, xDims, t, context, contextDims, step) => {
+  const evaluateDetailed: UNetRunner['evaluateDetailed'] = async (x, xDims, t, context, contextDims, step) => {
     const [B, C, h, wd] = checkInputs(config, x, xDims, t, context, contextDims);
     const s = await session(B, h, wd, contextDims[1]);
     const feeds: Record<string, HostTensor> = {
@@ -94,22 +83,26 @@ export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptio
       t: { data: Float32Array.from(t), dims: [B] },
       context: { data: context, dims: [...contextDims] },
     };
-    if (!chain.isEmpty) {
-      const info = step ?? { index: 0, count: 1, timesteps: [...t] };
-      Object.assign(feeds, chain.feeds(info));
-    }
+    const info: StepInfo = { index: step?.index ?? 0, count: step?.count ?? 1, timesteps: step?.timesteps ?? [...t], latent: { height: h, width: wd } };
+    if (!chain.isEmpty) Object.assign(feeds, chain.feeds(info));
     const out = await runSession(s, feeds);
     const { output, ...extras } = out;
-    if (!chain.isEmpty) chain.receive(step ?? { index: 0, count: 1, timesteps: [...t] }, extras);
+    if (!chain.isEmpty) chain.receive(info, extras);
     return { output: output.data as Float32Array, dims: [...output.dims], extras };
   };
 
   return {
+    architecture: `unet:${spec.family}`,
+    inChannels: config.inChannels,
+    latentChannels: config.outChannels,
+    contextDim: config.contextDim,
     config,
     sites,
     chain,
-    runDetailed,
-    run: async (...args) => (await runDetailed(...args)).output,
+    evaluateDetailed,
+    evaluate: async (...args) => (await evaluateDetailed(...args)).output,
+    run: (x: Tensor, t: readonly number[], c: Conditioning, step?: DenoiserStep) => evaluateDetailed(x.data, x.dims, t, c.context.data, c.context.dims, step),
+    withControllers: (controllers) => loadUNet(spec, { ...options, controllers }),
     session,
   };
 }

@@ -1,12 +1,15 @@
 import { StudioError } from '../../api/errors.ts';
-import type { AttentionSite, AttentionStage, TokenCount, TransformerBlockSite } from '../../controllers/site.ts';
+import type { AttentionSite, BlockSite, NetworkSites, SiteTags, TokenCount } from '../../controllers/site.ts';
 import type { UNetConfig } from '../spec.ts';
+
+/** The LDM UNet's stages; a fact of this family, carried in its sites' tags. */
+export type UNetStage = 'down' | 'mid' | 'up';
 
 /** Where LDM's UNetModel puts a SpatialTransformer, relative to `model.diffusion_model`. */
 export interface TransformerPlacement {
   /** e.g. `input_blocks.1.1`, `middle_block.1`, `output_blocks.5.1`. */
   readonly path: string;
-  readonly stage: AttentionStage;
+  readonly stage: UNetStage;
   readonly level: number;
   readonly blockIndex: number;
   readonly channels: number;
@@ -31,7 +34,7 @@ export function transformerPlacements(c: UNetConfig): TransformerPlacement[] {
   const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth > 0;
   const out: TransformerPlacement[] = [];
   const counters = { down: 0, mid: 0, up: 0 };
-  const add = (path: string, stage: AttentionStage, level: number) =>
+  const add = (path: string, stage: UNetStage, level: number) =>
     out.push({ path, stage, level, blockIndex: counters[stage]++, channels: c.channelMult[level] * c.modelChannels });
   let idx = 1;
   for (let l = 0; l < levels; l++) {
@@ -53,35 +56,58 @@ function tokensAt(level: number, e: LatentExtent): TokenCount {
   return level === 0 ? 'h·w' : `⌈h/${f}⌉·⌈w/${f}⌉`;
 }
 
-export interface UNetSites {
-  /** Every attention site in forward order (`site.index` is the position here). */
-  readonly attention: readonly AttentionSite[];
-  readonly blocks: readonly TransformerBlockSite[];
+export interface UNetSites extends NetworkSites {
   /** The block at a full checkpoint path (`…transformer_blocks.N`). */
-  block(path: string): TransformerBlockSite;
+  block(path: string): BlockSite;
+}
+
+/** diffusers' stage order of `unet.attn_processors`: UNet2DConditionModel builds down, up, then mid. */
+const PROCESSOR_STAGE_ORDER = { down: 0, up: 1, mid: 2 } as const;
+
+/**
+ * diffusers' module name of a transformer: down_blocks.{level}, up_blocks.{levels − 1 − level},
+ * mid_block; attentions.{j} counts the transformers of that stage and level in forward order.
+ */
+function diffusersBlockName(p: TransformerPlacement, all: readonly TransformerPlacement[], levels: number): string {
+  if (p.stage === 'mid') return 'mid_block.attentions.0';
+  const j = all.filter((o) => o.stage === p.stage && o.level === p.level).indexOf(p);
+  return `${p.stage}_blocks.${p.stage === 'down' ? p.level : levels - 1 - p.level}.attentions.${j}`;
 }
 
 /** The UNet's attention sites, derived from the config alone (no graph, no weights). */
 export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'model.diffusion_model'): UNetSites {
+  const placements = transformerPlacements(c);
+  // attn1 and attn2 of every transformer block, in diffusers' processor order.
+  const processorBase = new Map(
+    [...placements]
+      .sort((a, b) => PROCESSOR_STAGE_ORDER[a.stage] - PROCESSOR_STAGE_ORDER[b.stage])
+      .map((p, i) => [p, 2 * c.transformerDepth * i]),
+  );
   const attention: AttentionSite[] = [];
-  const blocks: TransformerBlockSite[] = [];
-  for (const p of transformerPlacements(c)) {
+  const blocks: BlockSite[] = [];
+  for (const p of placements) {
     const heads = c.headsPerLevel[p.level];
     if (!heads || p.channels % heads !== 0) {
       throw new StudioError('CHECKPOINT_UNSUPPORTED', `UNet level ${p.level}: ${p.channels} channels cannot split into ${heads} heads`);
     }
     const queryTokens = tokensAt(p.level, extent);
+    const grid = { downsample: 2 ** p.level, tokens: queryTokens };
+    const ldmBlock = p.path.replace(/\.1$/, '');
+    const outputBlock = p.stage === 'up' ? Number(ldmBlock.split('.')[1]) : undefined;
     for (let depth = 0; depth < c.transformerDepth; depth++) {
       const path = `${prefix}.${p.path}.transformer_blocks.${depth}`;
-      const common = {
-        stage: p.stage, level: p.level, blockIndex: p.blockIndex, depth, heads, dimHead: p.channels / heads,
-        channels: p.channels, queryTokens, resolution: 2 ** p.level,
-      };
-      const self: AttentionSite = { ...common, path: `${path}.attn1`, index: attention.length, kind: 'self', keyTokens: queryTokens };
+      const tagsFor = (sub: number): SiteTags => ({
+        diffusersBlock: diffusersBlockName(p, placements, c.channelMult.length),
+        processorOrder: processorBase.get(p)! + 2 * depth + sub,
+        ...(outputBlock !== undefined ? { decoderBlock: outputBlock } : {}),
+        family: { stage: p.stage, level: p.level, ldmBlock, blockIndex: p.blockIndex, depth },
+      });
+      const common = { block: path, heads, dimHead: p.channels / heads, channels: p.channels, grid, queryTokens };
+      const self: AttentionSite = { ...common, path: `${path}.attn1`, ordinal: attention.length, kind: 'self', keyTokens: queryTokens, tags: tagsFor(0) };
       attention.push(self);
-      const cross: AttentionSite = { ...common, path: `${path}.attn2`, index: attention.length, kind: 'cross', keyTokens: extent.tokens ?? 'tokens' };
+      const cross: AttentionSite = { ...common, path: `${path}.attn2`, ordinal: attention.length, kind: 'cross', keyTokens: extent.tokens ?? 'tokens', tags: tagsFor(1) };
       attention.push(cross);
-      blocks.push({ path, stage: p.stage, level: p.level, blockIndex: p.blockIndex, depth, channels: p.channels, queryTokens, resolution: 2 ** p.level, self, cross });
+      blocks.push({ path, ordinal: blocks.length, channels: p.channels, grid, queryTokens, self, cross, tags: { ...tagsFor(0), processorOrder: undefined } });
     }
   }
   const byPath = new Map(blocks.map((b) => [b.path, b]));

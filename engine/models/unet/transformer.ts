@@ -1,7 +1,6 @@
 import { attentionSite } from '../../controllers/attentionSite.ts';
 import type { BoundChain } from '../../controllers/chain.ts';
-import type { TransformerBlockParts } from '../../controllers/controller.ts';
-import type { AttentionSite } from '../../controllers/site.ts';
+import type { AttentionSite, SubLayer } from '../../controllers/site.ts';
 import type { GraphBuilder, Value } from '../../graph/builder.ts';
 import * as op from '../../graph/ops/index.ts';
 import { linear } from '../../nn/linear.ts';
@@ -27,26 +26,14 @@ function feedForward(g: GraphBuilder, w: WeightScope, x: Value): Value {
   return linear(g, w.scope('net.2'), op.mul(g, value, op.gelu(g, gate)));
 }
 
-/** BasicTransformerBlock over tokens [B, N, C], routed through the chain's `wrapBlock`. */
+/** BasicTransformerBlock over tokens [B, N, C]; each sub-layer goes through the chain's `wrapSubLayer`. */
 function transformerBlock(g: GraphBuilder, w: WeightScope, x: Value, context: Value, grid: () => Value, sites: UNetSites, chain: BoundChain): Value {
-  const site = sites.block(w.prefix);
+  const block = sites.block(w.prefix);
   return g.within(w.prefix, () => {
-    const parts: TransformerBlockParts = {
-      site,
-      grid,
-      norm1: (t) => layerNorm(g, w.scope('norm1'), t),
-      attn1: (t) => attentionLayer(g, w.scope('attn1'), t, t, site.self, chain),
-      norm2: (t) => layerNorm(g, w.scope('norm2'), t),
-      attn2: (t) => attentionLayer(g, w.scope('attn2'), t, context, site.cross, chain),
-      norm3: (t) => layerNorm(g, w.scope('norm3'), t),
-      ff: (t) => feedForward(g, w.scope('ff'), t),
-    };
-    const standard = (t: Value): Value => {
-      let h = op.add(g, parts.attn1(parts.norm1(t)), t);
-      h = op.add(g, parts.attn2(parts.norm2(h)), h);
-      return op.add(g, parts.ff(parts.norm3(h)), h);
-    };
-    return chain.block(parts, x, standard);
+    const sub = (layer: SubLayer, input: Value, f: (t: Value) => Value) => chain.subLayer({ block, layer, blockInput: x, grid }, input, f);
+    let h = op.add(g, sub('attn1', layerNorm(g, w.scope('norm1'), x), (t) => attentionLayer(g, w.scope('attn1'), t, t, block.self, chain)), x);
+    h = op.add(g, sub('attn2', layerNorm(g, w.scope('norm2'), h), (t) => attentionLayer(g, w.scope('attn2'), t, context, block.cross!, chain)), h);
+    return op.add(g, sub('ff', layerNorm(g, w.scope('norm3'), h), (t) => feedForward(g, w.scope('ff'), t)), h);
   });
 }
 
