@@ -21,7 +21,7 @@ const cache = new SessionCache({ intraOpNumThreads: 1 });
 let input: UNetCase;
 const run = async (controllers: AttentionController[]) => {
   const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
-  return unet.run(input.x, input.xDims, input.t, input.context, input.contextDims);
+  return unet.evaluate(input.x, input.xDims, input.t, input.context, input.contextDims);
 };
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny UNet (golden inputs)', () => {

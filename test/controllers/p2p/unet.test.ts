@@ -96,7 +96,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt on the sd15
     const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1 }, ...(kernel ? { kernel } : {}) });
     const ctx = await contextFor(p);
     const ts = [700, 700, 700, 700];
-    return unet.runDetailed(x, [4, 4, h, w], ts, ctx, [4, L, 64], { index: stepIndex, count: p.steps, timesteps: ts });
+    return unet.evaluateDetailed(x, [4, 4, h, w], ts, ctx, [4, L, 64], { index: stepIndex, count: p.steps, timesteps: ts });
   };
   const contextFor = async (p: EditPlan) => {
     const te = await loadTextEncoder(spec, { threads: 1, cache });

@@ -75,7 +75,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('style injection on the sd15-
   const context = Float32Array.from([...row, ...row, ...row]);
   const run = async (controllers: AttentionController[], input = x) => {
     const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
-    return unet.run(input, [3, 4, h, w], [500, 500, 500], context, [3, 77, 64], step);
+    return unet.evaluate(input, [3, 4, h, w], [500, 500, 500], context, [3, 77, 64], step);
   };
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'styleid-unet-'));

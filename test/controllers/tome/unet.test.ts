@@ -21,7 +21,7 @@ let input: UNetCase;
 const run = async (controllers: AttentionController[]) => {
   for (const c of controllers) if (c instanceof TokenMerging) c.setLatentSize(input.xDims[2], input.xDims[3]);
   const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
-  return unet.run(input.x, input.xDims, input.t, input.context, input.contextDims);
+  return unet.evaluate(input.x, input.xDims, input.t, input.context, input.contextDims);
 };
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-tiny UNet (golden inputs)', () => {

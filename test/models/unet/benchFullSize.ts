@@ -60,7 +60,7 @@ try {
     const times: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const t1 = performance.now();
-      await unet.run(x, [B, 4, h, w], [999, 999], context, [B, T, 768]);
+      await unet.evaluate(x, [B, 4, h, w], [999, 999], context, [B, T, 768]);
       times.push((performance.now() - t1) / 1000);
     }
     const mm = await matmulGflops(cache);

@@ -23,7 +23,7 @@ const B = 2, h = 8, w = 12, D = 32;
 const x = randomArray(B * 4 * h * w, 3);
 const context = randomArray(B * 77 * D, 4);
 const run = async (controllers: AttentionController[], step?: StepInfo) =>
-  (await loadUNet(spec, options(controllers))).runDetailed(x, [B, 4, h, w], [900, 40], context, [B, 77, D], step);
+  (await loadUNet(spec, options(controllers))).evaluateDetailed(x, [B, 4, h, w], [900, 40], context, [B, 77, D], step);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'unet-controllers-'));

@@ -47,7 +47,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('UNet golden parity (sd15-tin
     const outs: Float32Array[] = [];
     for (const n of CASES) {
       const { x, t, context } = await unetCase(n);
-      outs.push(await unet.run(npyToFloat32(x), x.shape, Array.from(t.data as BigInt64Array, Number), npyToFloat32(context), context.shape));
+      outs.push(await unet.evaluate(npyToFloat32(x), x.shape, Array.from(t.data as BigInt64Array, Number), npyToFloat32(context), context.shape));
     }
     return outs;
   };

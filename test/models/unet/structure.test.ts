@@ -52,7 +52,7 @@ describe('UNet on a synthesised SD 2.x-style checkpoint', () => {
     const unet = await loadUNet(sd2, { runtime: runtime(), cache });
     for (const [B, h, w] of [[2, 16, 24], [1, 7, 9], [1, 1, 3]]) {
       const i = inputs(B, 4, h, w, 32);
-      const r = await unet.runDetailed(i.x, i.xDims, B === 2 ? [999, 10.5] : [500], i.context, i.contextDims);
+      const r = await unet.evaluateDetailed(i.x, i.xDims, B === 2 ? [999, 10.5] : [500], i.context, i.contextDims);
       expect(r.dims).toEqual([B, 4, h, w]);
       expect(finite(r.output)).toBe(true);
       expect(Math.max(...r.output.map(Math.abs))).toBeGreaterThan(0.01);
@@ -63,9 +63,9 @@ describe('UNet on a synthesised SD 2.x-style checkpoint', () => {
   it('batch entries are independent (the batch axis never mixes)', async () => {
     const unet = await loadUNet(sd2, { runtime: runtime(), cache });
     const i = inputs(2, 4, 8, 8, 32, 5);
-    const both = await unet.run(i.x, i.xDims, [700, 30], i.context, i.contextDims);
+    const both = await unet.evaluate(i.x, i.xDims, [700, 30], i.context, i.contextDims);
     const n = 4 * 64;
-    const second = await unet.run(i.x.slice(n), [1, 4, 8, 8], [30], i.context.slice(77 * 32), [1, 77, 32]);
+    const second = await unet.evaluate(i.x.slice(n), [1, 4, 8, 8], [30], i.context.slice(77 * 32), [1, 77, 32]);
     expect(maxAbsDiff(both.slice(n), second)).toBeLessThan(1e-5);
   });
 
@@ -74,7 +74,7 @@ describe('UNet on a synthesised SD 2.x-style checkpoint', () => {
     const outs: Float32Array[] = [];
     for (const kernel of ['fused', 'onnx', 'explicit'] as const) {
       const unet = await loadUNet(sd2, { runtime: runtime(), cache, kernel });
-      outs.push(await unet.run(i.x, i.xDims, [999, 1], i.context, i.contextDims));
+      outs.push(await unet.evaluate(i.x, i.xDims, [999, 1], i.context, i.contextDims));
     }
     expect(maxAbsDiff(outs[0], outs[2])).toBeLessThan(1e-4);
     expect(maxAbsDiff(outs[1], outs[2])).toBeLessThan(1e-4);
@@ -92,9 +92,9 @@ describe('UNet on a synthesised SD 2.x-style checkpoint', () => {
   it('wrong input shapes are SHAPE_MISMATCH before anything runs', async () => {
     const unet = await loadUNet(sd2, { runtime: runtime(), cache });
     const i = inputs(1, 4, 8, 8, 32);
-    await expect(unet.run(i.x, [1, 9, 8, 8], [1], i.context, i.contextDims)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
-    await expect(unet.run(i.x, i.xDims, [1, 2], i.context, i.contextDims)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
-    await expect(unet.run(i.x, i.xDims, [1], i.context, [1, 77, 64])).rejects.toBeInstanceOf(StudioError);
+    await expect(unet.evaluate(i.x, [1, 9, 8, 8], [1], i.context, i.contextDims)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(unet.evaluate(i.x, i.xDims, [1, 2], i.context, i.contextDims)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(unet.evaluate(i.x, i.xDims, [1], i.context, [1, 77, 64])).rejects.toBeInstanceOf(StudioError);
   });
 });
 
@@ -104,7 +104,7 @@ describe('9-channel inpainting UNet (F16 weights, SD 1.x conv projections)', () 
     expect(inpaint.unet.useLinearProjection).toBe(false);
     const unet = await loadUNet(inpaint, { runtime: runtime(), cache });
     const i = inputs(2, 9, 8, 8, 32, 21);
-    const out = await unet.run(i.x, i.xDims, [999, 0], i.context, i.contextDims);
+    const out = await unet.evaluate(i.x, i.xDims, [999, 0], i.context, i.contextDims);
     expect(out.length).toBe(2 * 4 * 64);
     expect(finite(out)).toBe(true);
   });
