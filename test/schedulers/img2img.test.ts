@@ -14,7 +14,7 @@ const model = gaussianModel(0.5, 0.8);
 
 function counting(inner: ModelFn): { fn: ModelFn; calls: { t: number; x: Float32Array }[] } {
   const calls: { t: number; x: Float32Array }[] = [];
-  return { calls, fn: (x, t, sigma) => (calls.push({ t, x: x.slice() }), inner(x, t, sigma)) };
+  return { calls, fn: (x, t, sigma, step) => (calls.push({ t, x: x.slice() }), inner(x, t, sigma, step)) };
 }
 
 async function rejection(p: Promise<unknown>): Promise<StudioError> {

@@ -24,7 +24,7 @@ describe('DDIM inversion', () => {
     const inv = await invertDdim({
       x0,
       steps: 10,
-      model: (x, t, sigma) => (ts.push(t), gaussianModel(MU, S)(x, t, sigma)),
+      model: (x, t, sigma, step) => (ts.push(t), gaussianModel(MU, S)(x, t, sigma, step)),
       onStep: (info) => void hooked.push(info.timestep),
     });
     expect(ts).toEqual([1, 101, 201, 301, 401, 501, 601, 701, 801, 901]);
@@ -36,6 +36,21 @@ describe('DDIM inversion', () => {
     // exactly; 10 inversion steps undershoot a little).
     const { std } = meanStd(inv.latents[10]);
     expect(Math.abs(std - 1)).toBeLessThan(0.15);
+  });
+
+  it('passes each call its inversion step index and the number of inversion steps', async () => {
+    for (const [steps, strength, count] of [[10, 1, 10], [50, 0.6, 30]] as const) {
+      const calls: { index: number; count: number; t: number }[] = [];
+      const inv = await invertDdim({
+        x0,
+        steps,
+        strength,
+        model: (x, t, sigma, step) => (calls.push({ index: step.index, count: step.count, t }), gaussianModel(MU, S)(x, t, sigma, step)),
+      });
+      expect(calls.map(({ index, count: c }) => ({ index, count: c }))).toEqual(Array.from({ length: count }, (_, index) => ({ index, count })));
+      // Step i is evaluated at the i-th timestep inverted through (ascending).
+      expect(calls.map((c) => c.t)).toEqual(inv.timesteps);
+    }
   });
 
   it('is the exact reverse of sampling when ε does not depend on x', async () => {
@@ -73,7 +88,7 @@ describe('DDIM inversion', () => {
       steps: 50,
       strength: 0.6,
       startLatent: inv.latents[30],
-      model: (x, t, sigma) => (seen.push(t), model(x, t, sigma)),
+      model: (x, t, sigma, step) => (seen.push(t), model(x, t, sigma, step)),
     });
     expect(seen).toEqual([...inv.timesteps].reverse());
     expect(rms(back, x0)).toBeLessThan(0.03);
@@ -92,7 +107,7 @@ describe('DDIM inversion', () => {
       x0,
       steps: 10,
       signal: controller.signal,
-      model: (x, t, sigma) => (++calls === 2 && controller.abort(), gaussianModel(MU, S)(x, t, sigma)),
+      model: (x, t, sigma, step) => (++calls === 2 && controller.abort(), gaussianModel(MU, S)(x, t, sigma, step)),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StudioError);
     expect((err as StudioError).code).toBe('CANCELLED');

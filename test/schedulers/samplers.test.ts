@@ -3,7 +3,7 @@ import { randn, stepNoise } from '../../engine/random/index.ts';
 import { createSampler, sample } from '../../engine/schedulers/sample.ts';
 import { makeSchedule, sigmaFromAlpha } from '../../engine/schedulers/schedule.ts';
 import { SigmaTable, karrasSigmas } from '../../engine/schedulers/sigmas.ts';
-import type { SamplerName } from '../../engine/schedulers/types.ts';
+import type { ModelFn, SamplerName, SamplerStep } from '../../engine/schedulers/types.ts';
 import { exactFlow, gaussianModel, maxAbsDiff, meanStd, rms } from './gaussianData.ts';
 
 /**
@@ -93,7 +93,7 @@ describe('sampling Gaussian data with its exact denoiser', () => {
     for (const name of ['euler', 'euler-a', 'dpmpp-2m'] as const) {
       let first = true;
       await run(name, 5, {
-        model: (x, t, sigma) => {
+        model: (x, t, sigma, step) => {
           expect(table.tToSigma(t)).toBeCloseTo(sigma, 6);
           if (first) {
             // From pure noise at σ_max the VP input is noise · σ_max / sqrt(σ_max² + 1).
@@ -101,11 +101,52 @@ describe('sampling Gaussian data with its exact denoiser', () => {
             expect(maxAbsDiff(x, noise.map((v) => v * scale))).toBeLessThan(1e-6);
             first = false;
           }
-          return gaussianModel(MU, S)(x, t, sigma);
+          return gaussianModel(MU, S)(x, t, sigma, step);
         },
       });
     }
   });
+});
+
+/** Wraps the exact denoiser, recording the step and timestep of every call. */
+function recording(): { model: ModelFn; calls: { step: SamplerStep; t: number }[] } {
+  const calls: { step: SamplerStep; t: number }[] = [];
+  const inner = gaussianModel(MU, S);
+  return { calls, model: (x, t, sigma, step) => (calls.push({ step: { ...step }, t }), inner(x, t, sigma, step)) };
+}
+
+describe('the step reaches the model', () => {
+  for (const name of SAMPLERS) {
+    it(`${name}: every call gets its step index in sampling order and the run's step count`, async () => {
+      for (const steps of [1, 7]) {
+        const r = recording();
+        await run(name, steps, { model: r.model });
+        // count is the run's length: its timesteps (ldm's DDIM spacing can give one more than asked).
+        const ts = createSampler(name, { steps, stepNoise: ancestral }).timesteps();
+        const count = ts.length;
+        expect(r.calls.map((c) => c.step)).toEqual(Array.from({ length: count }, (_, index) => ({ index, count })));
+        // The index names the step whose timestep the call is evaluated at.
+        expect(r.calls.map((c) => c.t)).toEqual(r.calls.map((c) => ts[c.step.index]));
+      }
+    });
+
+    it(`${name}: img2img runs the last steps of the schedule under their own indices`, async () => {
+      const r = recording();
+      await sample({ sampler: name, steps: 20, noise, init: noise, strength: 0.5, model: r.model, stepNoise: ancestral });
+      const ts = createSampler(name, { steps: 20, stepNoise: ancestral }).timesteps();
+      expect(r.calls.map((c) => c.step)).toEqual(Array.from({ length: 10 }, (_, i) => ({ index: 10 + i, count: 20 })));
+      expect(r.calls.map((c) => c.t)).toEqual(ts.slice(10));
+    });
+
+    it(`${name}: a single sampler.step call passes the step it runs`, async () => {
+      const r = recording();
+      const sampler = createSampler(name, { steps: 6, stepNoise: ancestral });
+      expect(sampler.timesteps().length).toBeGreaterThanOrEqual(6);
+      await sampler.step(sampler.initial(noise), 3, r.model);
+      expect(r.calls.map((c) => c.step)).toEqual([{ index: 3, count: sampler.timesteps().length }]);
+      expect(r.calls[0].t).toBe(sampler.timesteps()[3]);
+    });
+  }
 });
 
 describe('timesteps and σ', () => {
