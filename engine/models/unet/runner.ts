@@ -1,12 +1,12 @@
 import { StudioError } from '../../api/errors.ts';
-import { planChain } from '../../controllers/chain.ts';
-import type { AttentionController, StepInfo } from '../../controllers/controller.ts';
-import type { Conditioning, Denoiser, DenoiserResult, DenoiserStep, Tensor } from '../../denoiser/denoiser.ts';
+import type { AttentionController } from '../../controllers/controller.ts';
+import type { Denoiser, DenoiserResult, DenoiserStep } from '../../denoiser/denoiser.ts';
+import { type DenoiserNetwork, graphDenoiser } from '../../denoiser/graphDenoiser.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import type { PlacementOptions } from '../../graph/placement.ts';
 import type { ProviderPreference } from '../../graph/provider.ts';
-import { type CompiledSession, type HostTensor, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import type { CompiledSession, SessionCache } from '../../graph/session.ts';
 import type { StableDiffusionSpec, UNetConfig } from '../spec.ts';
 import { buildUNetGraph } from './graph.ts';
 import { type UNetSites, unetSites } from './sites.ts';
@@ -45,65 +45,55 @@ export interface UNetRunner extends Denoiser {
   session(batch: number, height: number, width: number, tokens: number): Promise<CompiledSession>;
 }
 
-/**
- * Builds (or takes from the session cache) the UNet of `spec` with a controller chain.
- * Incompatible controllers or sites they refuse fail here, before any graph is built.
- */
-export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
+/** The UNet as a backbone the shared graph denoiser runs. */
+function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): DenoiserNetwork {
   const config = spec.unet;
   const w = spec.weights.scope(UNET_PREFIX);
-  const sites = unetSites(config, {}, w.prefix);
-  const chain = planChain(options.controllers ?? [], sites);
-  const kernel = options.kernel ?? 'fused';
-  const cache = options.cache ?? sessionCache;
-  const rt = options.runtime ?? {};
-  const key = {
-    checkpoint: checkpointIdentity(w.files()),
-    architecture: `unet:${spec.family}`,
-    signature: `kernel=${kernel};controllers=${chain.signature()}`,
-  };
-  const runtime = { provider: rt.provider, intraOpNumThreads: rt.threads, placement: rt.placement };
-
-  const session = (batch: number, height: number, width: number, tokens: number) => {
-    const extent = options.fixedShapes ? { batch, height, width, tokens } : undefined;
-    return cache.get(
-      { ...key, ...(extent ? { shapes: `${batch}x${height}x${width}x${tokens}` } : {}) },
-      (ctx) => buildUNetGraph(ctx.computeType, w, config, chain, { kernel, extent }),
-      runtime,
-    );
-  };
-  // With symbolic shapes one session serves every size: compile now so errors surface at load.
-  if (!options.fixedShapes) await session(1, 8, 8, 77);
-
-  const evaluateDetailed: UNetRunner['evaluateDetailed'] = async (x, xDims, t, context, contextDims, step) => {
-    const [B, C, h, wd] = checkInputs(config, x, xDims, t, context, contextDims);
-    const s = await session(B, h, wd, contextDims[1]);
-    const feeds: Record<string, HostTensor> = {
-      x: { data: x, dims: [B, C, h, wd] },
-      t: { data: Float32Array.from(t), dims: [B] },
-      context: { data: context, dims: [...contextDims] },
-    };
-    const info: StepInfo = { index: step?.index ?? 0, count: step?.count ?? 1, timesteps: step?.timesteps ?? [...t], latent: { height: h, width: wd } };
-    if (!chain.isEmpty) Object.assign(feeds, chain.feeds(info));
-    const out = await runSession(s, feeds);
-    const { output, ...extras } = out;
-    if (!chain.isEmpty) chain.receive(info, extras);
-    return { output: output.data as Float32Array, dims: [...output.dims], extras };
-  };
-
   return {
     architecture: `unet:${spec.family}`,
+    checkpoint: checkpointIdentity(w.files()),
     inChannels: config.inChannels,
     latentChannels: config.outChannels,
     contextDim: config.contextDim,
-    config,
-    sites,
-    chain,
+    sites: unetSites(config, {}, w.prefix),
+    signature: `kernel=${kernel}`,
+    build: (computeType, chain, extent) => buildUNetGraph(computeType, w, config, chain, { kernel, extent }),
+    feeds(x, t, c) {
+      const [B, C, h, wd] = checkInputs(config, x.data, x.dims, t, c.context.data, c.context.dims);
+      return {
+        x: { data: x.data, dims: [B, C, h, wd] },
+        t: { data: Float32Array.from(t), dims: [B] },
+        context: { data: c.context.data, dims: [...c.context.dims] },
+      };
+    },
+  };
+}
+
+/**
+ * Builds (or takes from the session cache) the UNet of `spec` with its controllers.
+ * Incompatible controllers or sites they refuse fail here, before any graph is built.
+ */
+export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
+  const rt = options.runtime ?? {};
+  const net = unetNetwork(spec, options.kernel ?? 'fused');
+  const d = await graphDenoiser(net, {
+    controllers: options.controllers,
+    cache: options.cache,
+    runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, placement: rt.placement },
+    fixedShapes: options.fixedShapes,
+    // With symbolic shapes one session serves every size: compile now so errors surface at load.
+    warmUp: { batch: 1, height: 8, width: 8, tokens: 77 },
+  });
+  const evaluateDetailed: UNetRunner['evaluateDetailed'] = (x, xDims, t, context, contextDims, step) =>
+    d.run({ data: x, dims: xDims }, t, { context: { data: context, dims: contextDims } }, step);
+  return {
+    ...d,
+    config: spec.unet,
+    sites: net.sites as UNetSites,
     evaluateDetailed,
     evaluate: async (...args) => (await evaluateDetailed(...args)).output,
-    run: (x: Tensor, t: readonly number[], c: Conditioning, step?: DenoiserStep) => evaluateDetailed(x.data, x.dims, t, c.context.data, c.context.dims, step),
     withControllers: (controllers) => loadUNet(spec, { ...options, controllers }),
-    session,
+    session: (batch, height, width, tokens) => d.session({ batch, height, width, tokens }),
   };
 }
 
