@@ -84,9 +84,13 @@ describe('UNet on a synthesised SD 2.x-style checkpoint', () => {
     const i = inputs(1, 4, 8, 16, 32, 13);
     const dyn = await loadUNet(sd2, { runtime: runtime(), cache });
     const fixed = await loadUNet(sd2, { runtime: runtime(), cache, fixedShapes: true });
-    const a = await dyn.run(i.x, i.xDims, [250], i.context, i.contextDims);
-    const b = await fixed.run(i.x, i.xDims, [250], i.context, i.contextDims);
+    const a = await dyn.evaluate(i.x, i.xDims, [250], i.context, i.contextDims);
+    const b = await fixed.evaluate(i.x, i.xDims, [250], i.context, i.contextDims);
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+    // The Denoiser call on tensors is the same evaluation.
+    const c = await fixed.run({ data: i.x, dims: i.xDims }, [250], { context: { data: i.context, dims: i.contextDims } });
+    expect(c.output).toEqual(b);
+    expect(c.dims).toEqual(i.xDims);
   });
 
   it('wrong input shapes are SHAPE_MISMATCH before anything runs', async () => {
@@ -114,13 +118,19 @@ describe('attention sites', () => {
   it('tiny SD 2.x: 7 transformers, 14 typed sites in forward order', () => {
     const s = unetSites(sd2.unet);
     expect(s.attention).toHaveLength(14);
-    expect(s.attention.map((a) => a.index)).toEqual([...Array(14).keys()]);
+    expect(s.attention.map((a) => a.ordinal)).toEqual([...Array(14).keys()]);
     expect(s.attention[1]).toEqual({
-      path: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2', index: 1,
-      stage: 'down', level: 0, blockIndex: 0, depth: 0, kind: 'cross', heads: 1, dimHead: 64, channels: 64,
-      queryTokens: 'h·w', keyTokens: 'tokens', resolution: 1,
+      path: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2', ordinal: 1,
+      block: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0',
+      kind: 'cross', heads: 1, dimHead: 64, channels: 64,
+      grid: { downsample: 1, tokens: 'h·w' }, queryTokens: 'h·w', keyTokens: 'tokens',
+      tags: {
+        diffusersBlock: 'down_blocks.0.attentions.0',
+        processorOrder: 1,
+        family: { stage: 'down', level: 0, ldmBlock: 'input_blocks.1', blockIndex: 0, depth: 0 },
+      },
     });
-    expect(s.attention.map((a) => a.stage).join(',')).toBe('down,down,down,down,mid,mid,up,up,up,up,up,up,up,up');
+    expect(s.attention.map((a) => a.tags.family?.stage).join(',')).toBe('down,down,down,down,mid,mid,up,up,up,up,up,up,up,up');
   });
 
   it('full SD 1.5: 16 transformers, 8 heads; numeric token counts for fixed sizes', () => {
@@ -134,7 +144,7 @@ describe('attention sites', () => {
       'output_blocks.8.1', 'output_blocks.9.1', 'output_blocks.10.1', 'output_blocks.11.1',
     ]);
     const mid = s.blocks[6];
-    expect(mid.self).toMatchObject({ stage: 'mid', level: 3, dimHead: 160, queryTokens: 64, keyTokens: 64, resolution: 8 });
+    expect(mid.self).toMatchObject({ tags: { family: { stage: 'mid', level: 3 } }, dimHead: 160, queryTokens: 64, keyTokens: 64, grid: { downsample: 8, tokens: 64 } });
     expect(s.blocks[0].cross).toMatchObject({ dimHead: 40, queryTokens: 4096, keyTokens: 77 });
   });
 });
