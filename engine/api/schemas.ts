@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { StyleInjectionOptionsSchema } from '../controllers/styleInjection/options.ts';
+import { TokenMergingOptionsSchema } from '../controllers/tome/options.ts';
 
 /**
  * Payload schemas shared by several operations. The renderer imports only the
@@ -21,20 +23,11 @@ export type ImageInput = z.infer<typeof ImageInputSchema>;
 
 const side = z.number().int().min(64).max(MAX_IMAGE_SIDE);
 
-export const TokenMergingSchema = z
-  .object({
-    ratio: z.number().min(0).max(0.75),
-    sx: z.number().int().min(1).max(8).default(2),
-    sy: z.number().int().min(1).max(8).default(2),
-    useRand: z.boolean().default(true),
-    seed: z.number().int().min(0).default(0),
-    maxDownsample: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(1),
-    /** Sub-layers computed on merged tokens (tomesd: merge_attn / merge_crossattn / merge_mlp). */
-    merge: z.array(z.enum(['attn1', 'attn2', 'ff'])).min(1).max(3).default(['attn1']),
-    /** Inpainting: tokens under the mask are never merged. */
-    excludeMasked: z.boolean().default(false),
-  })
-  .strict();
+/** The controller's own options (defined once, in the controller) plus the request-level mask option. */
+export const TokenMergingSchema = TokenMergingOptionsSchema.extend({
+  /** Inpainting: tokens under the mask are never merged. */
+  excludeMasked: z.boolean().default(false),
+}).strict();
 
 /** One IP-Adapter reference image with its own scale (0 = no effect; 0.5 with text, 1 image-only, per the reference README). */
 export const ImagePromptSchema = z.object({ image: ImageInputSchema, scale: z.number().min(-2).max(5).default(1) }).strict();
@@ -144,13 +137,11 @@ export const StylizeRequestSchema = z
     model: z.string().min(1).max(4096),
     content: ImageInputSchema,
     style: ImageInputSchema,
-    /** Query preservation γ (0.3 for stronger style, per the reference README). */
-    gamma: z.number().min(0).max(1).default(0.75),
-    /** Attention temperature T. */
-    temperature: z.number().gt(0).max(10).default(1.5),
+    gamma: StyleInjectionOptionsSchema.shape.gamma,
+    temperature: StyleInjectionOptionsSchema.shape.temperature,
     steps: z.number().int().min(1).max(500).default(50),
-    /** LDM output_blocks whose self-attention is injected; default the decoder's two finest attention levels (6–11 on SD). */
-    layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
+    /** Default the decoder's two finest attention levels (6–11 on SD). */
+    layers: StyleInjectionOptionsSchema.shape.layers.optional(),
     /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
     adain: z.boolean().default(true),
     mask: ImageInputSchema.optional(),

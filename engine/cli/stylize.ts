@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { defaultModelPath } from '../catalog/defaultModel.ts';
+import { STYLE_INJECTION_DEFAULTS } from '../controllers/styleInjection/options.ts';
 import { lastStylizeMemory } from '../pipelines/stylize.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
@@ -32,10 +33,10 @@ export function registerStylizeCommand(program: Command): void {
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--content <file>', 'image whose layout is kept')
     .requiredOption('--style <file>', 'image whose style is injected')
-    .option('--gamma <f>', 'query preservation γ, 0–1 (lower = stronger style; the paper suggests 0.3 for high style fidelity)', '0.75')
-    .option('--temperature <f>', 'attention temperature T', '1.5')
+    .option('--gamma <f>', 'query preservation γ, 0–1 (lower = stronger style; the paper suggests 0.3 for high style fidelity)', String(STYLE_INJECTION_DEFAULTS.gamma))
+    .option('--temperature <f>', 'attention temperature T', String(STYLE_INJECTION_DEFAULTS.temperature))
     .option('--steps <n>', 'DDIM inversion and sampling steps', '50')
-    .option('--layers <list>', 'LDM output blocks whose self-attention takes the style K/V (default: the two finest decoder levels with attention; 6,7,8,9,10,11 on SD)')
+    .option('--layers <list>', `decoder blocks (LDM output blocks) whose self-attention takes the style K/V (default: the two finest decoder levels with attention; ${STYLE_INJECTION_DEFAULTS.layers.join(',')} on SD)`)
     .option('--no-adain', 'start from the inverted content latent instead of its AdaIN with the style')
     .option('--mask <file>', 'stylise only the painted region (white = may change)')
     .option('--mask-feather <px>', 'feather of the mask edge', '8')

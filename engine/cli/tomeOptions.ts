@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { StudioError } from '../api/errors.ts';
-import type { MergeSubLayer, TokenMergingOptions } from '../controllers/tome/options.ts';
+import { MAX_TOME_RATIO, MERGE_SUB_LAYERS, type MergeSubLayer, TOME_DEFAULTS, type TokenMergingOptions } from '../controllers/tome/options.ts';
 
 /** Token-merging flags as commander hands them over. */
 export interface TomeCliOptions {
@@ -16,14 +16,15 @@ export interface TomeCliOptions {
 
 /** Adds the token-merging flags (ToMe for SD, ALGORITHMS §2) to a command that runs the UNet. */
 export function addTomeOptions(cmd: Command, opts: { ratio?: boolean; mask?: boolean } = {}): Command {
-  if (opts.ratio !== false) cmd.option('--tome <ratio>', 'token merging ratio, 0–0.75 (0 = off)');
+  const d = TOME_DEFAULTS;
+  if (opts.ratio !== false) cmd.option('--tome <ratio>', `token merging ratio, 0–${MAX_TOME_RATIO} (0 = off)`);
   cmd
-    .option('--tome-sx <n>', 'token merging: window width in which one destination token is chosen (default 2)')
-    .option('--tome-sy <n>', 'token merging: window height (default 2)')
+    .option('--tome-sx <n>', `token merging: window width in which one destination token is chosen (default ${d.sx})`)
+    .option('--tome-sy <n>', `token merging: window height (default ${d.sy})`)
     .option('--tome-no-rand', 'token merging: destination = top-left of each window instead of a seeded random one')
-    .option('--tome-seed <n>', 'token merging: seed of the destination choice (default 0)')
-    .option('--tome-max-downsample <n>', 'token merging: merge in blocks downsampled at most 1, 2, 4 or 8 times from the finest self-attention (default 1)')
-    .option('--tome-merge <list>', 'token merging: sub-layers on merged tokens, of attn1,attn2,ff (default attn1)');
+    .option('--tome-seed <n>', `token merging: seed of the destination choice (default ${d.seed})`)
+    .option('--tome-max-downsample <n>', `token merging: merge in blocks downsampled at most 1, 2, 4 or 8 times from the finest self-attention (default ${d.maxDownsample})`)
+    .option('--tome-merge <list>', `token merging: sub-layers on merged tokens, of ${MERGE_SUB_LAYERS.join(',')} (default ${d.merge.join(',')})`);
   if (opts.mask) cmd.option('--tome-exclude-masked', 'token merging: tokens under the mask are never merged');
   return cmd;
 }
@@ -39,7 +40,7 @@ const int = (v: string | undefined, flag: string) => {
 export function tomeCliOptions(o: TomeCliOptions): (Partial<TokenMergingOptions> & { ratio: number; excludeMasked?: boolean }) | undefined {
   if (o.tome === undefined) return undefined;
   const ratio = Number(o.tome);
-  if (!Number.isFinite(ratio)) throw new StudioError('INVALID_REQUEST', `--tome expects a ratio between 0 and 0.75, got ${JSON.stringify(o.tome)}`);
+  if (!Number.isFinite(ratio)) throw new StudioError('INVALID_REQUEST', `--tome expects a ratio between 0 and ${MAX_TOME_RATIO}, got ${JSON.stringify(o.tome)}`);
   const out: Partial<TokenMergingOptions> & { ratio: number; excludeMasked?: boolean } = { ratio };
   const sx = int(o.tomeSx, '--tome-sx');
   const sy = int(o.tomeSy, '--tome-sy');

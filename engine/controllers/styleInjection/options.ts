@@ -1,27 +1,35 @@
+import { z } from 'zod';
 import { StudioError } from '../../api/errors.ts';
 
-/** StyleID (Chung et al., CVPR 2024), ALGORITHMS §4; defaults are the reference's `run_styleid.py`. */
-export interface StyleInjectionOptions {
-  /** Query preservation γ: q̃ = γ·q_content + (1 − γ)·q_stylised. */
-  gamma: number;
+/**
+ * StyleID (Chung et al., CVPR 2024), ALGORITHMS §4: the options and their defaults, written
+ * once (the reference's `run_styleid.py`); the API schema and the CLI derive from this.
+ */
+export const StyleInjectionOptionsSchema = z.object({
+  /** Query preservation γ: q̃ = γ·q_content + (1 − γ)·q_stylised (0.3 for stronger style, per the reference README). */
+  gamma: z.number().min(0).max(1).default(0.75),
   /** Attention temperature T: logits = T·q̃·kᵀ/√d. */
-  temperature: number;
+  temperature: z.number().gt(0).max(10).default(1.5),
   /**
    * Decoder blocks (the family's `decoderBlock` tag: LDM `output_blocks` indices) whose self-attention
    * takes the style's K/V (default 6–11 on SD: the two finest decoder levels; pipelines pass
    * `defaultStyleLayers` of the network).
    */
-  layers: readonly number[];
+  layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).default([6, 7, 8, 9, 10, 11]),
   /** Substitute K and V with the style's (the method); false keeps the stylised branch's own, for checks. */
-  substituteKV: boolean;
-}
+  substituteKV: z.boolean().default(true),
+});
 
-export const STYLE_INJECTION_DEFAULTS: StyleInjectionOptions = { gamma: 0.75, temperature: 1.5, layers: [6, 7, 8, 9, 10, 11], substituteKV: true };
+export type StyleInjectionOptions = z.output<typeof StyleInjectionOptionsSchema>;
+export const STYLE_INJECTION_DEFAULTS: StyleInjectionOptions = StyleInjectionOptionsSchema.parse({});
 
 export function resolveStyleInjection(o: Partial<StyleInjectionOptions> = {}): StyleInjectionOptions {
-  const r = { ...STYLE_INJECTION_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as StyleInjectionOptions;
-  if (!Number.isFinite(r.gamma) || r.gamma < 0 || r.gamma > 1) throw new StudioError('INVALID_REQUEST', `Style injection: gamma must be between 0 and 1, got ${o.gamma}`);
-  if (!Number.isFinite(r.temperature) || r.temperature <= 0 || r.temperature > 10) throw new StudioError('INVALID_REQUEST', `Style injection: temperature must be in (0, 10], got ${o.temperature}`);
-  if (!r.layers.length || r.layers.some((l) => !Number.isInteger(l) || l < 0)) throw new StudioError('INVALID_REQUEST', `Style injection: layers must be output block indices, got ${JSON.stringify(r.layers)}`);
-  return { ...r, layers: [...new Set(r.layers)].sort((a, b) => a - b) };
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const parsed = StyleInjectionOptionsSchema.safeParse(given);
+  if (!parsed.success) {
+    const key = String(parsed.error.issues[0].path[0] ?? 'options');
+    const rule = { gamma: 'must be between 0 and 1', temperature: 'must be in (0, 10]', layers: 'must be output block indices' }[key] ?? 'is invalid';
+    throw new StudioError('INVALID_REQUEST', `Style injection: ${key} ${rule}, got ${JSON.stringify((given as Record<string, unknown>)[key])}`);
+  }
+  return { ...parsed.data, layers: [...new Set(parsed.data.layers)].sort((a, b) => a - b) };
 }
