@@ -7,6 +7,7 @@ import type {
   AttendOptions,
   AttentionController,
   ControllerGraphContext,
+  ControllerName,
   ControllerPlan,
   QKV,
   StepInfo,
@@ -87,6 +88,16 @@ export class ControllerChain {
   }
 }
 
+/** How refusals name the controllers a user turned on. */
+const LABELS: Readonly<Record<ControllerName, string>> = {
+  tome: 'Token merging',
+  p2p: 'prompt-to-prompt editing',
+  'attention-store': 'the attention-map store',
+  'style-injection': 'style injection',
+  'ip-adapter': 'Image prompts (IP-Adapter)',
+};
+const labelOf = (name: string) => LABELS[name as ControllerName] ?? name;
+
 function checkCompatible(plans: readonly ControllerPlan[]): void {
   const names = new Set<string>();
   const claimedBy = new Map<string, string>();
@@ -104,7 +115,7 @@ function checkCompatible(plans: readonly ControllerPlan[]): void {
   for (const c of plans) {
     for (const conflict of c.conflicts) {
       if (conflict.kind === 'excludes' && names.has(conflict.controller)) {
-        throw refuse(`${c.name} cannot run together with ${conflict.controller}: ${conflict.reason}`, { controllers: [c.name, conflict.controller] });
+        throw refuse(`${labelOf(c.name)} cannot be combined with ${labelOf(conflict.controller)}: ${conflict.reason}`, { controllers: [c.name, conflict.controller] });
       }
     }
   }

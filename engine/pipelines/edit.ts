@@ -20,6 +20,7 @@ import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
+import { denoiserForRun } from './runControllers.ts';
 import { planModelSize } from './size.ts';
 
 /**
@@ -84,16 +85,6 @@ export async function prepareEdit(
   signal?: AbortSignal,
   options: { blendThreshold?: number; onInversionStep?: (done: number, count: number) => void } = {},
 ): Promise<PreparedEdit> {
-  if (request.tokenMerging && request.tokenMerging.ratio > 0) {
-    // Merging gives every batch entry its own merged token set, so the source branch's
-    // attention maps would no longer line up with the target's.
-    throw new StudioError('INVALID_REQUEST', 'Token merging cannot be combined with prompt-to-prompt editing (merged tokens differ per branch, so attention maps would not line up); set its ratio to 0');
-  }
-  if (request.imagePrompts?.some((p) => p.scale !== 0)) {
-    // The edit shares its batch between source and target branches; which of them should see
-    // the reference image (and with which query) is not settled by either paper, so refuse.
-    throw new StudioError('INVALID_REQUEST', 'Image prompts (IP-Adapter) cannot be combined with prompt-to-prompt editing yet: the source and target branches share one batch and it is not settled which should see the image; generate or inpaint with the image prompt instead');
-  }
   if (request.image && request.sampler !== 'ddim') {
     throw new StudioError('INVALID_REQUEST', 'Editing a photo inverts it with DDIM; use the ddim sampler');
   }
@@ -127,7 +118,8 @@ export async function prepareEdit(
     ? attentionStore({ resolution: blendResolution(size.latentHeight, size.latentWidth, crossResolutions()), rows: [layout.source, layout.target + 1] })
     : undefined;
   const p2p = promptToPrompt({ plan, layout });
-  const denoiser = await bundle.denoiser.withControllers(store ? [p2p, store] : [p2p]);
+  // Token merging or image prompts in the request are refused here by the controllers' conflicts.
+  const denoiser = await denoiserForRun(bundle, settings, studio.results, params, { own: store ? [p2p, store] : [p2p] });
 
   const inversion = photo
     ? await invertPhoto(

@@ -9,8 +9,9 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
-import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
+import { tokenMergingParameters } from './tokenMerging.ts';
+import { denoiserForRun } from './runControllers.ts';
+import { imagePromptParameters } from './imagePrompts.ts';
 
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
 export async function img2img(request: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
@@ -22,8 +23,7 @@ export async function img2img(request: Img2ImgParams, job: JobContext, studio: S
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
-  const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, undefined, ip ? [ip] : []);
+  const denoiser = await denoiserForRun(bundle, settings, studio.results, params);
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength, denoiser,

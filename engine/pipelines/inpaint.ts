@@ -11,8 +11,9 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
-import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
-import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
+import { tokenMergingParameters } from './tokenMerging.ts';
+import { denoiserForRun } from './runControllers.ts';
+import { imagePromptParameters } from './imagePrompts.ts';
 
 /** A 9-channel inpainting UNet's extra input: [mask (1), masked-image latent (4)] at latent size. */
 async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array; width: number; height: number }, mask: InpaintMask): Promise<Float32Array> {
@@ -48,8 +49,7 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
   const plane = dims[2] * dims[3];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
   // The image prompt acts only inside the mask: outside it the latent is reset every step and the original pasted back.
-  const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, mask.latent, ip ? [ip] : []);
+  const denoiser = await denoiserForRun(bundle, settings, studio.results, params, { mask: mask.latent });
   job.throwIfCancelled();
   return runSampling({
     bundle, params, dims, job, settings, init, strength: params.strength, extraChannels, denoiser,

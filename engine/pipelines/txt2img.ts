@@ -8,8 +8,9 @@ import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
 import { planModelSize } from './size.ts';
-import { tokenMergingParameters, denoiserWithTokenMerging } from './tokenMerging.ts';
-import { imagePromptController, imagePromptParameters } from './imagePrompts.ts';
+import { tokenMergingParameters } from './tokenMerging.ts';
+import { denoiserForRun } from './runControllers.ts';
+import { imagePromptParameters } from './imagePrompts.ts';
 
 /** Text to image with classifier-free guidance. */
 export async function generate(request: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
@@ -20,8 +21,7 @@ export async function generate(request: GenerateParams, job: JobContext, studio:
   const size = planModelSize(bundle.spec, params.width, params.height);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const model = { name: bundle.name, hash: await modelHash(bundle.path) };
-  const ip = await imagePromptController(bundle, settings, params, studio.results);
-  const denoiser = await denoiserWithTokenMerging(bundle, params.tokenMerging, undefined, ip ? [ip] : []);
+  const denoiser = await denoiserForRun(bundle, settings, studio.results, params);
   return runSampling({
     bundle, params, dims, job, settings, denoiser,
     finish: async (latent, seed) => {

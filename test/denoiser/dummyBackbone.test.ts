@@ -97,7 +97,7 @@ describe('a dummy backbone (two sites on a 4×4 grid, no UNet) under the unchang
     expect(err).toBeLessThan(10 * Math.max(...plain.map(Math.abs)));
     const tokenizer = await tokenizerFor({ family: 'sd1' });
     const p2p = promptToPrompt({ plan: planEdit(tokenizer, { source: 'a', target: 'b', steps: 1, crossReplaceSteps: 1, selfReplaceSteps: 0 }), layout: branchLayout(false) });
-    await expect(load([new TokenMerging({ ratio: 0.5 }), p2p])).rejects.toThrow(/tome cannot run together with p2p: each batch entry/);
+    await expect(load([new TokenMerging({ ratio: 0.5 }), p2p])).rejects.toThrow(/Token merging cannot be combined with prompt-to-prompt editing: each batch entry/);
   });
 
   it('attention store: collects the cross-attention maps of the 16 tokens, each a distribution over the 77 context tokens', async () => {

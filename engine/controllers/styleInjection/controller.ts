@@ -30,7 +30,7 @@ export function styleInjection(options: Partial<StyleInjectionOptions> = {}): At
       const found = new Set(sites.attention.filter((s) => s.kind === 'self').map(decoderBlockOf).filter((i) => i !== undefined));
       const missing = o.layers.filter((l) => !found.has(l));
       if (missing.length) {
-        throw new StudioError('INVALID_REQUEST', `Style injection: this network has no decoder self-attention in block(s) ${missing.join(', ')} (it has ${[...found].join(', ')})`, { missing });
+        throw new StudioError('INVALID_REQUEST', `Style injection: this network has no decoder self-attention in output block(s) ${missing.join(', ')} (it has ${[...found].join(', ')})`, { missing });
       }
       return Object.freeze({
         name: STYLE_INJECTION_CONTROLLER,
