@@ -12,9 +12,8 @@ const TOY_UNET: UNetConfig = {
 
 /** For each block token merging acts on, the side of the token grid it partitions (16×16 latent). */
 function mergedGrids(unet: UNetConfig, maxDownsample: 1 | 2 | 4 | 8): number[] {
-  const tome = new TokenMerging({ ratio: 0.5, maxDownsample }, { latent: { height: 16, width: 16 } });
-  tome.checkSites(unetSites(unet).attention);
-  const feeds = tome.feeds({ index: 0, count: 1, timesteps: [0.5, 0.5] });
+  const plan = new TokenMerging({ ratio: 0.5, maxDownsample }).plan(unetSites(unet));
+  const feeds = plan.feeds!({ index: 0, count: 1, timesteps: [0.5, 0.5], latent: { height: 16, width: 16 } });
   // A 2×2 window keeps one destination per window: a grid of side n has n²/4 destinations.
   return Object.entries(feeds).filter(([k]) => k.endsWith('.dst')).map(([, t]) => Math.sqrt(t.dims[0] * 4));
 }

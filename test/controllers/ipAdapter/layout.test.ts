@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { adapterLayout, bindAdapter, blockMultipliers, diffusersBlockName, loadIpAdapterFile, processorOrder } from '../../../engine/controllers/ipAdapter/index.ts';
+import { adapterLayout, bindAdapter, blockMultipliers, loadIpAdapterFile, processorOrder } from '../../../engine/controllers/ipAdapter/index.ts';
 import { loadImageEncoder, visionConfigFromShapes } from '../../../engine/models/clipVision/index.ts';
 import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
@@ -60,17 +60,17 @@ describe('IP-Adapter key layouts (header only)', () => {
   it('InstantStyle block presets select up_blocks.1 (style) and down_blocks.2 + mid (layout)', () => {
     const keys = new Map(processorOrder(sites).map((b) => [b.site.path, b.key]));
     const on = (preset: 'style' | 'layout' | 'style+layout') => {
-      const m = blockMultipliers(cross, sites, 4, preset);
+      const m = blockMultipliers(cross, preset);
       return cross.filter((_, j) => m[j] !== 0).map((s) => keys.get(s.path)).sort((a, b) => a! - b!);
     };
     expect(on('style')).toEqual([13, 15, 17]);
     expect(on('style+layout')).toEqual([9, 11, 13, 15, 17, 31]);
     expect(on('layout')).toEqual([9, 11, 31]);
-    expect(diffusersBlockName(cross[15], sites, 4)).toBe('up_blocks.3.attentions.2');
-    const custom = blockMultipliers(cross, sites, 4, { up_blocks: 0.5, 'up_blocks.1.attentions.1': 2 });
+    expect(cross[15].tags.diffusersBlock).toBe('up_blocks.3.attentions.2');
+    const custom = blockMultipliers(cross, { up_blocks: 0.5, 'up_blocks.1.attentions.1': 2 });
     expect(custom.filter((v) => v === 0.5)).toHaveLength(8);
     expect(custom.filter((v) => v === 2)).toHaveLength(1);
-    expect(() => blockMultipliers(cross, sites, 4, { 'up_blocks.7': 1 })).toThrow(/matches no cross-attention block/);
+    expect(() => blockMultipliers(cross, { 'up_blocks.7': 1 })).toThrow(/matches no cross-attention block/);
   });
 
   it('ViT-H/14 image encoder: 32 layers, 16 heads, 224 px, patch 14, projection 1024', () => {

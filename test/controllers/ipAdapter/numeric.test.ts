@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attentionSite } from '../../../engine/controllers/attentionSite.ts';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import { type ImagePromptKV, ipAdapter, loadIpAdapterFile } from '../../../engine/controllers/ipAdapter/index.ts';
 import type { AttentionSite } from '../../../engine/controllers/site.ts';
 import { GraphBuilder } from '../../../engine/graph/builder.ts';
@@ -24,8 +24,8 @@ export const TINY_UNET: UNetConfig = { ...SD15_UNET, modelChannels: 32, channelM
 
 describe('decoupled cross-attention at one site against a TypeScript reference', () => {
   const site: AttentionSite = {
-    path: 'net.attn2', index: 1, stage: 'down', level: 0, blockIndex: 0, depth: 0, kind: 'cross',
-    heads: 2, dimHead: 4, channels: 8, queryTokens: 6, keyTokens: 5, resolution: 1,
+    path: 'net.attn2', ordinal: 1, block: 'net', kind: 'cross',
+    heads: 2, dimHead: 4, channels: 8, grid: { downsample: 1, tokens: 6 }, queryTokens: 6, keyTokens: 5, tags: {},
   };
   const B = 2, S = 6, L = 5, C = 8, T = 3;
   const q = randomArray(B * S * C, 1), k = randomArray(B * L * C, 2), v = randomArray(B * L * C, 3);
@@ -38,7 +38,7 @@ describe('decoupled cross-attention at one site against a TypeScript reference',
   for (const kernel of ['fused', 'explicit'] as AttentionKernel[]) {
     it(`two images with their own scales, separate softmaxes (${kernel})`, async () => {
       const ctrl = ipAdapter({ sites: [site], tokens: T, images, scales });
-      const chain = new ControllerChain([ctrl]);
+      const chain = planChain([ctrl], { attention: [site], blocks: [] });
       const s = await cache.get({ checkpoint: 'none', architecture: `ipa-site-${kernel}` }, () => {
         const g = new GraphBuilder({ name: 'ipa-site' });
         const bound = chain.bind(g, { kernel });
@@ -49,7 +49,7 @@ describe('decoupled cross-attention at one site against a TypeScript reference',
       });
       const out = await runSession(s, {
         q: { data: q, dims: [B, S, C] }, k: { data: k, dims: [B, L, C] }, v: { data: v, dims: [B, L, C] },
-        ...chain.feeds({ index: 0, count: 1, timesteps: [500, 500] }),
+        ...chain.feeds({ index: 0, count: 1, timesteps: [500, 500], latent: { height: 2, width: 3 } }),
       });
       const expected = new Float32Array(B * S * C);
       for (let b = 0; b < B; b++) {
@@ -93,7 +93,9 @@ describe('adapter graphs (projection + to_k_ip/to_v_ip) at sd15-tiny widths', ()
   const perSite = () => {
     const m: Record<string, number[]> = {};
     const cross = sites.filter((s) => s.kind === 'cross');
-    const order = [...cross].sort((a, b) => ({ down: 0, up: 1, mid: 2 })[a.stage] - ({ down: 0, up: 1, mid: 2 })[b.stage] || a.index - b.index);
+    // diffusers' attn_processors order: down, up, then mid; forward order within a stage.
+    const stageOrder = (s: AttentionSite) => ({ down: 0, up: 1, mid: 2 })[s.tags.family!.stage as 'down' | 'up' | 'mid'];
+    const order = [...cross].sort((a, b) => stageOrder(a) - stageOrder(b) || a.ordinal - b.ordinal);
     order.forEach((s, r) => {
       m[`ip_adapter.${2 * r + 1}.to_k_ip.weight`] = [s.channels, D];
       m[`ip_adapter.${2 * r + 1}.to_v_ip.weight`] = [s.channels, D];

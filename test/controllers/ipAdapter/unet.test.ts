@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController } from '../../../engine/controllers/controller.ts';
 import { type ImagePromptKV, ipAdapter } from '../../../engine/controllers/ipAdapter/index.ts';
 import type { AttentionSite } from '../../../engine/controllers/site.ts';
@@ -13,6 +13,7 @@ import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
 import { loadUNet } from '../../../engine/models/unet/index.ts';
 import { maxAbsDiff, randomArray } from '../../graph/reference.ts';
 import { goldenUNetCase, type UNetCase } from '../../support/goldenUnet.ts';
+import { testController } from '../../support/controllers.ts';
 import { hasShared } from '../../support/shared.ts';
 
 let dir: string;
@@ -23,6 +24,17 @@ const run = async (controllers: AttentionController[]) => {
   const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
   return unet.evaluate(input.x, input.xDims, input.t, input.context, input.contextDims);
 };
+
+/** The StudioError `fn` throws (fails the test when it throws nothing). */
+function refusal(fn: () => unknown): StudioError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudioError);
+    return e as StudioError;
+  }
+  throw new Error('expected a refusal');
+}
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny UNet (golden inputs)', () => {
   let cross: AttentionSite[];
@@ -67,11 +79,14 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny 
   });
 
   it('composes with token merging and is refused with prompt-to-prompt', async () => {
-    const tome = new TokenMerging({ ratio: 0.5, maxDownsample: 1 }, { latent: { height: input.xDims[2], width: input.xDims[3] } });
+    const tome = new TokenMerging({ ratio: 0.5, maxDownsample: 1 });
     const merged = await run([tome]);
     const both = await run([tome, ctrl([new Array(S()).fill(0)])]);
     expect(both).toEqual(merged);
-    const p2p = { name: 'p2p', claims: ['batch-layout'], signature: () => '' } satisfies AttentionController;
-    expect(() => new ControllerChain([ctrl([new Array(S()).fill(1)]), p2p])).toThrow(StudioError);
+    const p2p = testController({ name: 'p2p', conflicts: [{ kind: 'claims', resource: 'batch-layout' }] });
+    const sites = (await loadUNet(spec, { cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } })).sites;
+    expect(() => planChain([ctrl([new Array(S()).fill(1)]), p2p], sites)).toThrow(StudioError);
+    expect(refusal(() => planChain([ctrl([new Array(S()).fill(1)]), p2p], sites))).toMatchObject({ code: 'INVALID_REQUEST', details: { controllers: ['ip-adapter', 'p2p'] } });
+    expect(() => planChain([ctrl([new Array(S()).fill(1)])], sites)).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import {
   branchLayout,
   crossFeeds,
@@ -15,7 +15,10 @@ import {
   replacementMap,
   selfReplaceActive,
 } from '../../../engine/controllers/p2p/index.ts';
+import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { tokenizerFor } from '../../../engine/tokenizer/forModel.ts';
+import { testController } from '../../support/controllers.ts';
+import { SD15_UNET } from '../ipAdapter/fixtures.ts';
 
 const tokenizer = await tokenizerFor({ family: 'sd1' });
 const L = 77;
@@ -141,7 +144,10 @@ describe('local blend mask', () => {
 describe('composition', () => {
   it('refuses a second controller that needs the batch layout, before anything is built', () => {
     const p2p = promptToPrompt({ plan: plan('a cat', 'a dog'), layout: branchLayout(true) });
-    const other = { name: 'style', signature: () => '', claims: ['batch-layout'] };
-    expectRefused(() => new ControllerChain([p2p, other]), /cannot run together/);
+    const other = testController({ name: 'style', conflicts: [{ kind: 'claims', resource: 'batch-layout' }] });
+    const sites = unetSites(SD15_UNET);
+    expectRefused(() => planChain([p2p, other], sites), /cannot run together/);
+    // Alone it plans on the same network.
+    expect(planChain([p2p], sites).plans.map((c) => c.name)).toEqual(['p2p']);
   });
 });

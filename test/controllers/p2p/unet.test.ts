@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController, StepInfo } from '../../../engine/controllers/controller.ts';
 import {
   EDITED_MAPS,
@@ -22,6 +22,7 @@ import { loadUNet } from '../../../engine/models/unet/runner.ts';
 import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { tokenizerFor } from '../../../engine/tokenizer/forModel.ts';
 import { randomArray } from '../../graph/reference.ts';
+import { testController } from '../../support/controllers.ts';
 import { hasShared, sharedPath } from '../../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
@@ -34,7 +35,7 @@ const plan = (source: string, target: string, extra: Partial<Parameters<typeof p
 
 /** Node types of the UNet graph built with these controllers, with their names. */
 function graphNodes(spec: StableDiffusionSpec, controllers: AttentionController[]): { opType: string; name: string }[] {
-  const g = buildUNetGraph('float32', spec.weights.scope('model.diffusion_model'), spec.unet, new ControllerChain(controllers));
+  const g = buildUNetGraph('float32', spec.weights.scope('model.diffusion_model'), spec.unet, planChain(controllers, unetSites(spec.unet)));
   const model = g.toModel(() => ({ location: 'x', offset: 0, length: 0 }));
   return (model.graph?.node ?? []).map((n) => ({ opType: n.opType ?? '', name: n.name ?? '' }));
 }
@@ -45,12 +46,12 @@ function graphNodes(spec: StableDiffusionSpec, controllers: AttentionController[
  */
 function explicitP2P(p: EditPlan): AttentionController {
   const { source: s, target: t } = layout;
-  return {
+  return testController({
     name: 'p2p-explicit',
-    claims: ['batch-layout'],
-    signature: () => 'explicit',
-    appliesTo: (site) => site.kind === 'cross' || site.resolution >= 4,
-    inputs: () => [
+    conflicts: [{ kind: 'claims', resource: 'batch-layout' }],
+    signature: 'explicit',
+    appliesTo: (site) => site.kind === 'cross' || site.grid.downsample >= 4,
+    inputs: [
       { name: 'G', dtype: 'float32', dims: [L, L] },
       { name: 'a', dtype: 'float32', dims: [L] },
       { name: 'c', dtype: 'float32', dims: [L] },
@@ -85,7 +86,7 @@ function explicitP2P(p: EditPlan): AttentionController {
         self: { data: Float32Array.of(selfFeed(p, step.index)), dims: [1] },
       };
     },
-  };
+  });
 }
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt on the sd15-tiny UNet', () => {

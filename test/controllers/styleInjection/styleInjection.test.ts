@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
 import { attentionSite } from '../../../engine/controllers/attentionSite.ts';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController } from '../../../engine/controllers/controller.ts';
 import type { AttentionSite } from '../../../engine/controllers/site.ts';
 import { adain, styleInjection, styleInjectionMemory } from '../../../engine/controllers/styleInjection/index.ts';
@@ -16,6 +16,7 @@ import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
 import { loadUNet } from '../../../engine/models/unet/index.ts';
 import { unetSites } from '../../../engine/models/unet/sites.ts';
 import { maxAbsDiff, randomArray } from '../../graph/reference.ts';
+import { testController } from '../../support/controllers.ts';
 import { hasShared, sharedPath } from '../../support/shared.ts';
 import { SD15_UNET } from '../ipAdapter/fixtures.ts';
 import { mha, rows } from '../ipAdapter/reference.ts';
@@ -23,16 +24,31 @@ import { mha, rows } from '../ipAdapter/reference.ts';
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 afterAll(() => cache.clear());
 const step = { index: 0, count: 1, timesteps: [500, 500, 500] };
+/** The site test's latent: its 6 tokens as a 2×3 grid at downsample 2. */
+const latent = { height: 4, width: 6 };
+
+/** The StudioError `fn` throws (fails the test when it throws nothing). */
+function refusal(fn: () => unknown): StudioError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudioError);
+    return e as StudioError;
+  }
+  throw new Error('expected a refusal');
+}
 
 describe('style injection at one site against a TypeScript reference', () => {
   const site: AttentionSite = {
-    path: 'model.diffusion_model.output_blocks.7.1.transformer_blocks.0.attn1', index: 0, stage: 'up', level: 1, blockIndex: 4, depth: 0, kind: 'self',
-    heads: 2, dimHead: 4, channels: 8, queryTokens: 6, keyTokens: 6, resolution: 2,
+    path: 'model.diffusion_model.output_blocks.7.1.transformer_blocks.0.attn1', ordinal: 0,
+    block: 'model.diffusion_model.output_blocks.7.1.transformer_blocks.0', kind: 'self',
+    heads: 2, dimHead: 4, channels: 8, grid: { downsample: 2, tokens: 6 }, queryTokens: 6, keyTokens: 6,
+    tags: { decoderBlock: 7, family: { stage: 'up', level: 1, ldmBlock: 'output_blocks.7', blockIndex: 4, depth: 0 } },
   };
   const B = 3, S = 6, C = 8;
   const q = randomArray(B * S * C, 1), k = randomArray(B * S * C, 2), v = randomArray(B * S * C, 3);
   it('row 2 = softmax(T·q̃·k_sᵀ/√d)·v_s with q̃ = γ·q_c + (1−γ)·q_cs; rows 0 and 1 plain', async () => {
-    const chain = new ControllerChain([styleInjection({ gamma: 0.3, temperature: 1.7, layers: [7] })]);
+    const chain = planChain([styleInjection({ gamma: 0.3, temperature: 1.7, layers: [7] })], { attention: [site], blocks: [] });
     const s = await cache.get({ checkpoint: 'none', architecture: 'styleid-site' }, () => {
       const g = new GraphBuilder({ name: 'styleid-site' });
       const bound = chain.bind(g);
@@ -41,7 +57,7 @@ describe('style injection at one site against a TypeScript reference', () => {
       g.output(y, 'y');
       return g;
     });
-    const out = (await runSession(s, { q: { data: q, dims: [B, S, C] }, k: { data: k, dims: [B, S, C] }, v: { data: v, dims: [B, S, C] }, ...chain.feeds(step) })).y.data as Float32Array;
+    const out = (await runSession(s, { q: { data: q, dims: [B, S, C] }, k: { data: k, dims: [B, S, C] }, v: { data: v, dims: [B, S, C] }, ...chain.feeds({ ...step, latent }) })).y.data as Float32Array;
     const n = S * C;
     for (const b of [0, 1]) expect(maxAbsDiff(rows(out, b, n), mha(rows(q, b, n), rows(k, b, n), rows(v, b, n), S, S, 2, 4))).toBeLessThan(1e-5);
     const qt = rows(q, 0, n).map((x, i) => 0.3 * x + 0.7 * q[2 * n + i]);
@@ -109,8 +125,16 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('style injection on the sd15-
   });
 
   it('is refused with token merging and with another batch-layout owner (prompt-to-prompt)', () => {
-    expect(() => new ControllerChain([styleInjection(), new TokenMerging({ ratio: 0.5 })])).toThrow(StudioError);
-    expect(() => new ControllerChain([styleInjection(), { name: 'p2p', claims: ['batch-layout'], signature: () => '' }])).toThrow(/both need batch-layout/);
+    const sites = unetSites(spec.unet);
+    expect(() => planChain([styleInjection(), new TokenMerging({ ratio: 0.5 })], sites)).toThrow(StudioError);
+    // Both exclude each other; whichever is checked first, the refusal names the pair.
+    const pair = refusal(() => planChain([styleInjection(), new TokenMerging({ ratio: 0.5 })], sites));
+    expect(pair.code).toBe('INVALID_REQUEST');
+    expect([...(pair.details?.controllers as string[])].sort()).toEqual(['style-injection', 'tome']);
+    const p2p = testController({ name: 'p2p', conflicts: [{ kind: 'claims', resource: 'batch-layout' }] });
+    expect(() => planChain([styleInjection(), p2p], sites)).toThrow(/both need batch-layout/);
+    expect(refusal(() => planChain([styleInjection(), p2p], sites))).toMatchObject({ code: 'INVALID_REQUEST', details: { resource: 'batch-layout' } });
+    expect(() => planChain([styleInjection()], sites)).not.toThrow();
     expect(() => styleInjection({ gamma: 2 })).toThrow(/gamma/);
   });
 });

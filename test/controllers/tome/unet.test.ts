@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { ControllerChain } from '../../../engine/controllers/chain.ts';
+import { planChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController } from '../../../engine/controllers/controller.ts';
 import { TokenMerging, tokenMergingControllers } from '../../../engine/controllers/tome/tokenMerging.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
 import type { StableDiffusionSpec } from '../../../engine/models/spec.ts';
 import { loadUNet } from '../../../engine/models/unet/index.ts';
+import { unetSites } from '../../../engine/models/unet/sites.ts';
+import { testController } from '../../support/controllers.ts';
 import { maxAbsDiff } from '../../graph/reference.ts';
 import { goldenUNetCase, type UNetCase } from '../../support/goldenUnet.ts';
 import { hasShared } from '../../support/shared.ts';
@@ -19,10 +21,20 @@ const cache = new SessionCache({ intraOpNumThreads: 1 });
 let input: UNetCase;
 
 const run = async (controllers: AttentionController[]) => {
-  for (const c of controllers) if (c instanceof TokenMerging) c.setLatentSize(input.xDims[2], input.xDims[3]);
   const unet = await loadUNet(spec, { controllers, cache, runtime: { threads: 1, placement: { cacheDir: join(dir, 'graphs') } } });
   return unet.evaluate(input.x, input.xDims, input.t, input.context, input.contextDims);
 };
+
+/** The StudioError `fn` throws (fails the test when it throws nothing). */
+function refusal(fn: () => unknown): StudioError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudioError);
+    return e as StudioError;
+  }
+  throw new Error('expected a refusal');
+}
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-tiny UNet (golden inputs)', () => {
   beforeAll(async () => {
@@ -70,17 +82,22 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('token merging on the sd15-ti
   it('masked tokens excluded from merging: a full mask gives the unmerged output', async () => {
     const [, , h, w] = input.xDims;
     const off = await run([]);
-    const full = new TokenMerging({ ratio: 0.5 }, { latent: { height: h, width: w }, protect: new Uint8Array(h * w).fill(1) });
+    const full = new TokenMerging({ ratio: 0.5 }, { protect: new Uint8Array(h * w).fill(1) });
     expect(maxAbsDiff(await run([full]), off)).toBeLessThan(1e-4);
+    // The mask is checked against the latent size the step carries.
+    const wrong = new TokenMerging({ ratio: 0.5 }, { protect: new Uint8Array(h * w + 1).fill(1) });
+    await expect(run([wrong])).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('refuses to share the network with prompt-to-prompt, before anything is built', () => {
-    const p2p: AttentionController = { name: 'p2p', claims: ['batch-layout'], signature: () => '' };
-    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(StudioError);
-    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), p2p])).toThrow(/cannot run together with p2p/);
+    const sites = unetSites(spec.unet);
+    const p2p = testController({ name: 'p2p', conflicts: [{ kind: 'claims', resource: 'batch-layout' }] });
+    expect(() => planChain([new TokenMerging({ ratio: 0.5 }), p2p], sites)).toThrow(StudioError);
+    // The refusal names both controllers, ToMe's exclusion of p2p.
+    expect(refusal(() => planChain([new TokenMerging({ ratio: 0.5 }), p2p], sites))).toMatchObject({ code: 'INVALID_REQUEST', details: { controllers: ['tome', 'p2p'] } });
     // Attention maps for the viewer read cross-attention per pixel: fine unless attn2 merges.
-    const store: AttentionController = { name: 'attention-store', signature: () => '' };
-    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5 }), store])).not.toThrow();
-    expect(() => new ControllerChain([new TokenMerging({ ratio: 0.5, merge: ['attn1', 'attn2'] }), store])).toThrow(/attention-store/);
+    const store = testController({ name: 'attention-store' });
+    expect(() => planChain([new TokenMerging({ ratio: 0.5 }), store], sites)).not.toThrow();
+    expect(refusal(() => planChain([new TokenMerging({ ratio: 0.5, merge: ['attn1', 'attn2'] }), store], sites))).toMatchObject({ code: 'INVALID_REQUEST', details: { controllers: ['tome', 'attention-store'] } });
   });
 });
