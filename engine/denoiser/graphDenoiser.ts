@@ -2,7 +2,8 @@ import { planChain, type ControllerChain } from '../controllers/chain.ts';
 import type { AttentionController, StepInfo } from '../controllers/controller.ts';
 import type { NetworkSites } from '../controllers/site.ts';
 import type { GraphBuilder } from '../graph/builder.ts';
-import { type CompiledSession, type HostTensor, type RuntimeOptions, type SessionCache, runSession, sessionCache } from '../graph/session.ts';
+import { Network, type NetworkRuntime } from '../graph/network.ts';
+import { type CompiledSession, type HostTensor, runSession } from '../graph/session.ts';
 import type { Conditioning, Denoiser, DenoiserResult, DenoiserStep, Tensor } from './denoiser.ts';
 
 /** Sizes a graph is built for when it bakes them in (fixed shapes), else omitted. */
@@ -37,8 +38,7 @@ export interface DenoiserNetwork {
 
 export interface GraphDenoiserOptions {
   controllers?: readonly AttentionController[];
-  cache?: SessionCache;
-  runtime?: RuntimeOptions;
+  runtime?: NetworkRuntime;
   /** One session per extent with those sizes baked in, instead of one with symbolic dimensions. */
   fixedShapes?: boolean;
   /** Compiled at load (symbolic shapes only), so build errors surface there. */
@@ -56,14 +56,14 @@ export interface GraphDenoiser extends Denoiser {
  */
 export async function graphDenoiser(net: DenoiserNetwork, options: GraphDenoiserOptions = {}): Promise<GraphDenoiser> {
   const chain = planChain(options.controllers ?? [], net.sites);
-  const cache = options.cache ?? sessionCache;
-  const key = { checkpoint: net.checkpoint, architecture: net.architecture, signature: `${net.signature};controllers=${chain.signature()}` };
+  const network = new Network(net.checkpoint, net.architecture, options.runtime);
+  const signature = `${net.signature};controllers=${chain.signature()}`;
   const session = (e: NetworkExtent) =>
-    cache.get(
-      { ...key, ...(options.fixedShapes ? { shapes: `${e.batch}x${e.height}x${e.width}x${e.tokens}` } : {}) },
-      (ctx) => net.build(ctx.computeType, chain, options.fixedShapes ? e : undefined),
-      options.runtime ?? {},
-    );
+    network.session({
+      signature,
+      ...(options.fixedShapes ? { shapes: `${e.batch}x${e.height}x${e.width}x${e.tokens}` } : {}),
+      build: (computeType) => net.build(computeType, chain, options.fixedShapes ? e : undefined),
+    });
   if (!options.fixedShapes && options.warmUp) await session(options.warmUp);
 
   const run = async (x: Tensor, t: readonly number[], c: Conditioning, step?: DenoiserStep): Promise<DenoiserResult> => {

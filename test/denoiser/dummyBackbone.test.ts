@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { attentionSite } from '../../engine/controllers/attentionSite.ts';
 import type { ControllerChain } from '../../engine/controllers/chain.ts';
+import type { AttentionController } from '../../engine/controllers/controller.ts';
 import { attentionStore, branchLayout, planEdit, promptToPrompt } from '../../engine/controllers/p2p/index.ts';
 import type { AttentionSite, BlockSite, NetworkSites } from '../../engine/controllers/site.ts';
 import { TokenMerging } from '../../engine/controllers/tome/tokenMerging.ts';
@@ -57,7 +58,7 @@ function dummyNetwork(): DenoiserNetwork {
 
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 afterAll(() => cache.clear());
-const load = (controllers: Parameters<typeof graphDenoiser>[1]['controllers'] = []) => graphDenoiser(dummyNetwork(), { controllers, cache });
+const load = (controllers: readonly AttentionController[] = []) => graphDenoiser(dummyNetwork(), { controllers, runtime: { cache } });
 const L = 77;
 const run = (d: Denoiser, x: Float32Array, rows: number, context: Float32Array, step = { index: 0, count: 1 }) =>
   d.run({ data: x, dims: [rows, C, GRID, GRID] }, new Array(rows).fill(500), { context: { data: context, dims: [rows, L, D] } }, step);

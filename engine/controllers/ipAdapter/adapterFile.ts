@@ -1,8 +1,7 @@
 import { StudioError } from '../../api/errors.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
-import type { PlacementOptions } from '../../graph/placement.ts';
-import type { ProviderPreference } from '../../graph/provider.ts';
-import { type HostTensor, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import { Network, type NetworkGraph, type NetworkRuntime } from '../../graph/network.ts';
+import type { HostTensor } from '../../graph/session.ts';
 import { readSafetensorsHeader } from '../../safetensors/header.ts';
 import type { TensorInfo } from '../../safetensors/types.ts';
 import type { WeightScope } from '../../nn/types.ts';
@@ -10,12 +9,7 @@ import type { AttentionSite } from '../site.ts';
 import { buildIpAdapterGraph } from './graph.ts';
 import { type AdapterLayout, type SiteBinding, adapterLayout, bindAdapter } from './layout.ts';
 
-export interface AdapterRuntime {
-  threads?: number;
-  provider?: ProviderPreference;
-  placement?: PlacementOptions;
-  cache?: SessionCache;
-}
+export type AdapterRuntime = NetworkRuntime;
 
 /** Per binding, keys and values of every batch row: [B, T, C] flattened. */
 export interface AdapterKV {
@@ -58,23 +52,17 @@ export async function loadIpAdapterFile(path: string, sites: readonly AttentionS
   const layout = adapterLayout(header.tensors, path);
   const bindings = bindAdapter(header.tensors, path, layout, sites, contextDim);
   const w = scopeOf(header.tensors, path);
-  const key = {
-    checkpoint: checkpointIdentity([path]),
-    architecture: `ip-adapter:${layout.projection}`,
+  const network = new Network(checkpointIdentity([path]), `ip-adapter:${layout.projection}`, runtime);
+  const graph: NetworkGraph = {
     signature: bindings.map((b) => `${b.key}@${b.site.path}`).join(','),
-  };
-  const opts = {
-    ...(runtime.threads ? { intraOpNumThreads: runtime.threads } : {}),
-    ...(runtime.provider ? { provider: runtime.provider } : {}),
-    ...(runtime.placement ? { placement: runtime.placement } : {}),
+    build: (computeType) => buildIpAdapterGraph(w, layout, bindings, computeType),
   };
   return {
     path,
     layout,
     bindings,
     async run(features) {
-      const s = await (runtime.cache ?? sessionCache).get(key, (ctx) => buildIpAdapterGraph(w, layout, bindings, ctx.computeType), opts);
-      const out = await runSession(s, { features });
+      const out = await network.run(graph, { features });
       return {
         tokens: out.tokens,
         kv: bindings.map((_, i) => ({ k: out[`k${i}`].data as Float32Array, v: out[`v${i}`].data as Float32Array })),

@@ -1,8 +1,7 @@
 import { StudioError } from '../../api/errors.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
-import type { PlacementOptions } from '../../graph/placement.ts';
-import type { ProviderPreference } from '../../graph/provider.ts';
-import { type CompiledSession, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import { Network, type NetworkGraph, type NetworkRuntime } from '../../graph/network.ts';
+import type { CompiledSession } from '../../graph/session.ts';
 import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 import type { PromptChunk } from '../../tokenizer/chunking.ts';
 import { TEXT } from '../families/ldmFamily.ts';
@@ -12,13 +11,7 @@ import { type TextAttentionKernel, buildTextEncoderGraph, resolveClipSkip, textE
 /** What the text encoder needs from a detected checkpoint. */
 export type TextEncoderSource = Pick<StableDiffusionSpec, 'family' | 'weights' | 'textEncoder'>;
 
-export interface TextEncoderRuntime {
-  /** onnxruntime intra-op threads (default: LATENT_STUDIO_THREADS, else one per core). */
-  threads?: number;
-  provider?: ProviderPreference;
-  placement?: PlacementOptions;
-  /** Session cache to use; default the process-wide one. */
-  cache?: SessionCache;
+export interface TextEncoderRuntime extends NetworkRuntime {
   /** Default clip skip for every call (1 = last layer); default: the family's (SD 1.x 1, SD 2.x single file 2). */
   clipSkip?: number;
   kernel?: TextAttentionKernel;
@@ -78,7 +71,7 @@ export class CLIPTextEncoder implements TextEncoder {
   readonly sequenceLength: number;
   readonly hiddenSize: number;
   readonly clipSkip: number;
-  private readonly identity: string;
+  private readonly network: Network;
   private readonly emptyChunks = new Map<string, Promise<TextEmbedding>>();
 
   constructor(private readonly spec: TextEncoderSource, private readonly runtime: TextEncoderRuntime = {}) {
@@ -87,28 +80,26 @@ export class CLIPTextEncoder implements TextEncoder {
     this.sequenceLength = spec.textEncoder.maxPositions;
     this.hiddenSize = spec.textEncoder.hiddenSize;
     this.clipSkip = resolveClipSkip(this.config, runtime.clipSkip);
-    this.identity = checkpointIdentity(spec.weights.scope(TEXT).files());
+    this.network = new Network(checkpointIdentity(spec.weights.scope(TEXT).files()), `text-encoder:${this.family}`, runtime);
   }
 
-  /** The compiled graph for a clip skip (cached by checkpoint, layers run, heads, kernel, provider). */
-  session(clipSkip: number): Promise<CompiledSession> {
+  /** The graph for a clip skip (cached by checkpoint, layers run, heads, kernel, provider). */
+  private graph(clipSkip: number): NetworkGraph {
     const opts = { clipSkip, kernel: this.runtime.kernel };
-    return (this.runtime.cache ?? sessionCache).get(
-      { checkpoint: this.identity, architecture: `text-encoder:${this.family}`, signature: textEncoderSignature(this.config, opts) },
-      (ctx) => buildTextEncoderGraph(this.spec.weights.scope(TEXT), this.config, { ...opts, computeType: ctx.computeType }),
-      {
-        ...(this.runtime.threads ? { intraOpNumThreads: this.runtime.threads } : {}),
-        ...(this.runtime.provider ? { provider: this.runtime.provider } : {}),
-        ...(this.runtime.placement ? { placement: this.runtime.placement } : {}),
-      },
-    );
+    return {
+      signature: textEncoderSignature(this.config, opts),
+      build: (computeType) => buildTextEncoderGraph(this.spec.weights.scope(TEXT), this.config, { ...opts, computeType }),
+    };
+  }
+
+  session(clipSkip: number): Promise<CompiledSession> {
+    return this.network.session(this.graph(clipSkip));
   }
 
   async encodeIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, options: EncodeOptions = {}): Promise<TextEmbedding> {
     const flat = this.checkIds(ids, batch);
     const B = flat.length / this.sequenceLength;
-    const s = await this.session(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip));
-    const out = await runSession(s, { ids: { data: flat, dims: [B, this.sequenceLength] } });
+    const out = await this.network.run(this.graph(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip)), { ids: { data: flat, dims: [B, this.sequenceLength] } });
     const y = out.last_hidden_state;
     return { data: y.data as Float32Array, dims: [B, this.sequenceLength, this.hiddenSize] };
   }

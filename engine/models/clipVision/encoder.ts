@@ -2,20 +2,14 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StudioError } from '../../api/errors.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
-import type { PlacementOptions } from '../../graph/placement.ts';
-import type { ProviderPreference } from '../../graph/provider.ts';
-import { type CompiledSession, type HostTensor, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
+import { Network, type NetworkRuntime } from '../../graph/network.ts';
+import type { HostTensor } from '../../graph/session.ts';
 import { readSafetensorsHeader } from '../../safetensors/header.ts';
 import { WeightStore } from '../weightStore.ts';
 import { type VisionConfig, visionConfig } from './config.ts';
 import { type VisionOutput, buildVisionEncoderGraph } from './graph.ts';
 
-export interface VisionRuntime {
-  threads?: number;
-  provider?: ProviderPreference;
-  placement?: PlacementOptions;
-  cache?: SessionCache;
-}
+export type VisionRuntime = NetworkRuntime;
 
 export interface ImageEncoder {
   readonly path: string;
@@ -48,19 +42,12 @@ export async function loadImageEncoder(path: string, runtime: VisionRuntime = {}
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `${file} is not a CLIP vision encoder (no vision_model.embeddings.patch_embedding.weight)`, { file });
   }
   const config = await visionConfig(w, configPath);
-  const identity = checkpointIdentity(w.files());
-  const session = (output: VisionOutput): Promise<CompiledSession> =>
-    (runtime.cache ?? sessionCache).get(
-      { checkpoint: identity, architecture: 'clip-vision', signature: `out=${output};layers=${config.numLayers};heads=${config.numHeads};act=${config.hiddenAct}` },
-      (ctx) => buildVisionEncoderGraph(w, config, output, ctx.computeType),
-      {
-        ...(runtime.threads ? { intraOpNumThreads: runtime.threads } : {}),
-        ...(runtime.provider ? { provider: runtime.provider } : {}),
-        ...(runtime.placement ? { placement: runtime.placement } : {}),
-      },
-    );
+  const network = new Network(checkpointIdentity(w.files()), 'clip-vision', runtime);
   const run = async (output: VisionOutput, pixels: HostTensor) => {
-    const out = await runSession(await session(output), { pixel_values: pixels });
+    const out = await network.run(
+      { signature: `out=${output};layers=${config.numLayers};heads=${config.numHeads};act=${config.hiddenAct}`, build: (computeType) => buildVisionEncoderGraph(w, config, output, computeType) },
+      { pixel_values: pixels },
+    );
     return output === 'embeds' ? out.image_embeds : out.penultimate;
   };
   return {

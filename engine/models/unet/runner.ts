@@ -4,8 +4,7 @@ import type { Denoiser, DenoiserResult, DenoiserStep } from '../../denoiser/deno
 import { type DenoiserNetwork, graphDenoiser } from '../../denoiser/graphDenoiser.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
-import type { PlacementOptions } from '../../graph/placement.ts';
-import type { ProviderPreference } from '../../graph/provider.ts';
+import type { NetworkRuntime } from '../../graph/network.ts';
 import type { CompiledSession, SessionCache } from '../../graph/session.ts';
 import type { StableDiffusionSpec, UNetConfig } from '../spec.ts';
 import { buildUNetGraph } from './graph.ts';
@@ -13,11 +12,7 @@ import { type UNetSites, unetSites } from './sites.ts';
 
 const UNET_PREFIX = 'model.diffusion_model';
 
-export interface UNetRuntimeOptions {
-  threads?: number;
-  provider?: ProviderPreference;
-  placement?: PlacementOptions;
-}
+export type UNetRuntimeOptions = Omit<NetworkRuntime, 'cache'>;
 
 export interface LoadUNetOptions {
   controllers?: readonly AttentionController[];
@@ -78,8 +73,7 @@ export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptio
   const net = unetNetwork(spec, options.kernel ?? 'fused');
   const d = await graphDenoiser(net, {
     controllers: options.controllers,
-    cache: options.cache,
-    runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, placement: rt.placement },
+    runtime: { ...rt, cache: options.cache },
     fixedShapes: options.fixedShapes,
     // With symbolic shapes one session serves every size: compile now so errors surface at load.
     warmUp: { batch: 1, height: 8, width: 8, tokens: 77 },
