@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, linkSync, mkdirSync, readFileSync, r
 import { basename, delimiter, dirname, join, resolve, sep } from 'node:path';
 import { StudioError, toStudioError } from '../api/errors.ts';
 import { studioHome } from '../paths.ts';
-import { writeBytesAtomicallySync } from '../safetensors/atomicWrite.ts';
+import { removeStaleTempsOnceSync, writeBytesAtomicallySync } from '../safetensors/atomicWrite.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
 import { convertBf16ToFile, convertBf16InMemory } from './bf16.ts';
 import type { ExternalRef, ExternalWeight, GraphBuilder } from './builder.ts';
@@ -74,6 +74,7 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
 }
 
 function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
+  removeStaleTempsOnceSync(dir);
   const place = (w: ExternalWeight): ExternalRef => ({ location: basename(realFile(w.info.file)), offset: w.info.offset, length: w.info.byteLength });
   const bytes = g.encode(place);
   const hash = sha256(bytes);
@@ -87,6 +88,7 @@ function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
 
 async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<MaterializedGraph> {
   mkdirSync(cacheDir, { recursive: true });
+  removeStaleTempsOnceSync(cacheDir);
   const weights = g.externalWeights();
   const links = new Map<string, string>();
   for (const w of weights) {

@@ -12,7 +12,22 @@ import { StudioError, toStudioError } from '../api/errors.ts';
  */
 
 /** `.<target>.tmp-<pid>-<uuid>`: hidden, and carries the writer's pid so leftovers can be told from live writes. */
-const TEMP_PATTERN = /^\.(.+)\.tmp-(\d+)-[0-9a-f-]{36}$/;
+const TEMP_PATTERNS = [
+  /^\.(.+)\.tmp-(\d+)-[0-9a-f-]{36}$/,
+  // Names earlier versions used (safetensors and graphs, exports, settings), cleaned the same way.
+  /^(.+)\.tmp-(\d+)-\d{13}$/,
+  /^(.+\.(?:png|jpe?g|webp))\.partial-(\d+)$/,
+  /^(settings\.json)\.(\d+)\.tmp$/,
+];
+
+/** The pid of the writer that left `name`, when it is one of our temporary files. */
+function tempWriterPid(name: string): number | undefined {
+  for (const p of TEMP_PATTERNS) {
+    const m = p.exec(name);
+    if (m) return Number(m[2]);
+  }
+  return undefined;
+}
 
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
@@ -120,8 +135,8 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_PATTERN.exec(name);
-    if (!m || processAlive(Number(m[2]))) continue;
+    const pid = tempWriterPid(name);
+    if (pid === undefined || processAlive(pid)) continue;
     await rm(join(dir, name), { force: true }).then(() => removed.push(name), () => undefined);
   }
   return removed;
@@ -132,8 +147,8 @@ export function removeStaleTempsSync(dir: string): string[] {
   try { names = readdirSync(dir); } catch { return []; }
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_PATTERN.exec(name);
-    if (!m || processAlive(Number(m[2]))) continue;
+    const pid = tempWriterPid(name);
+    if (pid === undefined || processAlive(pid)) continue;
     try { rmSync(join(dir, name), { force: true }); removed.push(name); } catch { /* as above */ }
   }
   return removed;
