@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { type FileHandle, link, open, readdir, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, copyFileSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { type FileHandle, copyFile, link, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StudioError, toStudioError } from '../api/errors.ts';
 
@@ -29,6 +29,13 @@ function tempWriterPid(name: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Filesystems without hard links (FAT and exFAT drives, some network shares): an exclusive
+ * write falls back to an exclusive copy, still refusing an existing file, though a crash
+ * mid-copy can leave a partial new file there.
+ */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
 }
@@ -54,8 +61,14 @@ export async function writeAtomically(
       await fh.close();
     }
     // link() refuses an existing target atomically, where a check-then-rename would race.
-    if (options.exclusive) await link(tmp, path).finally(() => rm(tmp, { force: true }));
-    else await rename(tmp, path);
+    if (options.exclusive) {
+      await link(tmp, path).catch((e: unknown) => {
+        if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        return copyFile(tmp, path, constants.COPYFILE_EXCL);
+      }).finally(() => rm(tmp, { force: true }));
+    } else {
+      await rename(tmp, path);
+    }
     await syncDir(dirname(path));
   } catch (e) {
     await rm(tmp, { force: true });
@@ -80,7 +93,14 @@ export function writeBytesAtomicallySync(path: string, bytes: Uint8Array, option
       closeSync(fd);
     }
     if (options.exclusive) {
-      try { linkSync(tmp, path); } finally { rmSync(tmp, { force: true }); }
+      try {
+        linkSync(tmp, path);
+      } catch (e) {
+        if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        copyFileSync(tmp, path, constants.COPYFILE_EXCL);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
     } else {
       renameSync(tmp, path);
     }

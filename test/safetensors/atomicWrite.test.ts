@@ -8,6 +8,7 @@ import { removeStaleTemps, writeAtomically, writeBytesAtomically, writeBytesAtom
 
 // Records the order of durable steps: the data must be fsynced before the rename publishes it.
 const log: string[] = [];
+const fsState = { noHardLinks: false };
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fsp = await importOriginal<typeof import('node:fs/promises')>();
   const open = (async (...a: Parameters<typeof fsp.open>) => {
@@ -17,7 +18,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     return fh;
   }) as typeof fsp.open;
   const rename = (async (from: string, to: string) => { log.push(`rename ${to.split('/').pop()}`); return fsp.rename(from, to); }) as typeof fsp.rename;
-  return { ...fsp, open, rename, default: { ...fsp, open, rename } };
+  const link = (async (from: string, to: string) => {
+    if (fsState.noHardLinks) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    return fsp.link(from, to);
+  }) as typeof fsp.link;
+  return { ...fsp, open, rename, link, default: { ...fsp, open, rename, link } };
 });
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'ls-atomic-'));
@@ -52,6 +57,20 @@ describe('the one atomic write', () => {
     for (const x of r) if (x.status === 'rejected') expect(x.reason).toMatchObject({ code: 'INVALID_REQUEST' });
     expect(() => writeBytesAtomicallySync(file, Buffer.from('late'), { exclusive: true })).toThrow(/exists/);
     expect(readdirSync(dir)).toEqual(['x.png']);
+  });
+
+  it('exclusive on a filesystem without hard links (exFAT): falls back to an exclusive copy', async () => {
+    const dir = fresh();
+    const file = join(dir, 'y.png');
+    fsState.noHardLinks = true;
+    try {
+      await writeBytesAtomically(file, 'first', { exclusive: true });
+      await expect(writeBytesAtomically(file, 'second', { exclusive: true })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    } finally {
+      fsState.noHardLinks = false;
+    }
+    expect(readFileSync(file, 'utf8')).toBe('first');
+    expect(readdirSync(dir)).toEqual(['y.png']);
   });
 
   it('removes temporary files of dead writers (current and earlier names), keeps live ones and user files', async () => {
