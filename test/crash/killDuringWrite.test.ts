@@ -59,6 +59,13 @@ const readVersion: Record<string, (file: string) => Promise<number>> = {
     expect([data[0], data[1]]).toEqual([v % 256, (v >> 8) % 256]);
     return v;
   },
+  async graph(file) {
+    const bytes = readFileSync(file);
+    const v = bytes.readUInt32LE(0);
+    expect(bytes.length).toBe(200_000 + (v % 5) * 50_000);
+    expect(bytes.subarray(4).every((b) => b === v % 251)).toBe(true);
+    return v;
+  },
   async safetensors(file) {
     const header = await readSafetensorsHeader(file);
     const v = Number(header.metadata.version);
@@ -71,7 +78,7 @@ const readVersion: Record<string, (file: string) => Promise<number>> = {
   },
 };
 
-const FILES: Record<string, string> = { settings: 'settings.json', export: 'image.png', safetensors: 'weights.safetensors' };
+const FILES: Record<string, string> = { settings: 'settings.json', export: 'image.png', safetensors: 'weights.safetensors', graph: 'unet.0123456789abcdef.onnx' };
 
 describe('kill -9 during writes leaves every file the old or the new version', () => {
   for (const kind of Object.keys(FILES)) {

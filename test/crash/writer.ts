@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { exportImage } from '../../engine/export/exportImage.ts';
 import { SettingsStore } from '../../engine/settings/store.ts';
 import { writeSafetensors } from '../../engine/safetensors/writer.ts';
+import { writeBytesAtomicallySync } from '../../engine/safetensors/atomicWrite.ts';
 
 const [kind, target, startArg] = process.argv.slice(2);
 let n = Number(startArg);
@@ -19,6 +20,11 @@ async function write(v: number): Promise<void> {
   } else if (kind === 'export') {
     // Parameters grow and shrink with v so a torn or mixed file changes length.
     await exportImage({ bytes: await pixels(v), width: 64, height: 48, parameters: `version ${v} ${'p'.repeat((v * 37) % 5000)}` }, target, 'png', { quality: 90, overwrite: true });
+  } else if (kind === 'graph') {
+    // Graph files in the cache are written synchronously: v in the first 4 bytes, then v % 251, length varying with v.
+    const bytes = Buffer.alloc(200_000 + (v % 5) * 50_000, v % 251);
+    bytes.writeUInt32LE(v, 0);
+    writeBytesAtomicallySync(target, bytes);
   } else {
     const data = new Float32Array(50_000 + (v % 7) * 10_000).fill(v);
     await writeSafetensors(target, { w: { dtype: 'F32', shape: [data.length], data } }, { version: String(v) });
