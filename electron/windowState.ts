@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeBytesAtomicallySync } from '../engine/safetensors/atomicWrite.ts';
 
 /** Where the window was, so the studio reopens in the same place and size. */
 export interface WindowState {
@@ -36,11 +37,10 @@ export function readWindowState(file: string): WindowState {
   }
 }
 
-/** Written to a temporary file and renamed, so a crash never leaves half a file. */
+/** Written atomically (the engine's one helper), so a crash never leaves half a file. */
 export function writeWindowState(file: string, state: WindowState): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(state));
-  renameSync(`${file}.tmp`, file);
+  writeBytesAtomicallySync(file, Buffer.from(JSON.stringify(state)));
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { studioHome } from '../paths.ts';
+import { writeBytesAtomically } from '../safetensors/atomicWrite.ts';
 
 type HashCache = Record<string, { size: number; mtimeMs: number; sha256: string }>;
 
@@ -35,6 +36,6 @@ export async function modelHash(path: string): Promise<string | null> {
   const sha256 = hash.digest('hex');
   cache[path] = { size: info.size, mtimeMs: info.mtimeMs, sha256 };
   // The cache is an optimisation: failing to write it (read-only home, full disk) is not an error.
-  await mkdir(studioHome(), { recursive: true }).then(() => writeFile(cacheFile(), JSON.stringify(cache)), () => undefined).catch(() => undefined);
+  await mkdir(studioHome(), { recursive: true }).then(() => writeBytesAtomically(cacheFile(), JSON.stringify(cache)), () => undefined).catch(() => undefined);
   return sha256.slice(0, 10);
 }

@@ -5,6 +5,7 @@ import { readNpy, writeNpy, type NpyArray } from '../npy/npy.ts';
 import { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { tokenizerFor } from '../tokenizer/forModel.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
+import { assertFinite } from '../graph/finite.ts';
 import { DEBUG_MODULES, type DebugModuleName } from './debugModules.ts';
 import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 
@@ -74,6 +75,7 @@ export function registerDebugCommand(program: Command): void {
         // Only the UNet merges tokens; --tome on it times one evaluation with merging (ratio 0 = the plain graph).
         const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging }) : await mod.load(resolve(opts.checkpoint), config);
         const output = await run(inputs);
+        assertFinite(output.data, name === 'unet' ? 'UNet' : 'text encoder');
         const repeat = Number(opts.repeat);
         if (repeat > 0) {
           const times: number[] = [];

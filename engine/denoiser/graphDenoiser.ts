@@ -2,6 +2,7 @@ import { planChain, type ControllerChain } from '../controllers/chain.ts';
 import type { AttentionController, StepInfo } from '../controllers/controller.ts';
 import type { NetworkSites } from '../controllers/site.ts';
 import type { GraphBuilder } from '../graph/builder.ts';
+import { assertFinite } from '../graph/finite.ts';
 import { Network, type NetworkRuntime } from '../graph/network.ts';
 import { type CompiledSession, type HostTensor, runSession } from '../graph/session.ts';
 import type { Conditioning, Denoiser, DenoiserResult, DenoiserStep, Tensor } from './denoiser.ts';
@@ -22,6 +23,8 @@ export interface NetworkExtent {
 export interface DenoiserNetwork {
   /** Family and backbone, e.g. `unet:sd1`. */
   readonly architecture: string;
+  /** How errors name it: `UNet`, `PixArt transformer`. */
+  readonly label: string;
   /** `checkpointIdentity` of the weight files. */
   readonly checkpoint: string;
   readonly inChannels: number;
@@ -73,6 +76,8 @@ export async function graphDenoiser(net: DenoiserNetwork, options: GraphDenoiser
     const info: StepInfo = { index: step?.index ?? 0, count: step?.count ?? 1, timesteps: step?.timesteps ?? [...t], latent: { height: h, width: w } };
     if (!chain.isEmpty) Object.assign(feeds, chain.feeds(info));
     const { output, ...extras } = await runSession(s, feeds);
+    // Damaged weights would otherwise give an all-black image and report success.
+    assertFinite(output.data, net.label);
     if (!chain.isEmpty) chain.receive(info, extras);
     return { output: output.data as Float32Array, dims: [...output.dims], extras };
   };

@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { access, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
+import { writeBytesAtomically } from '../safetensors/atomicWrite.ts';
 import { addPngText } from './pngText.ts';
 import { replaceExif, userCommentTiff } from './exifComment.ts';
 import type { LoadedImage } from './loadImage.ts';
@@ -15,9 +16,9 @@ export const RECIPE_KEY = 'latent-studio-recipe';
 /**
  * Encodes and writes an image with its recipe. PNG keeps the A1111 text in the `parameters`
  * chunk and the exact request as JSON in an iTXt chunk; JPEG and WebP keep the A1111 text in
- * the EXIF UserComment, as AUTOMATIC1111 does. The file is
- * written to a temporary name and renamed, so a full disk never leaves a truncated export
- * or destroys an existing file.
+ * the EXIF UserComment, as AUTOMATIC1111 does. The file is written atomically (unique
+ * temporary name, fsync, rename), so a full disk or a crash never leaves a truncated export,
+ * and of parallel exports to one path without `overwrite` exactly one wins.
  */
 export async function exportImage(
   image: LoadedImage,
@@ -47,13 +48,6 @@ export async function exportImage(
     if (image.parameters) encoded = replaceExif(encoded, format, userCommentTiff(image.parameters));
   }
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.partial-${process.pid}`;
-  try {
-    await writeFile(tmp, encoded);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeBytesAtomically(path, encoded, { exclusive: !options.overwrite });
   return { path, bytes: encoded.length };
 }

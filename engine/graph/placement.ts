@@ -1,7 +1,8 @@
-import { accessSync, constants, existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve, sep } from 'node:path';
 import { StudioError, toStudioError } from '../api/errors.ts';
 import { studioHome } from '../paths.ts';
+import { removeStaleTempsOnceSync, writeBytesAtomicallySync } from '../safetensors/atomicWrite.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
 import { convertBf16ToFile, convertBf16InMemory } from './bf16.ts';
 import type { ExternalRef, ExternalWeight, GraphBuilder } from './builder.ts';
@@ -47,7 +48,7 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
   const cacheDir = resolve(opts.cacheDir ?? defaultGraphCacheDir());
   const weights = g.externalWeights();
   const hasBf16 = weights.some((w) => w.info.dtype === 'BF16');
-  const dirs = new Set(weights.map((w) => dirname(resolve(w.info.file))));
+  const dirs = new Set(weights.map((w) => dirname(realFile(w.info.file))));
 
   if (mode === 'beside' || mode === 'auto') {
     const dir = dirs.size === 1 ? [...dirs][0] : undefined;
@@ -73,18 +74,21 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
 }
 
 function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
-  const place = (w: ExternalWeight): ExternalRef => ({ location: basename(w.info.file), offset: w.info.offset, length: w.info.byteLength });
+  removeStaleTempsOnceSync(dir);
+  const place = (w: ExternalWeight): ExternalRef => ({ location: basename(realFile(w.info.file)), offset: w.info.offset, length: w.info.byteLength });
   const bytes = g.encode(place);
   const hash = sha256(bytes);
-  const first = basename(g.externalWeights()[0]?.info.file ?? g.name);
+  const firstWeight = g.externalWeights()[0];
+  const first = basename(firstWeight ? realFile(firstWeight.info.file) : g.name);
   const modelPath = join(dir, `.${first}.${g.name}.${hash.slice(0, 16)}.onnx`);
-  writeOnce(modelPath, bytes);
+  writeOnce(modelPath, bytes, hash);
   emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'beside', path: modelPath });
   return { mode: 'beside', modelPath, hash };
 }
 
 async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<MaterializedGraph> {
   mkdirSync(cacheDir, { recursive: true });
+  removeStaleTempsOnceSync(cacheDir);
   const weights = g.externalWeights();
   const links = new Map<string, string>();
   for (const w of weights) {
@@ -100,7 +104,7 @@ async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<Material
   const bytes = g.encode(place);
   const hash = sha256(bytes);
   const modelPath = join(cacheDir, `${g.name}.${hash.slice(0, 16)}.onnx`);
-  writeOnce(modelPath, bytes);
+  writeOnce(modelPath, bytes, hash);
   emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'cache', path: modelPath });
   return { mode: 'cache', modelPath, hash };
 }
@@ -119,8 +123,22 @@ async function inMemory(g: GraphBuilder, reason: string): Promise<MaterializedGr
   return { mode: 'memory', modelBytes: bytes, externalData: [{ path: location, data }], hash: sha256(bytes) };
 }
 
+/**
+ * The checkpoint a (possibly symlinked) path stands for. onnxruntime refuses external data
+ * that resolves outside the graph's folder, and link() would link the symlink itself, so
+ * placement works on the real file.
+ */
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
+}
+
 /** A hard link to `file` inside `dir`, named by the file's identity so a changed checkpoint gets a new link. */
-function hardLink(file: string, dir: string): string {
+function hardLink(linkedPath: string, dir: string): string {
+  const file = realFile(linkedPath);
   const name = `${fileIdentity(file)}-${basename(file)}`;
   const target = join(dir, name);
   const src = statSync(file);
@@ -133,12 +151,14 @@ function hardLink(file: string, dir: string): string {
   return name;
 }
 
-/** Content-addressed files never change, so an existing one is reused; new ones appear atomically. */
-function writeOnce(path: string, bytes: Uint8Array): void {
-  if (existsSync(path) && statSync(path).size === bytes.byteLength) return;
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+/**
+ * Content-addressed files are reused only when their bytes still hash to the graph's sha256:
+ * a same-size edited file (tampering, a bad disk) is rewritten rather than executed.
+ * New files appear atomically.
+ */
+function writeOnce(path: string, bytes: Uint8Array, hash: string): void {
+  if (existsSync(path) && statSync(path).size === bytes.byteLength && sha256(readFileSync(path)) === hash) return;
+  writeBytesAtomicallySync(path, bytes);
 }
 
 export function isWritableDir(dir: string, readOnlyDirs: readonly string[] = []): boolean {

@@ -10,6 +10,7 @@ import { VAEDecoder, VAEEncoder, vaeFromSpec } from '../models/vae/vae.ts';
 import { makeSchedule, type NoiseSchedule } from '../schedulers/schedule.ts';
 import type { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { tokenizerFor } from '../tokenizer/forModel.ts';
+import { guardNonFinite } from './finite.ts';
 
 /** Everything a pipeline needs of one Stable Diffusion checkpoint, loaded once. */
 export interface ModelBundle {
@@ -51,12 +52,12 @@ async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> 
   const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, memArena: false } };
   const vae = vaeFromSpec(spec);
   const name = path.split(/[\\/]/).pop()!.replace(/\.safetensors$/, '');
-  return {
+  return guardNonFinite({
     path, name, spec, tokenizer, textEncoder, denoiser,
     vaeDecoder: new VAEDecoder(vae, vaeRuntime),
     vaeEncoder: new VAEEncoder(vae, vaeRuntime),
     schedule: makeSchedule(),
-  };
+  });
 }
 
 export function loadBundle(path: string, runtime: BundleRuntime = {}): Promise<ModelBundle> {

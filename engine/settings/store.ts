@@ -1,8 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StudioError } from '../api/errors.ts';
 import { SettingsSchema, type Settings } from '../api/schemas.ts';
 import { BUNDLED_MODELS_DIR, studioHome } from '../paths.ts';
+import { writeBytesAtomically } from '../safetensors/atomicWrite.ts';
+import { backUpSettingsFile, loadSettingsFile, type SettingsProblem } from './load.ts';
+
+export type { SettingsProblem } from './load.ts';
 
 export function defaultSettings(): Settings {
   return {
@@ -15,41 +18,72 @@ export function defaultSettings(): Settings {
 }
 
 /**
- * Settings persisted as JSON. Writes go to a temporary file renamed over the old one,
- * so a full disk or a crash never leaves a half-written settings file.
+ * Settings persisted as JSON. Writes are atomic (unique temporary file, fsync, rename) and
+ * run one at a time, so parallel `set()` calls all land and memory always matches the disk.
+ * A damaged file keeps its valid fields; the problems are reported by `problems()` and the
+ * original is backed up before the first save replaces it.
  */
 export class SettingsStore {
-  private current: Settings | null = null;
+  private saved: Settings | null = null;
+  private overrides: Partial<Settings> = {};
+  private found: SettingsProblem[] = [];
+  /** Whether the file on disk holds something a save would lose (it must be backed up first). */
+  private needsBackup = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private loading: Promise<Settings> | null = null;
+
   constructor(private readonly file = join(studioHome(), 'settings.json')) {}
 
   async get(): Promise<Settings> {
-    if (this.current) return { ...this.current };
-    let loaded: Settings = defaultSettings();
-    try {
-      const raw = JSON.parse(await readFile(this.file, 'utf8')) as unknown;
-      const parsed = SettingsSchema.partial().safeParse(raw);
-      // A damaged file falls back to defaults field by field rather than failing the app.
-      if (parsed.success) loaded = { ...loaded, ...parsed.data };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
-    }
-    this.current = loaded;
-    return { ...loaded };
+    return { ...(await this.load()), ...this.overrides };
+  }
+
+  /** What was wrong with the settings file when it was read (empty when it was fine or absent). */
+  async problems(): Promise<SettingsProblem[]> {
+    await this.load();
+    return this.found.map((p) => ({ ...p }));
   }
 
   /** Changes settings for this launch only (e.g. `serve --models`), leaving the saved file alone. */
   async override(patch: Partial<Settings>): Promise<void> {
-    this.current = { ...(await this.get()), ...patch };
+    await this.load();
+    this.overrides = { ...this.overrides, ...patch };
   }
 
-  async set(patch: Partial<Settings>): Promise<Settings> {
-    const next = SettingsSchema.safeParse({ ...(await this.get()), ...patch });
-    if (!next.success) throw new StudioError('INVALID_REQUEST', `Invalid settings: ${next.error.issues[0]?.message}`);
-    await mkdir(join(this.file, '..'), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(next.data, null, 2));
-    await rename(tmp, this.file);
-    this.current = next.data;
-    return { ...next.data };
+  set(patch: Partial<Settings>): Promise<Settings> {
+    const run = this.queue.then(() => this.write(patch));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(patch: Partial<Settings>): Promise<Settings> {
+    const current = await this.load();
+    const next = SettingsSchema.safeParse({ ...current, ...patch });
+    if (!next.success) {
+      const issue = next.error.issues[0];
+      throw new StudioError('INVALID_REQUEST', `Invalid settings: ${issue?.path.join('.') || 'value'}: ${issue?.message}`);
+    }
+    if (this.needsBackup) {
+      const backup = await backUpSettingsFile(this.file);
+      if (backup) this.found = this.found.map((p) => ({ ...p, backup }));
+      this.needsBackup = false;
+    }
+    await writeBytesAtomically(this.file, `${JSON.stringify(next.data, null, 2)}\n`);
+    this.saved = next.data;
+    // A saved choice replaces this launch's override of the same field.
+    for (const key of Object.keys(patch) as (keyof Settings)[]) delete this.overrides[key];
+    return this.get();
+  }
+
+  private load(): Promise<Settings> {
+    if (this.saved) return Promise.resolve(this.saved);
+    this.loading ??= loadSettingsFile(this.file, defaultSettings()).then((r) => {
+      this.saved = r.settings;
+      this.found = r.problems;
+      this.needsBackup = r.problems.length > 0;
+      for (const p of r.problems) process.emitWarning(p.message, { code: `LATENT_STUDIO_${p.kind.toUpperCase()}` });
+      return r.settings;
+    }).finally(() => { this.loading = null; });
+    return this.loading;
   }
 }

@@ -32,7 +32,7 @@ function dummyNetwork(): DenoiserNetwork {
   let seed = 10;
   const weight = (g: GraphBuilder, rows: number, cols: number) => g.floatTensor(randomArray(rows * cols, seed++).map((v) => v * 0.5), [rows, cols]);
   return {
-    architecture: 'dummy', checkpoint: 'dummy-weights', inChannels: C, latentChannels: C, contextDim: D, sites, signature: '',
+    architecture: 'dummy', label: 'dummy network', checkpoint: 'dummy-weights', inChannels: C, latentChannels: C, contextDim: D, sites, signature: '',
     build(computeType, chain: ControllerChain) {
       seed = 10; // the same weights at every build
       const g = new GraphBuilder({ name: 'dummy', computeType });

@@ -46,6 +46,7 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
   const w = spec.weights.scope(UNET_PREFIX);
   return {
     architecture: `unet:${spec.family}`,
+    label: 'UNet',
     checkpoint: checkpointIdentity(w.files()),
     inChannels: config.inChannels,
     latentChannels: config.outChannels,
