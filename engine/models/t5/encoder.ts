@@ -4,6 +4,7 @@ import type { PlacementOptions } from '../../graph/placement.ts';
 import type { ProviderPreference } from '../../graph/provider.ts';
 import { type CompiledSession, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
 import type { T5Config, T5Spec } from './config.ts';
+import type { T5Prompt } from './promptTokens.ts';
 import { type T5AttentionKernel, buildT5EncoderGraph, t5Signature } from './graph.ts';
 
 export interface T5EncoderRuntime {
@@ -65,6 +66,11 @@ export class T5Encoder {
     const s = await this.session(a.length);
     const out = await runSession(s, { ids: { data: a.data, dims: [a.rows, a.length] }, mask: { data: m.data, dims: [a.rows, a.length] } });
     return { data: out.last_hidden_state.data as Float32Array, dims: [a.rows, a.length, this.config.dModel], mask: m.data };
+  }
+
+  /** Tokenised prompts (`t5Prompt`, one length) as one batch: [prompts, length, d_model]. */
+  encodePrompts(prompts: readonly Pick<T5Prompt, 'ids' | 'mask'>[]): Promise<T5Embedding> {
+    return this.encodeIds(prompts.map((p) => p.ids), prompts.map((p) => p.mask));
   }
 
   private flatten(x: Rows, what: string, length?: number): { data: BigInt64Array; rows: number; length: number } {
