@@ -32,7 +32,7 @@ async function sdSpec(checkpoint: string, config: string | undefined, module: st
   return spec;
 }
 
-async function taesdSpec(checkpoint: string, module: string): Promise<TAESDSpec> {
+async function taesdSpec(checkpoint: string, _config: string | undefined, module: string): Promise<TAESDSpec> {
   const spec = await detectModel(checkpoint);
   if (spec.family !== 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpoint} is not a TAESD model: use debug ${module.replace('taesd', 'vae')}`);
   return spec;
@@ -40,45 +40,58 @@ async function taesdSpec(checkpoint: string, module: string): Promise<TAESDSpec>
 
 const NO_TILING = { tiling: { mode: 'never' as const } };
 
-export const vaeDecoderDebugModule = {
+/** One NCHW float input → one NCHW float output, on a network built once per checkpoint. */
+function imageModule<S>(o: {
+  name: string;
+  description: string;
+  input: string;
+  meaning: string;
+  spec: (checkpoint: string, config: string | undefined, name: string) => Promise<S>;
+  channels: (spec: S) => number;
+  network: (spec: S) => (x: HostTensor) => Promise<HostTensor>;
+}) {
+  return {
+    description: o.description,
+    inputs: [{ name: o.input, meaning: o.meaning }],
+    async load(checkpoint: string, config?: string): Promise<Run> {
+      const spec = await o.spec(checkpoint, config, o.name);
+      const run = o.network(spec);
+      return async (inputs) => toNpy(await run(nchw(inputs, o.name, o.input, o.channels(spec))));
+    },
+  };
+}
+
+export const vaeDecoderDebugModule = imageModule({
+  name: 'vae-decoder',
   description: 'KL-f8 VAE decoder: a diffusion-space latent (the module applies 1/scale_factor) to the raw image',
-  inputs: [{ name: 'z', meaning: 'float32 [B, 4, h, w] latent in diffusion space' }],
-  async load(checkpoint: string, config?: string): Promise<Run> {
-    const spec = await sdSpec(checkpoint, config, 'vae-decoder');
-    const vae = new VAEDecoder(vaeFromSpec(spec), NO_TILING);
-    return async (inputs) => toNpy(await vae.decode(nchw(inputs, 'vae-decoder', 'z', spec.vae.zChannels)));
-  },
-};
+  input: 'z', meaning: 'float32 [B, 4, h, w] latent in diffusion space',
+  spec: sdSpec, channels: (s) => s.vae.zChannels,
+  network: (s) => { const vae = new VAEDecoder(vaeFromSpec(s), NO_TILING); return (x) => vae.decode(x); },
+});
 
-export const vaeEncoderDebugModule = {
+export const vaeEncoderDebugModule = imageModule({
+  name: 'vae-encoder',
   description: 'KL-f8 VAE encoder: an image in [-1, 1] to the moments (mean ‖ log-variance, raw)',
-  inputs: [{ name: 'image', meaning: 'float32 [B, 3, H, W] in [-1, 1], sides multiples of 8' }],
-  async load(checkpoint: string, config?: string): Promise<Run> {
-    const spec = await sdSpec(checkpoint, config, 'vae-encoder');
-    const vae = new VAEEncoder(vaeFromSpec(spec), NO_TILING);
-    return async (inputs) => toNpy(await vae.encode(nchw(inputs, 'vae-encoder', 'image', 3)));
-  },
-};
+  input: 'image', meaning: 'float32 [B, 3, H, W] in [-1, 1], sides multiples of 8',
+  spec: sdSpec, channels: () => 3,
+  network: (s) => { const vae = new VAEEncoder(vaeFromSpec(s), NO_TILING); return (x) => vae.encode(x); },
+});
 
-export const taesdDecoderDebugModule = {
+export const taesdDecoderDebugModule = imageModule({
+  name: 'taesd-decoder',
   description: 'TAESD decoder: latents (diffusion scale) to the raw image, nominal [0, 1]',
-  inputs: [{ name: 'latents', meaning: 'float32 [B, C, h, w] latents' }],
-  async load(checkpoint: string): Promise<Run> {
-    const spec = await taesdSpec(checkpoint, 'taesd-decoder');
-    const taesd = new TAESDDecoder(taesdFromSpec(spec), NO_TILING);
-    return async (inputs) => toNpy(await taesd.decode(nchw(inputs, 'taesd-decoder', 'latents', spec.taesd.latentChannels)));
-  },
-};
+  input: 'latents', meaning: 'float32 [B, C, h, w] latents',
+  spec: taesdSpec, channels: (s) => s.taesd.latentChannels,
+  network: (s) => { const t = new TAESDDecoder(taesdFromSpec(s), NO_TILING); return (x) => t.decode(x); },
+});
 
-export const taesdEncoderDebugModule = {
+export const taesdEncoderDebugModule = imageModule({
+  name: 'taesd-encoder',
   description: 'TAESD encoder: an image in [0, 1] to latents in diffusion scale',
-  inputs: [{ name: 'image', meaning: 'float32 [B, 3, H, W] in [0, 1], sides multiples of 8' }],
-  async load(checkpoint: string): Promise<Run> {
-    const spec = await taesdSpec(checkpoint, 'taesd-encoder');
-    const taesd = new TAESDEncoder(taesdFromSpec(spec), NO_TILING);
-    return async (inputs) => toNpy(await taesd.encode(nchw(inputs, 'taesd-encoder', 'image', 3)));
-  },
-};
+  input: 'image', meaning: 'float32 [B, 3, H, W] in [0, 1], sides multiples of 8',
+  spec: taesdSpec, channels: () => 3,
+  network: (s) => { const t = new TAESDEncoder(taesdFromSpec(s), NO_TILING); return (x) => t.encode(x); },
+});
 
 function visionModule(output: 'embeds' | 'penultimate') {
   return {

@@ -129,12 +129,7 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
  * `t5xxl_fp16.safetensors` (its tokenizer: a `spiece.model` beside it, else the bundled one).
  */
 export async function detectT5(path: string, options: DetectT5Options = {}): Promise<T5Spec> {
-  let isDir: boolean;
-  try {
-    isDir = (await stat(path)).isDirectory();
-  } catch (e) {
-    throw toStudioError(e);
-  }
+  const isDir = await stat(path).then((s) => s.isDirectory(), (e: unknown) => Promise.reject(toStudioError(e)));
   if (!isDir) return detectT5File(path, options);
   const dir = (await exists(join(path, 'text_encoder'))) ? join(path, 'text_encoder') : path;
   const files = await componentFiles(dir, 'model', options.variant ?? 'fp32');
