@@ -33,8 +33,9 @@ async function tokenize(opts: TokenizeOptions): Promise<unknown> {
       if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
       clip = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
     } catch (e) {
-      // Not an SD model: a T5 encoder file or a PixArt folder takes the SentencePiece path.
-      if (!isStudioError(e) || e.code !== 'CHECKPOINT_UNSUPPORTED') throw e;
+      // Not an SD model: a T5 encoder file or a PixArt folder (which has model_index.json but
+      // no unet/) takes the SentencePiece path; when that fails too, the SD error stands.
+      if (!isStudioError(e) || e.code === 'NOT_FOUND') throw e;
       const spec = await detectT5(path).catch(() => { throw e; });
       t5 = await t5TokenizerFor(spec);
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,25 @@ describe('latent-studio debug', () => {
     for (const m of ['tokenize', 'text-encoder', 't5-encoder', 'unet', 'vae-decoder', 'vae-encoder', 'taesd-decoder', 'taesd-encoder', 'clip-vision']) {
       expect(r.out + r.err).toMatch(new RegExp(`\\b${m}\\b`));
     }
+  });
+
+  it('tokenize keeps printing the 77 CLIP ids by default', async () => {
+    const r = await captureOutput(() => main(['node', 'latent-studio', 'debug', 'tokenize', '--text', 'a photo of a cat']));
+    expect(r.code, r.err).toBe(0);
+    const ids = JSON.parse(r.out) as number[];
+    expect(ids).toHaveLength(77);
+    expect([ids[0], ids[6], ids[7]]).toEqual([49406, 49407, 49407]);
+  });
+
+  it.skipIf(!hasShared('golden', 'pixart-tiny'))('tokenize --checkpoint on a PixArt pipeline folder (model_index.json, no unet/) takes T5\'s tokenizer', async () => {
+    const pipe = join(dir, 'pixart-pipe');
+    mkdirSync(join(pipe, 'text_encoder'), { recursive: true });
+    writeFileSync(join(pipe, 'model_index.json'), JSON.stringify({ _class_name: 'PixArtAlphaPipeline', text_encoder: ['transformers', 'T5EncoderModel'] }));
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(sharedPath('golden', 'pixart-tiny', 'text_encoder', f), join(pipe, 'text_encoder', f));
+    const r = await captureOutput(() => main(['node', 'latent-studio', 'debug', 'tokenize', '--checkpoint', pipe, '--text', 'a photo of a cat']));
+    expect(r.code, r.err).toBe(0);
+    const ids = await readNpy(sharedPath('golden', 'pixart-tiny', 'golden', 'text', 'input_ids.npy'));
+    expect((JSON.parse(r.out) as { ids: number[] }).ids).toEqual(Array.from((ids.data as BigInt64Array).slice(0, 120), Number));
   });
 
   it('refuses a missing input by name', async () => {
