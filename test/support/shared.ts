@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The reference data folder that sits beside the repository (../shared), or LATENT_STUDIO_SHARED (for worktrees elsewhere). */
-export const SHARED_DIR = process.env.LATENT_STUDIO_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
+/** The reference data folder that sits beside the repository (../shared). */
+export const SHARED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
 
 export function sharedPath(...parts: string[]): string {
   return join(SHARED_DIR, ...parts);
