@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,8 @@ import { type BuildContext, SessionCache } from '../../../engine/graph/session.t
 import type { GraphBuilder } from '../../../engine/graph/builder.ts';
 import { detectT5 } from '../../../engine/models/t5/detect.ts';
 import { T5Encoder } from '../../../engine/models/t5/encoder.ts';
+import { t5Prompt } from '../../../engine/models/t5/promptTokens.ts';
+import { PIXART_MAX_LENGTH, t5TokenizerFor } from '../../../engine/models/t5/tokenizer.ts';
 import { npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
 import { maxAbsDiff } from '../../graph/reference.ts';
 import { hasShared } from '../../support/shared.ts';
@@ -113,6 +115,18 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('T5 encoder against pixart-
     await expect(enc.encodeIds([[5, 32128, 1]], [[1, 1, 1]])).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/32128 at \[0, 1\]/) });
     await expect(enc.encodeIds([[5, 1, 0]], [[1, 2, 0]])).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/mask value 2 at \[0, 1\]/) });
     await expect(enc.encodeIds([[5, 1, 0]], [[1, 1]])).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+  });
+
+  it('prompts straight from text (bundled spiece.model, PixArt lowercasing) give the goldens at 120 and 300', async () => {
+    const prompts = (JSON.parse(await readFile(pixart('manifest.json'), 'utf8')) as { text_prompts: string[] }).text_prompts;
+    const spec = await detectT5(pixart('text_encoder'));
+    const tokenizer = await t5TokenizerFor(spec);
+    const enc = new T5Encoder(spec, { cache });
+    for (const [set, L] of [['text', PIXART_MAX_LENGTH.alpha], ['text_max_length_300', PIXART_MAX_LENGTH.sigma]] as const) {
+      const out = await enc.encodePrompts(prompts.map((p) => t5Prompt(tokenizer, p, L)));
+      expect(out.dims).toEqual([4, L, 32]);
+      expect(maxAbsDiff(out.data, (await golden(set)).ref), set).toBeLessThan(1e-3);
+    }
   });
 
   it('a model.safetensors taken out of its folder keeps its config.json', async () => {
