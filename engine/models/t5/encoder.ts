@@ -5,7 +5,7 @@ import type { ProviderPreference } from '../../graph/provider.ts';
 import { type CompiledSession, type SessionCache, runSession, sessionCache } from '../../graph/session.ts';
 import type { T5Config, T5Spec } from './config.ts';
 import type { T5Prompt } from './promptTokens.ts';
-import { type T5AttentionKernel, buildT5EncoderGraph, t5Signature } from './graph.ts';
+import { type T5AttentionKernel, type T5WeightCast, buildT5EncoderGraph, t5Signature } from './graph.ts';
 
 export interface T5EncoderRuntime {
   /** onnxruntime intra-op threads (default: LATENT_STUDIO_THREADS, else one per core). */
@@ -15,6 +15,8 @@ export interface T5EncoderRuntime {
   /** Session cache to use; default the process-wide one. */
   cache?: SessionCache;
   kernel?: T5AttentionKernel;
+  /** When fp16 weights are cast to float32 (graph.ts); default `run`: fp16 in memory, float32 arithmetic. */
+  weightCast?: T5WeightCast;
 }
 
 /** Hidden states, row-major, with the mask they were computed under. */
@@ -39,10 +41,10 @@ export class T5Encoder {
 
   /** The compiled graph for sequences of `length` tokens (cached by checkpoint, shape, kernel, provider). */
   session(length: number): Promise<CompiledSession> {
-    const kernel = this.runtime.kernel;
+    const opts = { kernel: this.runtime.kernel, weightCast: this.runtime.weightCast };
     return (this.runtime.cache ?? sessionCache).get(
-      { checkpoint: this.identity, architecture: 't5-encoder', signature: t5Signature(this.config, { kernel }), shapes: `L=${length}` },
-      () => buildT5EncoderGraph(this.spec.weights, this.config, { length, kernel }),
+      { checkpoint: this.identity, architecture: 't5-encoder', signature: t5Signature(this.config, opts), shapes: `L=${length}` },
+      () => buildT5EncoderGraph(this.spec.weights, this.config, { length, ...opts }),
       {
         ...(this.runtime.threads ? { intraOpNumThreads: this.runtime.threads } : {}),
         ...(this.runtime.provider ? { provider: this.runtime.provider } : {}),

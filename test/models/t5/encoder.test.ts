@@ -23,10 +23,10 @@ async function golden(set: string, f16 = false) {
   return { ids: ids.data as BigInt64Array, mask: mask.data as BigInt64Array, L: ids.shape[1], ref: npyToFloat32(await readNpy(at('last_hidden_state.npy'))) };
 }
 
-async function encode(path: string, set: string, opts: { variant?: 'fp32' | 'fp16'; kernel?: 'fused' | 'explicit'; f16Golden?: boolean } = {}) {
+async function encode(path: string, set: string, opts: { variant?: 'fp32' | 'fp16'; kernel?: 'fused' | 'explicit'; f16Golden?: boolean; weightCast?: 'load' | 'run' } = {}) {
   const spec = await detectT5(path, { variant: opts.variant });
   const g = await golden(set, opts.f16Golden);
-  const out = await new T5Encoder(spec, { cache, kernel: opts.kernel }).encodeIds(g.ids, g.mask, g.L);
+  const out = await new T5Encoder(spec, { cache, kernel: opts.kernel, weightCast: opts.weightCast }).encodeIds(g.ids, g.mask, g.L);
   expect(out.dims).toEqual([g.ids.length / g.L, g.L, 32]);
   return { diff: maxAbsDiff(out.data, g.ref), spec, out };
 }
@@ -56,6 +56,9 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('T5 encoder against pixart-
       const own = await encode(pixart('text_encoder'), set, { variant: 'fp16', f16Golden: true });
       expect(own.spec.weightDType).toBe('F16');
       expect(own.diff).toBeLessThan(1e-3);
+      // Casting each weight while it runs (default) or once at load gives the same numbers.
+      const folded = await encode(pixart('text_encoder'), set, { variant: 'fp16', f16Golden: true, weightCast: 'load' });
+      expect(maxAbsDiff(folded.out.data, own.out.data)).toBe(0);
       expect((await encode(pixart('text_encoder'), set, { variant: 'fp16' })).diff).toBeLessThan(3e-2);
     });
   }
