@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { StudioError } from '../api/errors.ts';
 import { readNpy, writeNpy, type NpyArray } from '../npy/npy.ts';
-import { CLIPTokenizer } from '../tokenizer/clip-tokenizer.ts';
-import { tokenizerFor } from '../tokenizer/forModel.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
 import { assertFinite } from '../graph/finite.ts';
 import { DEBUG_MODULES, type DebugModuleName } from './debugModules.ts';
+import { registerTokenizeCommand } from './debugTokenize.ts';
 import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -26,29 +25,9 @@ function parseInputs(pairs: string[]): Map<string, string> {
 export function registerDebugCommand(program: Command): void {
   const debug = program
     .command('debug')
-    .description('Run one network module or the tokenizer on given inputs: the door for parity checks on any checkpoint');
+    .description(`Run one network module or the tokenizer on given inputs: the door for parity checks on any checkpoint. Modules: tokenize, ${Object.keys(DEBUG_MODULES).join(', ')}`);
 
-  debug
-    .command('tokenize')
-    .description('Print the 77 token ids of a prompt as JSON')
-    .requiredOption('--text <text>', 'the prompt')
-    .option('--tokenizer <dir>', 'folder with vocab.json and merges.txt (or a diffusers tokenizer/ folder)')
-    .option('--checkpoint <file>', "use the checkpoint's tokenizer and its family's padding (SD 1.x: end token, SD 2.x: 0)")
-    .option('--config <file>', 'config file for the checkpoint')
-    .action(async (opts: { text: string; tokenizer?: string; checkpoint?: string; config?: string }) => {
-      let tokenizer: CLIPTokenizer;
-      if (opts.checkpoint) {
-        const { detectModel } = await import('../models/detect.ts');
-        const spec = await detectModel(resolve(opts.checkpoint), opts.config ? { configPath: resolve(opts.config) } : {});
-        if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
-        tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: resolve(opts.checkpoint) });
-      } else if (opts.tokenizer) {
-        tokenizer = await CLIPTokenizer.fromDirectory(resolve(opts.tokenizer));
-      } else {
-        tokenizer = await tokenizerFor({ family: 'sd1' });
-      }
-      process.stdout.write(`${JSON.stringify(tokenizer.encode(opts.text).ids)}\n`);
-    });
+  registerTokenizeCommand(debug);
 
   for (const [name, mod] of Object.entries(DEBUG_MODULES)) {
     const cmd = debug.command(name);

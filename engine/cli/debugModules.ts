@@ -1,6 +1,15 @@
 import { textEncoderDebugModule } from '../models/clip/debug.ts';
+import { t5EncoderDebugModule } from '../models/t5/debug.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
 import type { NpyArray } from '../npy/npy.ts';
+import {
+  clipVisionDebugModule,
+  clipVisionPenultimateDebugModule,
+  taesdDecoderDebugModule,
+  taesdEncoderDebugModule,
+  vaeDecoderDebugModule,
+  vaeEncoderDebugModule,
+} from './debugImageModules.ts';
 
 export interface DebugModule {
   description: string;
@@ -15,7 +24,14 @@ export interface DebugModule {
  */
 export const DEBUG_MODULES: Record<string, DebugModule> = {
   'text-encoder': textEncoderDebugModule,
+  't5-encoder': t5EncoderDebugModule,
   unet: unetDebugModule,
+  'vae-decoder': vaeDecoderDebugModule,
+  'vae-encoder': vaeEncoderDebugModule,
+  'taesd-decoder': taesdDecoderDebugModule,
+  'taesd-encoder': taesdEncoderDebugModule,
+  'clip-vision': clipVisionDebugModule,
+  'clip-vision-penultimate': clipVisionPenultimateDebugModule,
 };
 
 export type DebugModuleName = keyof typeof DEBUG_MODULES;

@@ -48,7 +48,7 @@ async function readJson(path: string): Promise<Json | undefined> {
  * The safetensors files of one component: `<base>.safetensors`, `<base>.fp16.safetensors`,
  * or shards listed by `<base>.safetensors.index[.fp16].json`.
  */
-async function componentFiles(dir: string, base: string, prefer: 'fp32' | 'fp16'): Promise<string[]> {
+export async function componentFiles(dir: string, base: string, prefer: 'fp32' | 'fp16'): Promise<string[]> {
   const full = [`${base}.safetensors`, `${base}.safetensors.index.json`];
   const half = [`${base}.fp16.safetensors`, `${base}.safetensors.index.fp16.json`];
   for (const name of prefer === 'fp16' ? [...half, ...full] : [...full, ...half]) {
