@@ -1,5 +1,6 @@
 import { textEncoderDebugModule } from '../models/clip/debug.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
+import { ditDebugModule } from '../models/pixart/debug.ts';
 import type { NpyArray } from '../npy/npy.ts';
 
 export interface DebugModule {
@@ -16,6 +17,7 @@ export interface DebugModule {
 export const DEBUG_MODULES: Record<string, DebugModule> = {
   'text-encoder': textEncoderDebugModule,
   unet: unetDebugModule,
+  dit: ditDebugModule,
 };
 
 export type DebugModuleName = keyof typeof DEBUG_MODULES;

@@ -1,0 +1,114 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StudioError } from '../../../engine/api/errors.ts';
+import { openPixArt } from '../../../engine/models/pixart/index.ts';
+import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
+import { readTensorBytes } from '../../../engine/safetensors/reader.ts';
+import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
+import { hasShared, sharedPath } from '../../support/shared.ts';
+
+const tiny = (...p: string[]) => sharedPath('golden', 'pixart-tiny', ...p);
+let dir: string;
+
+/** The original-layout F32 file rewritten with `edit` applied to its tensors. */
+async function variant(name: string, edit: (t: Map<string, TensorToWrite>) => void): Promise<string> {
+  const header = await readSafetensorsHeader(tiny('pixart-tiny.f32.safetensors'));
+  const tensors = new Map<string, TensorToWrite>();
+  for (const [k, info] of header.tensors) tensors.set(k, { dtype: info.dtype, shape: info.shape, data: await readTensorBytes(info) });
+  edit(tensors);
+  const path = join(dir, `${name}.safetensors`);
+  await writeSafetensors(path, tensors);
+  return path;
+}
+
+async function failure(p: Promise<unknown>): Promise<StudioError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(StudioError);
+  return e as StudioError;
+}
+
+describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt detection from shapes (pixart-tiny)', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pixart-detect-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads every dimension from the shapes, heads and PE rules from the config beside the file', async () => {
+    for (const file of ['pixart-tiny.f32.safetensors', 'transformer']) {
+      const spec = await openPixArt(tiny(file));
+      expect(spec.config).toMatchObject({
+        inChannels: 4, outChannels: 8, patchSize: 2, width: 64, depth: 2, heads: 4, headsSource: 'config', mlpWidth: 256,
+        captionChannels: 32, frequencyDim: 256, microConditions: false, sampleSize: 16, baseSize: 8, interpolationScale: 1,
+      });
+      expect(spec.unexpectedKeys).toEqual([]);
+    }
+    const original = await openPixArt(tiny('pixart-tiny.f32.safetensors'));
+    expect(original.config.sampleSizeSource).toBe('pos_embed');
+    expect(original.config.nullCaptionTokens).toBe(120);
+    // qkv is split into three views of the same bytes, no copy.
+    const q = original.weights.get('transformer_blocks.1.attn1.to_k.weight');
+    expect(q).toMatchObject({ shape: [64, 64], sourceName: 'blocks.1.attn.qkv.weight' });
+    expect((await openPixArt(tiny('transformer'))).config.nullCaptionTokens).toBe(0);
+  });
+
+  it('without a config the heads follow the 64-channel convention, and say so', async () => {
+    const lone = join(dir, 'lone.safetensors');
+    await copyFile(tiny('pixart-tiny.f32.safetensors'), lone);
+    const spec = await openPixArt(lone);
+    expect(spec.config).toMatchObject({ heads: 1, headsSource: 'family-default' });
+    expect(spec.warnings.join(' ')).toMatch(/assumed 1 heads of 64/);
+  });
+
+  it('an incomplete file is refused naming the missing tensor', async () => {
+    const path = await variant('no-cross-proj', (t) => t.delete('blocks.1.cross_attn.proj.weight'));
+    const e = await failure(openPixArt(path, { configPath: tiny('config.json') }));
+    expect(e.code).toBe('CHECKPOINT_INCOMPLETE');
+    expect(e.message).toContain('transformer_blocks.1.attn2.to_out.0.weight');
+  });
+
+  it('a mis-shaped tensor is refused naming it and both shapes', async () => {
+    const path = await variant('bad-mlp', (t) => {
+      t.set('blocks.0.mlp.fc2.weight', { dtype: 'F32', shape: [64, 128], data: new Float32Array(64 * 128) });
+    });
+    const e = await failure(openPixArt(path, { configPath: tiny('config.json') }));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toContain('transformer_blocks.0.ff.net.2.weight is [64, 128], expected [64, 256]');
+  });
+
+  it('a fused qkv that cannot split in three is a shape error naming it', async () => {
+    const path = await variant('bad-qkv', (t) => {
+      t.set('blocks.0.attn.qkv.weight', { dtype: 'F32', shape: [190, 64], data: new Float32Array(190 * 64) });
+    });
+    const e = await failure(openPixArt(path));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toContain('blocks.0.attn.qkv.weight');
+  });
+
+  it('a file without the patch embedding names it; a file that is no PixArt says so', async () => {
+    const noPatch = await variant('no-patch', (t) => {
+      t.delete('x_embedder.proj.weight');
+    });
+    const e1 = await failure(openPixArt(noPatch));
+    expect(e1.code).toBe('CHECKPOINT_INCOMPLETE');
+    expect(e1.message).toContain('pos_embed.proj.weight');
+    const other = await variant('other', (t) => {
+      t.delete('t_block.1.weight');
+    });
+    const e2 = await failure(openPixArt(other));
+    expect(e2.code).toBe('CHECKPOINT_UNSUPPORTED');
+    expect(e2.message).toMatch(/not a PixArt transformer/);
+  });
+
+  it('KV-compressed self-attention (PixArt-Σ research variant) is refused in plain words', async () => {
+    const path = await variant('kv-compress', (t) => {
+      t.set('blocks.0.attn.sr.weight', { dtype: 'F32', shape: [64, 1, 2, 2], data: new Float32Array(256) });
+    });
+    const e = await failure(openPixArt(path));
+    expect(e.code).toBe('CHECKPOINT_UNSUPPORTED');
+    expect(e.message).toMatch(/KV-compressed/);
+  });
+});
