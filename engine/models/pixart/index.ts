@@ -1,7 +1,7 @@
 /** PixArt-α/Σ transformer (DiT): detection from shapes, graph builder over the canonical (diffusers) key space, runner. */
 export { detectPixArt, expectedTensors, type PixArtConfig, type PixArtHints } from './config.ts';
 export { findPixArtHintsBeside, loadPixArtHints, pixartHintsFrom } from './configFile.ts';
-export { openPixArt, pixartFromTensors, type OpenPixArtOptions, type PixArtLayout, type PixArtSpec } from './open.ts';
+export { isPixArtTensors, openPixArt, pixartFromTensors, type OpenPixArtOptions, type PixArtLayout, type PixArtSpec } from './open.ts';
 export { pixartPosEmbed } from './posEmbed.ts';
 export { pixartSites, type DiTAttentionSite, type DiTBlockSite, type DiTExtent, type PixArtSites } from './sites.ts';
 export { pixartBlock, pixartSubLayers, type DiTSubLayers } from './block.ts';

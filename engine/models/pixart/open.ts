@@ -72,6 +72,11 @@ async function folderTensors(dir: string): Promise<Map<string, TensorInfo>> {
   throw new StudioError('CHECKPOINT_INCOMPLETE', `${dir}: no ${DIFFUSERS_WEIGHTS[0]} (or its index) in this transformer folder`, { file: dir, missing: [DIFFUSERS_WEIGHTS[0]] });
 }
 
+/** True when a safetensors key set is a PixArt transformer in either layout (for the model list). */
+export function isPixArtTensors(tensors: ReadonlyMap<string, TensorInfo>): boolean {
+  return tensors.has(PIXART_ORIGINAL_FINGERPRINT) || (tensors.has(PIXART_DIFFUSERS_FINGERPRINT) && tensors.has('caption_projection.linear_1.weight'));
+}
+
 /** Detection over a key set in either layout; `label` names it in errors. */
 export function pixartFromTensors(label: string, tensors: ReadonlyMap<string, TensorInfo>, hints?: PixArtHints): PixArtSpec {
   let layout: PixArtLayout;

@@ -1,9 +1,9 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { openPixArt } from '../../../engine/models/pixart/index.ts';
+import { isPixArtTensors, openPixArt, pixartFromTensors } from '../../../engine/models/pixart/index.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import { readTensorBytes } from '../../../engine/safetensors/reader.ts';
 import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
@@ -55,6 +55,15 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt detection from shap
     expect((await openPixArt(tiny('transformer'))).config.nullCaptionTokens).toBe(0);
   });
 
+  it('PE scale follows the official table, not diffusers’ default; micro-conditions follow the keys, not sample_size', async () => {
+    const { tensors } = await readSafetensorsHeader(tiny('transformer', 'diffusion_pytorch_model.safetensors'));
+    const at = (sampleSize: number, interpolationScale?: number) =>
+      pixartFromTensors('t', tensors, { source: 'cfg', heads: 4, sampleSize, interpolationScale }).config;
+    expect(at(32)).toMatchObject({ interpolationScale: 0.5, interpolationScaleSource: 'table', baseSize: 16 }); // diffusers would say 1
+    expect(at(128)).toMatchObject({ interpolationScale: 2, microConditions: false }); // Σ-1024 shape, no size embedders
+    expect(at(256, 3)).toMatchObject({ interpolationScale: 3, interpolationScaleSource: 'config' });
+  });
+
   it('without a config the heads follow the 64-channel convention, and say so', async () => {
     const lone = join(dir, 'lone.safetensors');
     await copyFile(tiny('pixart-tiny.f32.safetensors'), lone);
@@ -101,6 +110,28 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt detection from shap
     const e2 = await failure(openPixArt(other));
     expect(e2.code).toBe('CHECKPOINT_UNSUPPORTED');
     expect(e2.message).toMatch(/not a PixArt transformer/);
+  });
+
+  it('a sharded transformer/ folder (index + two shards) is the same model as the single file', async () => {
+    const header = await readSafetensorsHeader(tiny('transformer', 'diffusion_pytorch_model.safetensors'));
+    const shards = [new Map<string, TensorToWrite>(), new Map<string, TensorToWrite>()];
+    const weightMap: Record<string, string> = {};
+    let i = 0;
+    for (const [k, info] of header.tensors) {
+      const s = i++ % 2;
+      shards[s].set(k, { dtype: info.dtype, shape: info.shape, data: await readTensorBytes(info) });
+      weightMap[k] = `diffusion_pytorch_model-0000${s + 1}-of-00002.safetensors`;
+    }
+    const folder = join(dir, 'sharded', 'transformer');
+    await mkdir(folder, { recursive: true });
+    for (const [s, m] of shards.entries()) await writeSafetensors(join(folder, `diffusion_pytorch_model-0000${s + 1}-of-00002.safetensors`), m);
+    await writeFile(join(folder, 'diffusion_pytorch_model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    await copyFile(tiny('transformer', 'config.json'), join(folder, 'config.json'));
+    const sharded = await openPixArt(join(dir, 'sharded'));
+    const single = await openPixArt(tiny('transformer'));
+    expect(sharded.files).toHaveLength(2);
+    expect(sharded.config).toEqual(single.config);
+    expect(isPixArtTensors(header.tensors)).toBe(true);
   });
 
   it('KV-compressed self-attention (PixArt-Σ research variant) is refused in plain words', async () => {
