@@ -1,6 +1,5 @@
-import { access, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { StudioError, toStudioError } from '../../api/errors.ts';
+import { access } from 'node:fs/promises';
+import { configCandidatesBeside, readConfigFile } from '../configHints.ts';
 import type { PixArtHints } from './config.ts';
 
 type Obj = Record<string, unknown>;
@@ -32,39 +31,17 @@ export function pixartHintsFrom(config: unknown, source: string): PixArtHints | 
   return hints.heads || hints.sampleSize || hints.interpolationScale ? hints : undefined;
 }
 
+/** An explicitly named config (JSON or YAML); undefined when it names no PixArt fact. */
 export async function loadPixArtHints(path: string): Promise<PixArtHints | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw toStudioError(e);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new StudioError('INVALID_REQUEST', `${path}: not valid JSON`, { file: path });
-  }
-  return pixartHintsFrom(parsed, path);
+  return pixartHintsFrom(await readConfigFile(path), path);
 }
 
 /**
- * A config beside a single file: `<name>.json` with each dotted suffix removed
- * (`pixart-tiny.f16.safetensors` → `pixart-tiny.f16.json`, `pixart-tiny.json`), then
- * `config.json` in the same folder. Files with no PixArt facts are skipped.
+ * A config beside a single file, tried in the order SD checkpoints use (`<name>.yaml|.json`
+ * with each dotted suffix removed, then `config.json`); files with no PixArt facts are skipped.
  */
 export async function findPixArtHintsBeside(file: string): Promise<PixArtHints | undefined> {
-  const dir = dirname(file);
-  let stem = basename(file).replace(/\.safetensors$/i, '');
-  const candidates: string[] = [];
-  for (;;) {
-    candidates.push(join(dir, `${stem}.json`));
-    const dot = stem.lastIndexOf('.');
-    if (dot <= 0) break;
-    stem = stem.slice(0, dot);
-  }
-  candidates.push(join(dir, 'config.json'));
-  for (const p of candidates) {
+  for (const p of configCandidatesBeside(file)) {
     if (!(await exists(p))) continue;
     const hints = await loadPixArtHints(p).catch(() => undefined);
     if (hints) return hints;

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../../engine/graph/session.ts';
 import { loadPixArt, openPixArt, pixartNullCaption, type PixArtRunner } from '../../../engine/models/pixart/index.ts';
-import { type NpyArray, npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
 import { maxAbsDiff } from '../../graph/reference.ts';
-import { hasShared, sharedPath } from '../../support/shared.ts';
+import { hasShared } from '../../support/shared.ts';
+import { ditCase, ref, runCase, tiny } from './cases.ts';
 
-const tiny = (...p: string[]) => sharedPath('golden', 'pixart-tiny', ...p);
 const CASES = ['dit_case1', 'dit_case2', 'dit_case3', 'dit_case4', 'dit_null_caption'] as const;
 const LAYOUTS = {
   'original F32': 'pixart-tiny.f32.safetensors',
@@ -18,14 +17,11 @@ const LAYOUTS = {
 let dir: string;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 const runtime = () => ({ threads: 1, placement: { cacheDir: join(dir, 'graphs') } });
-const ref = async (...p: string[]) => npyToFloat32(await readNpy(tiny('golden', ...p)));
 
 /** `f16` takes the null caption as the F16 file holds it (its y_embedding rounded), as its golden does. */
-async function runCase(dit: PixArtRunner, name: string, f16 = false): Promise<Float32Array> {
-  const d = tiny('golden', name);
-  const [x, t, main, mask] = await Promise.all(['x', 't', 'context', 'mask'].map((a) => readNpy(join(d, `${a}.npy`)))) as NpyArray[];
-  const context = f16 && name === 'dit_null_caption' ? await readNpy(tiny('golden', 'from_f16_weights', name, 'context.npy')) : main;
-  return dit.run({ data: npyToFloat32(x), dims: x.shape }, Array.from(t.data as BigInt64Array, Number), { data: npyToFloat32(context), dims: context.shape }, mask.data as BigInt64Array);
+async function output(dit: PixArtRunner, name: string, f16 = false): Promise<Float32Array> {
+  const own = f16 && name === 'dit_null_caption' ? tiny('golden', 'from_f16_weights', name) : undefined;
+  return (await runCase(dit, await ditCase(name, own))).output;
 }
 
 describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer golden parity (pixart-tiny)', () => {
@@ -45,7 +41,7 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer golden 
       expect(spec.weightDType).toBe(f16 ? 'F16' : 'F32');
       const dit = await loadPixArt(spec, { runtime: runtime(), cache });
       for (const name of CASES) {
-        const out = await runCase(dit, name, f16);
+        const out = await output(dit, name, f16);
         const main = maxAbsDiff(out, await ref(name, 'output.npy'));
         if (f16) {
           const own = maxAbsDiff(out, await ref('from_f16_weights', name, 'output.npy'));
@@ -62,19 +58,15 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer golden 
 
   it('the caption mask matters: without it case 2 matches the diagnostic output, not the golden', async () => {
     const dit = await loadPixArt(await openPixArt(tiny('transformer')), { runtime: runtime(), cache });
-    const d = tiny('golden', 'dit_case2');
-    const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
-    const ones = new Array<number>(context.shape[0] * context.shape[1]).fill(1);
-    const out = await dit.run({ data: npyToFloat32(x), dims: x.shape }, Array.from(t.data as BigInt64Array, Number), { data: npyToFloat32(context), dims: context.shape }, ones);
+    const c = await ditCase('dit_case2');
+    const { output: out } = await runCase(dit, c, new Array<number>(c.mask.length).fill(1));
     expect(maxAbsDiff(out, await ref('dit_case2', 'diagnostic_no_encoder_mask_output.npy'))).toBeLessThan(1e-3);
     expect(maxAbsDiff(out, await ref('dit_case2', 'output.npy'))).toBeGreaterThan(1e-2);
   });
 
   it('intermediates of case 1 (patch embed, caption projection, adaLN-single, blocks, proj_out) within 1e-3', async () => {
     const dit = await loadPixArt(await openPixArt(tiny('pixart-tiny.f32.safetensors')), { runtime: runtime(), cache, taps: true });
-    const d = tiny('golden', 'dit_case1');
-    const [x, t, context, mask] = await Promise.all(['x', 't', 'context', 'mask'].map((a) => readNpy(join(d, `${a}.npy`))));
-    const { extras } = await dit.runDetailed({ data: npyToFloat32(x), dims: x.shape }, Array.from(t.data as BigInt64Array, Number), { data: npyToFloat32(context), dims: context.shape }, mask.data as BigInt64Array);
+    const { extras } = await runCase(dit, await ditCase('dit_case1'));
     for (const name of ['patch_embed_plus_pos', 'caption_projection', 'embedded_timestep', 't_block', 'block_0', 'block_1', 'proj_out']) {
       const diff = maxAbsDiff(extras[`tap/${name}`].data as Float32Array, await ref('dit_case1', 'intermediates', `${name}.npy`));
       console.info(`[pixart parity] intermediate ${name}: ${diff.toExponential(2)}`);
@@ -91,9 +83,9 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer golden 
 
   it('explicit and onnx attention kernels agree with the fused one within 1e-4', async () => {
     const spec = await openPixArt(tiny('pixart-tiny.f32.safetensors'));
-    const fused = await runCase(await loadPixArt(spec, { runtime: runtime(), cache }), 'dit_case2');
+    const fused = await output(await loadPixArt(spec, { runtime: runtime(), cache }), 'dit_case2');
     for (const kernel of ['explicit', 'onnx'] as const) {
-      const other = await runCase(await loadPixArt(spec, { runtime: runtime(), cache, kernel }), 'dit_case2');
+      const other = await output(await loadPixArt(spec, { runtime: runtime(), cache, kernel }), 'dit_case2');
       expect(maxAbsDiff(fused, other)).toBeLessThan(1e-4);
     }
   });

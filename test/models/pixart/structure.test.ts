@@ -7,21 +7,15 @@ import type { AttentionController } from '../../../engine/controllers/controller
 import { SessionCache } from '../../../engine/graph/session.ts';
 import * as op from '../../../engine/graph/ops/index.ts';
 import { loadPixArt, openPixArt, pixartPosEmbed, pixartSites, type PixArtRunner } from '../../../engine/models/pixart/index.ts';
-import { type NpyArray, npyToFloat32, readNpy } from '../../../engine/npy/npy.ts';
+import { type NpyArray, readNpy } from '../../../engine/npy/npy.ts';
 import { maxAbsDiff } from '../../graph/reference.ts';
-import { hasShared, sharedPath } from '../../support/shared.ts';
+import { hasShared } from '../../support/shared.ts';
+import { ditCase, ref, runCase, tiny } from './cases.ts';
 
-const tiny = (...p: string[]) => sharedPath('golden', 'pixart-tiny', ...p);
-const ref = async (...p: string[]) => npyToFloat32(await readNpy(tiny('golden', ...p)));
 let dir: string;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 const runtime = () => ({ threads: 1, placement: { cacheDir: join(dir, 'graphs') } });
-
-async function case2(dit: PixArtRunner) {
-  const d = tiny('golden', 'dit_case2');
-  const [x, t, context, mask] = (await Promise.all(['x', 't', 'context', 'mask'].map((a) => readNpy(join(d, `${a}.npy`))))) as NpyArray[];
-  return dit.run({ data: npyToFloat32(x), dims: x.shape }, Array.from(t.data as BigInt64Array, Number), { data: npyToFloat32(context), dims: context.shape }, mask.data as BigInt64Array);
-}
+const case2 = async (dit: PixArtRunner) => (await runCase(dit, await ditCase('dit_case2'))).output;
 
 describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer structure (pixart-tiny)', () => {
   beforeAll(async () => {
@@ -101,9 +95,8 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer structu
 
   it('`debug dit` runs the golden inputs (case 3, non-square, 120 tokens) within 1e-3', async () => {
     const run = await DEBUG_MODULES.dit.load(tiny('transformer'));
-    const d = tiny('golden', 'dit_case3');
     const inputs = new Map<string, NpyArray>();
-    for (const n of ['x', 't', 'context', 'mask']) inputs.set(n, await readNpy(join(d, `${n}.npy`)));
+    for (const n of ['x', 't', 'context', 'mask']) inputs.set(n, await readNpy(tiny('golden', 'dit_case3', `${n}.npy`)));
     const out = await run(inputs);
     expect(out.shape).toEqual([1, 8, 12, 20]);
     expect(maxAbsDiff(out.data as Float32Array, await ref('dit_case3', 'output.npy'))).toBeLessThan(1e-3);
