@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { isPixArtTensors, openPixArt, pixartFromTensors } from '../../../engine/models/pixart/index.ts';
+import { expectedTensors, isPixArtTensors, openPixArt, pixartFromTensors, type PixArtConfig } from '../../../engine/models/pixart/index.ts';
+import type { TensorInfo } from '../../../engine/safetensors/types.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import { readTensorBytes } from '../../../engine/safetensors/reader.ts';
 import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
@@ -141,5 +142,30 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt detection from shap
     const e = await failure(openPixArt(path));
     expect(e.code).toBe('CHECKPOINT_UNSUPPORTED');
     expect(e.message).toMatch(/KV-compressed/);
+  });
+});
+
+describe('PixArt detection at full size (header only, no data)', () => {
+  const XL: PixArtConfig = {
+    inChannels: 4, outChannels: 8, patchSize: 2, width: 1152, depth: 28, heads: 16, headsSource: 'family-default', mlpWidth: 4608,
+    captionChannels: 4096, frequencyDim: 256, microConditions: true, sampleSize: 128, sampleSizeSource: 'config', baseSize: 64,
+    interpolationScale: 2, interpolationScaleSource: 'table', nullCaptionTokens: 120,
+  };
+  const header = (c: PixArtConfig) => {
+    const m = new Map<string, TensorInfo>();
+    for (const [name, shape] of expectedTensors(c)) m.set(name, { name, dtype: 'F16', shape, offset: 0, byteLength: 2 * shape.reduce((a, b) => a * b, 1), file: 'xl.safetensors' });
+    return m;
+  };
+
+  it('α-1024-MS: 28 blocks of 1152, 16 heads × 72 by the XL convention, micro-conditions from the size embedders', () => {
+    const spec = pixartFromTensors('xl', header(XL), { source: 'transformer/config.json', sampleSize: 128 });
+    expect(spec.config).toEqual(XL);
+    expect(spec.warnings).toEqual([]);
+    expect(spec.weightDType).toBe('F16');
+  });
+
+  it('Σ-1024: the same shapes without size embedders have no micro-conditions, whatever sample_size says', () => {
+    const spec = pixartFromTensors('sigma', header({ ...XL, microConditions: false, nullCaptionTokens: 300 }), { source: 'c', sampleSize: 128 });
+    expect(spec.config).toMatchObject({ microConditions: false, nullCaptionTokens: 300, heads: 16 });
   });
 });
