@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../../engine/api/errors.ts';
-import { expectedTensors, isPixArtTensors, openPixArt, pixartFromTensors, type PixArtConfig } from '../../../engine/models/pixart/index.ts';
+import { buildPixArtGraph, expectedTensors, isPixArtTensors, openPixArt, pixartFromTensors, type PixArtConfig } from '../../../engine/models/pixart/index.ts';
 import type { TensorInfo } from '../../../engine/safetensors/types.ts';
+import { ControllerChain } from '../../../engine/controllers/chain.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import { readTensorBytes } from '../../../engine/safetensors/reader.ts';
 import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
@@ -162,6 +163,17 @@ describe('PixArt detection at full size (header only, no data)', () => {
     expect(spec.config).toEqual(XL);
     expect(spec.warnings).toEqual([]);
     expect(spec.weightDType).toBe('F16');
+  });
+
+  it('the full-size graph builds from the header alone (fp32 and fp16 compute)', () => {
+    const spec = pixartFromTensors('xl', header(XL), { source: 'c', sampleSize: 128 });
+    for (const computeType of ['float32', 'float16'] as const) {
+      const g = buildPixArtGraph(computeType, spec.weights, spec.config, new ControllerChain());
+      const model = g.toModel(() => ({ location: 'xl.safetensors', offset: 0, length: 0 }));
+      expect(g.externalWeights()).toHaveLength(expectedTensors(XL).size - 1); // y_embedding is not part of the network
+      expect(model.graph?.input?.map((i) => i.name)).toEqual(['x', 't', 'caption', 'mask', 'pos_embed', 'resolution', 'aspect_ratio']);
+      expect(model.graph?.node?.filter((n) => n.opType === 'MultiHeadAttention')).toHaveLength(56);
+    }
   });
 
   it('Σ-1024: the same shapes without size embedders have no micro-conditions, whatever sample_size says', () => {

@@ -93,6 +93,23 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny'))('PixArt transformer structu
     expect(maxAbsDiff(edited, plain)).toBeGreaterThan(1e-2);
   });
 
+  it('a logit scale a controller passes on reaches the masked cross-attention kernel, fused and explicit alike', async () => {
+    const spec = await openPixArt(tiny('transformer'));
+    const plain = await case2(await loadPixArt(spec, { runtime: runtime(), cache }));
+    const hot = (scale: number): AttentionController => ({
+      name: 'temperature',
+      signature: () => `s=${scale}`,
+      appliesTo: (s) => s.kind === 'cross',
+      replaceAttention: (_ctx, _site, qkv, next) => next(qkv, { scale }),
+    });
+    const same = await case2(await loadPixArt(spec, { runtime: runtime(), cache, controllers: [hot(1 / Math.sqrt(16))] }));
+    expect(maxAbsDiff(same, plain)).toBeLessThan(1e-6);
+    const fused = await case2(await loadPixArt(spec, { runtime: runtime(), cache, controllers: [hot(0.05)] }));
+    const explicit = await case2(await loadPixArt(spec, { runtime: runtime(), cache, controllers: [hot(0.05)], kernel: 'explicit' }));
+    expect(maxAbsDiff(fused, plain)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(fused, explicit)).toBeLessThan(1e-4);
+  });
+
   it('`debug dit` runs the golden inputs (case 3, non-square, 120 tokens) within 1e-3', async () => {
     const run = await DEBUG_MODULES.dit.load(tiny('transformer'));
     const inputs = new Map<string, NpyArray>();
