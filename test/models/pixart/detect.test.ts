@@ -9,9 +9,9 @@ import { ControllerChain } from '../../../engine/controllers/chain.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import { readTensorBytes } from '../../../engine/safetensors/reader.ts';
 import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
-import { hasShared, sharedPath } from '../../support/shared.ts';
+import { hasShared } from '../../support/shared.ts';
+import { tiny } from './cases.ts';
 
-const tiny = (...p: string[]) => sharedPath('golden', 'pixart-tiny', ...p);
 let dir: string;
 
 /** The original-layout F32 file rewritten with `edit` applied to its tensors. */
