@@ -1,6 +1,7 @@
 import { textEncoderDebugModule } from '../models/clip/debug.ts';
 import { t5EncoderDebugModule } from '../models/t5/debug.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
+import { ditDebugModule } from '../models/pixart/debug.ts';
 import type { NpyArray } from '../npy/npy.ts';
 import {
   clipVisionDebugModule,
@@ -32,6 +33,7 @@ export const DEBUG_MODULES: Record<string, DebugModule> = {
   'taesd-encoder': taesdEncoderDebugModule,
   'clip-vision': clipVisionDebugModule,
   'clip-vision-penultimate': clipVisionPenultimateDebugModule,
+  dit: ditDebugModule,
 };
 
 export type DebugModuleName = keyof typeof DEBUG_MODULES;

@@ -91,23 +91,26 @@ export function hintsFromConfig(config: unknown, source: string): ConfigHints | 
   return hints;
 }
 
-/** Reads an explicitly named config; a config in no known format is CHECKPOINT_UNSUPPORTED. */
-export async function loadConfigHints(path: string): Promise<ConfigHints> {
+/** Reads and parses a config file (YAML by its extension, JSON otherwise); malformed ones are CHECKPOINT_CORRUPT. */
+export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw toStudioError(e);
   }
-  let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new StudioError('CHECKPOINT_CORRUPT', `${path}: config is not valid ${extname(path).slice(1) || 'JSON'}: ${(e as Error).message}`, {
       file: path,
     });
   }
-  const hints = hintsFromConfig(parsed, path);
+}
+
+/** Reads an explicitly named config; a config in no known format is CHECKPOINT_UNSUPPORTED. */
+export async function loadConfigHints(path: string): Promise<ConfigHints> {
+  const hints = hintsFromConfig(await readConfigFile(path), path);
   if (!hints) {
     throw new StudioError(
       'CHECKPOINT_UNSUPPORTED',
@@ -133,6 +136,16 @@ async function exists(p: string): Promise<boolean> {
  * checkpoints, and folders often hold unrelated config.json files.
  */
 export async function findConfigBeside(checkpoint: string): Promise<ConfigHints | undefined> {
+  for (const p of configCandidatesBeside(checkpoint)) {
+    if (!(await exists(p))) continue;
+    const hints = await loadConfigHints(p).catch(() => undefined);
+    if (hints) return hints;
+  }
+  return undefined;
+}
+
+/** The config files that may sit beside a single-file checkpoint, in the order they are tried. */
+export function configCandidatesBeside(checkpoint: string): string[] {
   const dir = dirname(checkpoint);
   let stem = basename(checkpoint).replace(/\.safetensors$/i, '');
   const stems: string[] = [];
@@ -142,15 +155,9 @@ export async function findConfigBeside(checkpoint: string): Promise<ConfigHints 
     if (dot <= 0) break;
     stem = stem.slice(0, dot);
   }
-  const candidates = [
+  return [
     ...stems.flatMap((s) => ['.yaml', '.yml', '.json'].map((ext) => join(dir, s + ext))),
     join(dir, 'config.json'),
     join(dir, 'config.yaml'),
   ];
-  for (const p of candidates) {
-    if (!(await exists(p))) continue;
-    const hints = await loadConfigHints(p).catch(() => undefined);
-    if (hints) return hints;
-  }
-  return undefined;
 }
