@@ -30,8 +30,15 @@ export interface Problem {
 export type CompareView = 'split' | 'after' | 'before';
 
 export interface DocumentSlice {
+  /** The working image: what Edit, Inpaint, Stylize and Show attention act on. */
   source: ImageLayer | null;
+  /** A result shown beside the working image ("after"), when it did not become the working image. */
   result: ImageLayer | null;
+  /** The image the working image was made from, shown as "before" when no other result is shown. */
+  origin: ImageLayer | null;
+  /** Pinned: new results are shown beside the working image instead of replacing it. */
+  pinned: boolean;
+  setPinned(pinned: boolean): void;
   /** Result image id currently shown as "after", if it came from the history strip. */
   resultId: string | null;
   compareView: CompareView;
@@ -44,8 +51,8 @@ export interface DocumentSlice {
   heatMap: string | null;
   setHeatMap(url: string | null): void;
   openImage(file: Blob, name: string): Promise<void>;
-  /** Makes `layer` the image being edited: new mask, no result yet. */
-  setSource(layer: ImageLayer): void;
+  /** Makes `layer` the image being edited: new mask, no result yet; `origin` is what it was made from. */
+  setSource(layer: ImageLayer, origin?: ImageLayer | null): void;
   setCompare(patch: Partial<{ compareView: CompareView; split: number; swapped: boolean }>): void;
   /** X: show the other side (before ↔ after). */
   swapCompare(): void;
@@ -58,6 +65,9 @@ export interface DocumentSlice {
 export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlice> = (set, get) => ({
   source: null,
   result: null,
+  origin: null,
+  pinned: false,
+  setPinned: (pinned) => set({ pinned }),
   resultId: null,
   compareView: 'split',
   split: 0.5,
@@ -79,11 +89,12 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
       set({ docProblem: { message: (e as Error).message, hint: hintFor(codeOf(e) ?? 'IMAGE_INVALID') } });
     }
   },
-  setSource(layer) {
+  setSource(layer, origin = null) {
     get().maskDoc.reset();
     set((s) => ({
       source: layer,
       result: null,
+      origin,
       resultId: null,
       compareView: 'split',
       // New documents default to their own size for the next run, in steps of 8 as the VAE needs.

@@ -51,6 +51,7 @@ describe('image prompts in the store', () => {
   it('an engine refusal (edit with an image prompt) is the job’s error like any other', async () => {
     const { store, emit } = await ready();
     await store.getState().addReferenceImages([png(1)]);
+    store.getState().setPrompt({ targetPrompt: 'a green circle on a blue background' });
     const jobId = (await store.getState().runJob('edit'))!;
     emit({ type: 'failed', jobId, at, error: { code: 'INVALID_REQUEST', message: 'Image prompts (IP-Adapter) cannot be combined with prompt-to-prompt editing yet' } });
     expect(store.getState().jobs[jobId]).toMatchObject({ state: 'failed', kind: 'edit', error: { message: expect.stringMatching(/prompt-to-prompt/) } });

@@ -1,6 +1,7 @@
 import { IS_MAC } from '../../commands.ts';
 import { describeDiff, diffWords } from '../../editor/promptDiff.ts';
 import { parsePrompt } from '../../editor/promptWords.ts';
+import { editBlocker, hasEditChange } from '../../editor/runBlockers.ts';
 import { withShortcut } from '../../editor/shortcuts.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
@@ -11,20 +12,34 @@ export function RunBar() {
   const { run, runJob, runProblem, submitting, hasImage, hasMask, prompt } = useStudioState((s) => ({
     run: s.run, runJob: s.runJob, runProblem: s.runProblem, submitting: s.submitting, hasImage: Boolean(s.source), hasMask: s.maskOps.length > 0, prompt: s.prompt,
   }));
-  const change = describeDiff(diffWords(parsePrompt(prompt.sourcePrompt), parsePrompt(prompt.targetPrompt)));
+  const segments = diffWords(parsePrompt(prompt.sourcePrompt), parsePrompt(prompt.targetPrompt));
+  const change = describeDiff(segments);
+  const editReason = editBlocker(run, hasEditChange(segments, prompt));
+  const inpaintReason = !hasImage ? 'Open or generate an image to inpaint.' : !hasMask ? 'Paint a mask over the part to regenerate.' : null;
   return (
     <div className="run-bar" role="group" aria-label="Run">
       <div className="run-buttons">
         <button className="primary" disabled={submitting || !run.model} onClick={() => void runJob('generate', `Generate · ${prompt.targetPrompt.slice(0, 40)}`)} title={withShortcut('job.run', IS_MAC, 'Generate a new image from the edited prompt')} data-testid="run-generate">
           Generate
         </button>
-        <button disabled={submitting || !run.model} onClick={() => void runJob('edit', `Edit · ${change}`)} title={`Prompt-to-prompt edit of the source: ${change}`} data-testid="run-edit">
+        <button
+          disabled={submitting || !run.model || editReason !== null}
+          onClick={() => void runJob('edit', `Edit · ${change}`)}
+          title={editReason ?? `Prompt-to-prompt edit of ${hasImage ? 'the working image' : 'a new image from the seed'}: ${change}`}
+          aria-describedby={editReason ? 'edit-reason' : undefined}
+          data-testid="run-edit"
+        >
           Edit
         </button>
-        <button disabled={submitting || !run.model || !hasImage || !hasMask} onClick={() => void runJob('inpaint', 'Inpaint · masked region')} title={hasMask ? 'Regenerate the masked region with the edited prompt' : 'Paint a mask first'} data-testid="run-inpaint">
+        <button disabled={submitting || !run.model || inpaintReason !== null} onClick={() => void runJob('inpaint', 'Inpaint · masked region')} title={inpaintReason ?? 'Regenerate the masked region with the edited prompt'} data-testid="run-inpaint">
           Inpaint
         </button>
       </div>
+      {editReason && (
+        <p id="edit-reason" className="muted small run-reason" data-testid="edit-reason">
+          {editReason}
+        </p>
+      )}
       <ProblemNote problem={runProblem} />
     </div>
   );
