@@ -51,7 +51,7 @@ export interface DocumentSlice {
   heatMap: string | null;
   setHeatMap(url: string | null): void;
   openImage(file: Blob, name: string): Promise<void>;
-  /** Makes `layer` the image being edited: new mask, no result yet; `origin` is what it was made from. */
+  /** Makes `layer` the image being edited, no result yet; `origin` is what it was made from (a result of the current one keeps its mask). */
   setSource(layer: ImageLayer, origin?: ImageLayer | null): void;
   setCompare(patch: Partial<{ compareView: CompareView; split: number; swapped: boolean }>): void;
   /** X: show the other side (before ↔ after). */
@@ -90,7 +90,10 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
     }
   },
   setSource(layer, origin = null) {
-    get().maskDoc.reset();
+    // A result of the working image keeps its mask (same pixels, same region to work on); any other image starts clean.
+    const prev = get().source;
+    const sameCanvas = origin !== null && origin === prev && layer.width === prev.width && layer.height === prev.height;
+    if (!sameCanvas) get().maskDoc.reset();
     set((s) => ({
       source: layer,
       result: null,
