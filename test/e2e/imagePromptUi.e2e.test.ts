@@ -57,6 +57,7 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
 
     // Edit refuses image prompts in the engine: the refusal is the job's error, shown in place.
     await page.getByTestId('steps').fill('4');
+    await page.getByTestId('target-prompt').fill((await page.getByTestId('source-prompt').inputValue()).replace('red', 'green'));
     await page.getByTestId('run-edit').click();
     const edit = finished(page, 'edit');
     await edit.waitFor({ timeout: 120_000 });
@@ -73,9 +74,12 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     // The exported PNG carries the image prompt in its recipe; re-opening it and restoring brings the reference back.
     const exported = join(e2e.home, 'with-image-prompt.png');
     await page.keyboard.press('Control+e');
-    await page.getByTestId('export-path').fill(exported);
+    await page.getByTestId('export-path').fill('with-image-prompt.png');
+    // Served to a browser, the export is a download.
+    const download = page.waitForEvent('download');
     await page.getByTestId('export-confirm').click();
-    await page.getByTestId('export-done').filter({ hasText: 'Saved' }).waitFor();
+    await (await download).saveAs(exported);
+    await page.getByTestId('export-done').filter({ hasText: 'Downloaded' }).waitFor();
     await page.keyboard.press('Escape');
     expect((await readEmbeddedRecipe(exported)).recipe?.request).toMatchObject({ imagePrompts: [{ scale: expect.any(Number) }], ipAdapter: { blocks: 'style+layout' } });
     await page.getByTestId('reference-remove').click();

@@ -22,9 +22,11 @@ export function RunBar() {
         <button className="primary" disabled={submitting || !run.model} onClick={() => void runJob('generate', `Generate · ${prompt.targetPrompt.slice(0, 40)}`)} title={withShortcut('job.run', IS_MAC, 'Generate a new image from the edited prompt')} data-testid="run-generate">
           Generate
         </button>
+        {/* aria-disabled, not disabled, when there is a reason: the button stays reachable by Tab and reads its reason. */}
         <button
-          disabled={submitting || !run.model || editReason !== null}
-          onClick={() => void runJob('edit', `Edit · ${change}`)}
+          disabled={submitting || !run.model}
+          aria-disabled={editReason !== null}
+          onClick={() => editReason === null && void runJob('edit', `Edit · ${change}`)}
           title={editReason ?? `Prompt-to-prompt edit of ${hasImage ? 'the working image' : 'a new image from the seed'}: ${change}`}
           aria-describedby={editReason ? 'edit-reason' : undefined}
           data-testid="run-edit"
