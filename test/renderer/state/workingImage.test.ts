@@ -51,8 +51,14 @@ describe('the working image (no React)', () => {
     const { store, finish } = await studio();
     store.getState().setSource({ url: 'blob:p', width: 64, height: 64, input: { base64: 'AA==' }, name: 'photo.png' });
     store.getState().setPrompt({ sourcePrompt: 'a red circle', targetPrompt: 'a green circle' });
+    const doc = store.getState().maskDoc;
+    doc.beginStroke('paint', { size: 8, hardness: 1 }, 10, 10);
+    doc.extendStroke(30, 30);
+    doc.endStroke();
     await finish('edit', 'e1');
     const s = store.getState();
+    // A result of the working image keeps its mask; a new generation starts clean.
+    expect(s.maskOps).toHaveLength(1);
     expect(s.source).toMatchObject({ input: { imageId: 'e1' }, name: 'Edited 1' });
     expect(s.origin).toMatchObject({ name: 'photo.png' });
     expect(canvasLayers(s.source!, s.result, s.origin, null)).toMatchObject({ working: 'after', beforeLabel: 'Made from: photo.png', afterLabel: 'Result, now editing: Edited 1' });
@@ -64,6 +70,11 @@ describe('the working image (no React)', () => {
     expect(p.result).toMatchObject({ input: { imageId: 'e2' }, name: 'Edited 2' });
     expect(p.prompt).toMatchObject({ sourcePrompt: 'a green circle', targetPrompt: 'a yellow circle' });
     expect(canvasLayers(p.source!, p.result, p.origin, null)).toMatchObject({ working: 'before', beforeLabel: 'Editing: Edited 1', afterLabel: 'Result: Edited 2' });
+    store.getState().setPinned(false);
+    await finish('generate', 'g3');
+    expect(store.getState().source?.input).toEqual({ imageId: 'g3' });
+    expect(store.getState().origin).toBeNull();
+    expect(store.getState().maskOps).toHaveLength(0);
   });
 
   it('Edit with nothing changed, or with token merging on, is refused with the reason (shortcut too)', async () => {
