@@ -138,6 +138,14 @@ describe.skipIf(!hasChromium() || !modelsDir)('everyday sequences in Chromium', 
     // The swapped-in word shows where the word it replaces acts in the image.
     await page.locator('[data-testid=diff-word][data-kind=swap]', { hasText: 'green' }).hover();
     await page.locator('.layer.heat').waitFor();
+    await page.mouse.move(0, 0);
+
+    // The opened photo stays in the history strip: one click makes it the working image again.
+    await page.getByTestId('history-item').first().click();
+    await page.getByTestId('history-continue').click();
+    await expect.poll(() => page.getByTestId('canvas-label-before').textContent()).toBe('Editing: Generated 1');
+    await page.getByTestId('history-opened').click();
+    await expect.poll(() => page.getByTestId('canvas-label-before').textContent()).toBe('Editing: square.png');
   }, 300_000);
 
   it('export downloads the file, with its recipe, to the user', async () => {

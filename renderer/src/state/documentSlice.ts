@@ -36,6 +36,8 @@ export interface DocumentSlice {
   result: ImageLayer | null;
   /** The image the working image was made from, shown as "before" when no other result is shown. */
   origin: ImageLayer | null;
+  /** The last image opened from a file (drop, paste, Open…): kept in the history strip to go back to. */
+  opened: ImageLayer | null;
   /** Pinned: new results are shown beside the working image instead of replacing it. */
   pinned: boolean;
   setPinned(pinned: boolean): void;
@@ -66,6 +68,7 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
   source: null,
   result: null,
   origin: null,
+  opened: null,
   pinned: false,
   setPinned: (pinned) => set({ pinned }),
   resultId: null,
@@ -80,7 +83,9 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
     set({ docProblem: null, recipeOffer: null });
     try {
       const loaded = await get().platform.loadImageFile(file);
-      get().setSource({ url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name });
+      const layer: ImageLayer = { url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name };
+      get().setSource(layer);
+      set({ opened: layer });
       // An image exported by the studio carries its recipe: offer to restore it.
       const found = await get().connection.client['images.recipe']({ image: { base64: loaded.base64 } }).catch(() => null);
       if (found?.recipe) set({ recipeOffer: { name, operation: found.recipe.operation, request: found.recipe.request } });
