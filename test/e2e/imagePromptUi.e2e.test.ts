@@ -55,14 +55,12 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     await page.getByTestId('ip-adapter-preset').selectOption('style+layout');
     await page.getByTestId('image-prompt-panel').screenshot({ path: screenshotPath('ui-image-prompt.png') });
 
-    // Edit refuses image prompts in the engine: the refusal is the job's error, shown in place.
+    // Edit cannot use image prompts: the button says so before anything is sent.
     await page.getByTestId('steps').fill('4');
     await page.getByTestId('target-prompt').fill((await page.getByTestId('source-prompt').inputValue()).replace('red', 'green'));
-    await page.getByTestId('run-edit').click();
-    const edit = finished(page, 'edit');
-    await edit.waitFor({ timeout: 120_000 });
-    expect(await edit.getAttribute('data-state')).toBe('failed');
-    expect(await edit.getByRole('alert').textContent()).toMatch(/prompt-to-prompt/);
+    expect(await page.getByTestId('run-edit').isDisabled()).toBe(true);
+    expect(await page.getByTestId('edit-reason').textContent()).toMatch(/cannot use image prompts/);
+    await page.getByTestId('target-prompt').fill(await page.getByTestId('source-prompt').inputValue());
 
     await page.getByTestId('run-generate').click();
     const generate = finished(page, 'generate');

@@ -6,11 +6,10 @@ import { codeOf, hintFor } from '../api/errorHints.ts';
 import { resultUrl } from '../api/images.ts';
 import { imagePromptFields } from '../editor/imagePrompt.ts';
 import { isMaskEmpty, rasterizeMask } from '../editor/mask.ts';
-import { diffWords } from '../editor/promptDiff.ts';
-import { parsePrompt } from '../editor/promptWords.ts';
 import { buildJobRequest, resolveSeed, type ImageInput, type RunKind } from '../editor/recipe.ts';
-import { editBlocker, hasEditChange } from '../editor/runBlockers.ts';
+import { editBlocker } from '../editor/runBlockers.ts';
 import type { ImageLayer, Problem } from './documentSlice.ts';
+import { editConditions } from './editConditions.ts';
 import { listedIpAdapters } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
@@ -84,7 +83,7 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
   runJob(kind, title) {
     return get().submitJob(kind, async (s) => {
       // The shortcut and the menu reach here without the button: refuse with the button's reason.
-      const blocked = kind === 'edit' ? editBlocker(s.run, hasEditChange(diffWords(parsePrompt(s.prompt.sourcePrompt), parsePrompt(s.prompt.targetPrompt)), s.prompt)) : null;
+      const blocked = kind === 'edit' ? editBlocker(editConditions(s)) : null;
       if (blocked) throw new Error(blocked);
       const seed = resolveSeed(s.run);
       const mask = kind === 'inpaint' || kind === 'edit' ? await encodeCurrentMask(s) : undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { canvasLayers } from '../../../renderer/src/editor/canvasLayers.ts';
 import { modelDisplayName, modelRole } from '../../../renderer/src/editor/modelNames.ts';
-import { NO_CHANGE_REASON, TOME_EDIT_REASON } from '../../../renderer/src/editor/runBlockers.ts';
+import { NO_CHANGE_REASON, SAMPLER_EDIT_REASON, TOME_EDIT_REASON } from '../../../renderer/src/editor/runBlockers.ts';
 import { createStudioStore } from '../../../renderer/src/state/store.ts';
 import { fakePlatform, fakeStudioConnection, TOY_MODELS } from '../../support/fakeStudioConnection.ts';
 
@@ -88,6 +88,13 @@ describe('the working image (no React)', () => {
     expect(calls.some((c) => c.op === 'jobs.edit')).toBe(false);
     store.getState().setRun({ tokenMerging: false });
     expect(await store.getState().runJob('edit')).toBeTruthy();
+    // An image is inverted with DDIM: another sampler cannot edit it (one from a seed can).
+    store.getState().setRun({ sampler: 'euler' });
+    expect(await store.getState().runJob('edit')).toBeTruthy();
+    store.getState().setSource({ url: 'blob:p', width: 64, height: 64, input: { base64: 'AA==' }, name: 'photo.png' });
+    expect(await store.getState().runJob('edit')).toBeNull();
+    expect(store.getState().runProblem?.message).toBe(SAMPLER_EDIT_REASON);
+    store.getState().setRun({ sampler: 'ddim' });
     // A weight alone is a change.
     store.getState().setPrompt({ targetPrompt: '(a:1.2) red circle on a blue background' });
     expect(await store.getState().runJob('edit')).toBeTruthy();

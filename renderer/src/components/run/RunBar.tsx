@@ -1,7 +1,8 @@
 import { IS_MAC } from '../../commands.ts';
 import { describeDiff, diffWords } from '../../editor/promptDiff.ts';
 import { parsePrompt } from '../../editor/promptWords.ts';
-import { editBlocker, hasEditChange } from '../../editor/runBlockers.ts';
+import { editBlocker } from '../../editor/runBlockers.ts';
+import { editConditions } from '../../state/editConditions.ts';
 import { withShortcut } from '../../editor/shortcuts.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
@@ -9,12 +10,12 @@ import { ProblemNote } from '../ui/ProblemNote.tsx';
 /** Generate, Edit and Inpaint, always in view at the foot of the sidebar, with any problem starting a run. */
 export function RunBar() {
   // A boolean, not the ops: the bar must not re-render on every pointer move of a stroke.
-  const { run, runJob, runProblem, submitting, hasImage, hasMask, prompt } = useStudioState((s) => ({
+  const { run, runJob, runProblem, submitting, hasImage, hasMask, prompt, editReason } = useStudioState((s) => ({
     run: s.run, runJob: s.runJob, runProblem: s.runProblem, submitting: s.submitting, hasImage: Boolean(s.source), hasMask: s.maskOps.length > 0, prompt: s.prompt,
+    editReason: editBlocker(editConditions(s)),
   }));
   const segments = diffWords(parsePrompt(prompt.sourcePrompt), parsePrompt(prompt.targetPrompt));
   const change = describeDiff(segments);
-  const editReason = editBlocker(run, hasEditChange(segments, prompt));
   const inpaintReason = !hasImage ? 'Open or generate an image to inpaint.' : !hasMask ? 'Paint a mask over the part to regenerate.' : null;
   return (
     <div className="run-bar" role="group" aria-label="Run">
