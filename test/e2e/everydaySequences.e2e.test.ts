@@ -196,7 +196,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('everyday sequences in Chromium', 
   it('the settings list names each model file by what it is', async () => {
     await page.getByRole('button', { name: /Models & settings/ }).click();
     await page.getByTestId('model-item').first().waitFor();
-    const names = await page.getByTestId('model-name').allTextContents();
+    const names = await page.locator('[data-testid=model-item] .model-name').allTextContents();
     const roles = await page.getByTestId('model-role').allTextContents();
     expect(names).not.toContain('model');
     expect(names).toContain('image_encoder/model.safetensors');
