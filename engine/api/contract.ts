@@ -59,6 +59,17 @@ export const CONTRACT = {
       .strict(),
     response: z.object({ path: z.string(), bytes: z.number() }).strict(),
   },
+  /** The file an export would write, returned instead of written: the browser downloads it to the user. */
+  'images.encode': {
+    request: z
+      .object({
+        image: ImageInputSchema,
+        format: z.enum(['png', 'jpeg', 'webp']).default('png'),
+        quality: z.number().int().min(1).max(100).default(92),
+      })
+      .strict(),
+    response: z.object({ mime: z.string(), base64: z.string(), bytes: z.number() }).strict(),
+  },
   /** The recipe embedded in an image (ours or AUTOMATIC1111's), so re-opening an export can restore its settings. */
   'images.recipe': {
     request: z.object({ image: ImageInputSchema }).strict(),

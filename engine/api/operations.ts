@@ -16,6 +16,7 @@ export const OPERATION_NAMES = [
   'jobs.list',
   'images.read',
   'images.export',
+  'images.encode',
   'images.recipe',
   'settings.get',
   'settings.set',

@@ -96,13 +96,18 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
 export type EditRequest = z.input<typeof EditRequestSchema>;
 
 /**
- * Where each word of a prompt acts: generates the image, then one grey map per word
- * (cross-attention averaged over heads, layers and steps at latent/`resolution`).
+ * Where each word of a prompt acts: generates the image (or, with `image`, DDIM-inverts that
+ * image under the prompt), then one grey map per word (cross-attention averaged over heads,
+ * layers and steps at latent/`resolution`).
  */
 export const AttentionRequestSchema = SamplingSchema.pick({
   model: true, prompt: true, negativePrompt: true, steps: true, cfg: true, seed: true, width: true, height: true, sampler: true,
 })
-  .extend({ resolution: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) })
+  .extend({
+    resolution: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4),
+    /** The image the maps should describe (a photo, an edited result); seed and sampler are then unused. */
+    image: ImageInputSchema.optional(),
+  })
   .strict();
 export type AttentionRequest = z.input<typeof AttentionRequestSchema>;
 

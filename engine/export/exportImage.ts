@@ -14,11 +14,28 @@ export type ExportFormat = 'png' | 'jpeg' | 'webp';
 export const RECIPE_KEY = 'latent-studio-recipe';
 
 /**
- * Encodes and writes an image with its recipe. PNG keeps the A1111 text in the `parameters`
- * chunk and the exact request as JSON in an iTXt chunk; JPEG and WebP keep the A1111 text in
- * the EXIF UserComment, as AUTOMATIC1111 does. The file is written atomically (unique
- * temporary name, fsync, rename), so a full disk or a crash never leaves a truncated export,
- * and of parallel exports to one path without `overwrite` exactly one wins.
+ * Encodes an image with its recipe. PNG keeps the A1111 text in the `parameters` chunk and
+ * the exact request as JSON in an iTXt chunk; JPEG and WebP keep the A1111 text in the EXIF
+ * UserComment, as AUTOMATIC1111 does.
+ */
+export async function encodeExport(image: LoadedImage, format: ExportFormat, quality: number): Promise<Buffer> {
+  const pipeline = sharp(image.bytes);
+  if (format === 'png') {
+    const encoded = await pipeline.png().toBuffer();
+    const text: Record<string, string> = {};
+    if (image.parameters) text.parameters = image.parameters;
+    if (image.recipe) text[RECIPE_KEY] = JSON.stringify(image.recipe);
+    return Object.keys(text).length ? addPngText(encoded, text, { international: [RECIPE_KEY] }) : encoded;
+  }
+  const withMeta = image.parameters ? pipeline.withExif({ IFD2: { UserComment: image.parameters } }) : pipeline;
+  const encoded = format === 'jpeg' ? await withMeta.jpeg({ quality }).toBuffer() : await withMeta.webp({ quality }).toBuffer();
+  return image.parameters ? replaceExif(encoded, format, userCommentTiff(image.parameters)) : encoded;
+}
+
+/**
+ * Encodes (see encodeExport) and writes an image with its recipe. The file is written
+ * atomically (unique temporary name, fsync, rename), so a full disk or a crash never leaves a
+ * truncated export, and of parallel exports to one path without `overwrite` exactly one wins.
  */
 export async function exportImage(
   image: LoadedImage,
@@ -30,23 +47,7 @@ export async function exportImage(
     const exists = await access(path, constants.F_OK).then(() => true, () => false);
     if (exists) throw new StudioError('INVALID_REQUEST', `${path} exists; pass overwrite to replace it`);
   }
-  let encoded: Buffer;
-  const pipeline = sharp(image.bytes);
-  if (format === 'png') {
-    encoded = await pipeline.png().toBuffer();
-    const text: Record<string, string> = {};
-    if (image.parameters) text.parameters = image.parameters;
-    if (image.recipe) text[RECIPE_KEY] = JSON.stringify(image.recipe);
-    if (Object.keys(text).length) encoded = addPngText(encoded, text, { international: [RECIPE_KEY] });
-  } else {
-    const withMeta = image.parameters
-      ? pipeline.withExif({ IFD2: { UserComment: image.parameters } })
-      : pipeline;
-    encoded = format === 'jpeg'
-      ? await withMeta.jpeg({ quality: options.quality }).toBuffer()
-      : await withMeta.webp({ quality: options.quality }).toBuffer();
-    if (image.parameters) encoded = replaceExif(encoded, format, userCommentTiff(image.parameters));
-  }
+  const encoded = await encodeExport(image, format, options.quality);
   await mkdir(dirname(path), { recursive: true });
   await writeBytesAtomically(path, encoded, { exclusive: !options.overwrite });
   return { path, bytes: encoded.length };

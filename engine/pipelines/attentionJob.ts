@@ -6,8 +6,9 @@ import { attentionMaps, mapToPng } from './attentionMaps.ts';
 import { runtimeFromSettings } from './modelBundle.ts';
 
 /**
- * The `jobs.attention` operation: the image a prompt makes and, for each of its words, where
- * cross-attention put that word — what the prompt editor shows on hover and turns into masks.
+ * The `jobs.attention` operation: the image a prompt makes (or the given image, inverted under
+ * the prompt) and, for each of its words, where cross-attention put that word — what the
+ * prompt editor shows on hover and turns into masks.
  */
 export async function attentionJob(params: AttentionParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
@@ -15,6 +16,7 @@ export async function attentionJob(params: AttentionParams, job: JobContext, stu
   const maps = await attentionMaps(
     { ...params, seed, signal: job.signal, onStep: (done, count) => job.progress(done, count) },
     runtimeFromSettings(settings),
+    studio.results,
   );
   job.throwIfCancelled();
   const { width, height } = maps;

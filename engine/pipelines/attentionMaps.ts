@@ -1,12 +1,18 @@
 import sharp from 'sharp';
+import { StudioError } from '../api/errors.ts';
+import type { ImageInput } from '../api/schemas.ts';
 import { attentionStore } from '../controllers/p2p/attentionStore.ts';
 import { type MapGrid, nearest } from '../controllers/p2p/localBlend.ts';
 import { promptTokens, tokensOfWords } from '../controllers/p2p/wordTokens.ts';
 import { randn, stepNoise } from '../random/randn.ts';
+import { invertDdim } from '../schedulers/inversion.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { SamplerName } from '../schedulers/types.ts';
+import type { ResultStore } from '../results/store.ts';
+import { latentFactor } from '../models/vae/latent.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
+import { encodeLatent, prepareImage } from './inputImage.ts';
 import { type BundleRuntime, loadBundle } from './modelBundle.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { planModelSize } from './size.ts';
@@ -23,6 +29,11 @@ export interface AttentionMapsRequest {
   height?: number;
   /** Maps of the cross-attention sites this many times coarser than the latent (default 4). */
   resolution?: number;
+  /**
+   * An existing image (an opened photo, an edited result): its maps are read while it is
+   * DDIM-inverted under the prompt, so they describe that image, not a new one from `seed`.
+   */
+  image?: ImageInput;
   signal?: AbortSignal;
   onStep?: (done: number, count: number) => void;
 }
@@ -48,11 +59,14 @@ export interface AttentionMaps {
  * branch's cross-attention put it (P2P's `aggregate_attention`): softmax maps at one
  * resolution averaged over heads, sites and steps.
  */
-export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRuntime = {}): Promise<AttentionMaps> {
+export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRuntime = {}, results?: ResultStore): Promise<AttentionMaps> {
   const bundle = await loadBundle(req.model, runtime);
-  const { cfg } = withModelGuidance(req, bundle.spec);
+  // Inversion runs the conditional branch alone (guidance 1), as the edit's inversion does.
+  const cfg = req.image ? 1 : withModelGuidance(req, bundle.spec).cfg;
   const resolution = req.resolution ?? 4;
-  const size = planModelSize(bundle.spec, req.width, req.height);
+  if (req.image && !results) throw new StudioError('RUNTIME_FAILURE', 'Attention maps of an image need the result store to read it from');
+  const photo = req.image ? await prepareImage(req.image, results!, latentFactor(bundle.spec.vae), req.width, req.height) : undefined;
+  const size = photo ? photo.size : planModelSize(bundle.spec, req.width, req.height);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const prompt = promptTokens(bundle.tokenizer, req.prompt);
   const negative = promptTokens(bundle.tokenizer, req.negativePrompt ?? '');
@@ -64,18 +78,28 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const store = attentionStore({ resolution, rows: [condRow, condRow + 1] });
   const denoiser = await bundle.denoiser.withControllers([store]);
   const model = guidedModel(denoiser, embedding(0), embedding(1), cfg, dims);
-  const latent = await sample({
-    sampler: req.sampler ?? 'ddim',
-    steps: req.steps ?? 25,
-    schedule: bundle.schedule,
-    parameterization: bundle.spec.prediction,
-    model,
-    noise: randn(req.seed, dims),
-    stepNoise: stepNoise(req.seed, dims),
-    signal: req.signal,
-    onStep: (info) => req.onStep?.(info.done, info.count),
-  });
-  const png = await decodeToPng(bundle, latent, dims);
+  const steps = req.steps ?? 25;
+  let png: Buffer;
+  if (photo) {
+    await invertDdim({
+      x0: await encodeLatent(bundle, photo.tensor), model, steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction,
+      signal: req.signal, onStep: (info) => req.onStep?.(info.step + 1, info.count),
+    });
+    png = await sharp(photo.rgb.data, { raw: { width: photo.rgb.width, height: photo.rgb.height, channels: 3 } }).png().toBuffer();
+  } else {
+    const latent = await sample({
+      sampler: req.sampler ?? 'ddim',
+      steps,
+      schedule: bundle.schedule,
+      parameterization: bundle.spec.prediction,
+      model,
+      noise: randn(req.seed, dims),
+      stepNoise: stepNoise(req.seed, dims),
+      signal: req.signal,
+      onStep: (info) => req.onStep?.(info.done, info.count),
+    });
+    png = await decodeToPng(bundle, latent, dims);
+  }
   const grid = { height: Math.ceil(size.latentHeight / resolution), width: Math.ceil(size.latentWidth / resolution) };
   const mean = store.average();
   const P = grid.height * grid.width;

@@ -107,24 +107,22 @@ export function scheduleFromLdmConfig(params: LdmScheduleParams): ScheduleConfig
 }
 
 /**
- * ldm's `make_ddim_timesteps('uniform')`, ascending: c = T // S, range(0, T, c) + 1.
+ * ldm's `make_ddim_timesteps('uniform')`, ascending: c = T // S, timesteps i·c + 1.
  *
- * Kept faithful where it is surprising, because the goldens and every ldm-made image
- * depend on it: when S does not divide T the list has more than S entries (S = 7 gives 8,
- * S = 75 gives 77). Where the spacing reaches timestep T itself (S = 3, S > T/2, …) ldm
- * fails with an IndexError; where that is one extra timestep (S = 3, 6, …) we drop it (a
- * deliberate deviation: the user asked for a plausible step count). S > T/2 would give
- * up to twice the steps asked for, so it is refused.
+ * Exactly S timesteps, the first S of ldm's list. Where S divides T that is ldm's list
+ * itself (the goldens, 10 to 50 steps). Where it does not, ldm's range(0, T, c) + 1 has
+ * more entries than asked (S = 7 gives 8, S = 300 gives 333 once timestep T is dropped),
+ * so a run would do — and report — steps nobody asked for; taking the first S is diffusers'
+ * "leading" spacing with SD's steps_offset 1. S > T/2 would leave c = 1 and stop short of
+ * the noisy end, so it is refused.
  */
 export function ddimTimesteps(steps: number, trainTimesteps: number = SD_SCHEDULE.timesteps): number[] {
   if (!Number.isInteger(steps) || steps < 1) throw invalid(`DDIM steps must be a positive integer, got ${steps}`);
   const c = Math.floor(trainTimesteps / steps);
-  const out: number[] = [];
-  for (let t = 0; c >= 1 && t < trainTimesteps; t += c) out.push(t + 1);
   if (c < 2) {
     throw invalid(`DDIM cannot take ${steps} steps on a ${trainTimesteps}-step schedule; use at most ${Math.floor(trainTimesteps / 2)}`, { steps, trainTimesteps });
   }
-  return out.filter((t) => t < trainTimesteps);
+  return Array.from({ length: steps }, (_, i) => i * c + 1);
 }
 
 /** The k-diffusion noise level of a VP level ᾱ: x_k = x_vp / sqrt(ᾱ) has noise std sqrt((1 - ᾱ) / ᾱ). */

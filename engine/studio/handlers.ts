@@ -1,6 +1,6 @@
 import type { Handlers } from '../api/contract.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
-import { exportImage } from '../export/exportImage.ts';
+import { encodeExport, exportImage } from '../export/exportImage.ts';
 import { loadImageInput } from '../export/loadImage.ts';
 import { readEmbeddedRecipeFromBytes } from '../export/readRecipe.ts';
 import type { StudioContext } from './context.ts';
@@ -43,6 +43,10 @@ export function createHandlers(studio: StudioContext): Handlers {
     },
     'images.export': async ({ image, path, format, quality, overwrite }) =>
       exportImage(await loadImageInput(image, results), path, format, { quality, overwrite }),
+    'images.encode': async ({ image, format, quality }) => {
+      const encoded = await encodeExport(await loadImageInput(image, results), format, quality);
+      return { mime: `image/${format}`, base64: encoded.toString('base64'), bytes: encoded.length };
+    },
     'images.recipe': async ({ image }) => {
       if ('imageId' in image) {
         const stored = results.get(image.imageId);

@@ -55,13 +55,12 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     await page.getByTestId('ip-adapter-preset').selectOption('style+layout');
     await page.getByTestId('image-prompt-panel').screenshot({ path: screenshotPath('ui-image-prompt.png') });
 
-    // Edit refuses image prompts in the engine: the refusal is the job's error, shown in place.
+    // Edit cannot use image prompts: the button says so before anything is sent.
     await page.getByTestId('steps').fill('4');
-    await page.getByTestId('run-edit').click();
-    const edit = finished(page, 'edit');
-    await edit.waitFor({ timeout: 120_000 });
-    expect(await edit.getAttribute('data-state')).toBe('failed');
-    expect(await edit.getByRole('alert').textContent()).toMatch(/prompt-to-prompt/);
+    await page.getByTestId('target-prompt').fill((await page.getByTestId('source-prompt').inputValue()).replace('red', 'green'));
+    expect(await page.getByTestId('run-edit').isDisabled()).toBe(true);
+    expect(await page.getByTestId('edit-reason').textContent()).toMatch(/cannot use image prompts/);
+    await page.getByTestId('target-prompt').fill(await page.getByTestId('source-prompt').inputValue());
 
     await page.getByTestId('run-generate').click();
     const generate = finished(page, 'generate');
@@ -73,9 +72,12 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     // The exported PNG carries the image prompt in its recipe; re-opening it and restoring brings the reference back.
     const exported = join(e2e.home, 'with-image-prompt.png');
     await page.keyboard.press('Control+e');
-    await page.getByTestId('export-path').fill(exported);
+    await page.getByTestId('export-path').fill('with-image-prompt.png');
+    // Served to a browser, the export is a download.
+    const download = page.waitForEvent('download');
     await page.getByTestId('export-confirm').click();
-    await page.getByTestId('export-done').filter({ hasText: 'Saved' }).waitFor();
+    await (await download).saveAs(exported);
+    await page.getByTestId('export-done').filter({ hasText: 'Downloaded' }).waitFor();
     await page.keyboard.press('Escape');
     expect((await readEmbeddedRecipe(exported)).recipe?.request).toMatchObject({ imagePrompts: [{ scale: expect.any(Number) }], ipAdapter: { blocks: 'style+layout' } });
     await page.getByTestId('reference-remove').click();

@@ -288,7 +288,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
     // Export a PNG with its recipe (Ctrl+E), then read the recipe back from the file.
     const out = join(work, 'exported.png');
     await page.keyboard.press('Control+e');
-    await page.getByTestId('export-path').fill(out);
+    await page.getByTestId('export-path').fill('exported.png');
     await shot('ui-export.png');
     await page.getByRole('button', { name: 'Copy to clipboard' }).click();
     await page.getByTestId('export-done').filter({ hasText: 'Copied' }).waitFor();
@@ -297,8 +297,12 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
       return (await nav.clipboard.read()).flatMap((i) => i.types);
     });
     expect(clipTypes).toContain('image/png');
+    // In the browser the file is downloaded to the user, not written on the engine's machine.
+    const download = page.waitForEvent('download');
     await page.getByTestId('export-confirm').click();
-    await page.getByTestId('export-done').filter({ hasText: 'Saved' }).waitFor();
+    expect((await download).suggestedFilename()).toBe('exported.png');
+    await (await download).saveAs(out);
+    await page.getByTestId('export-done').filter({ hasText: 'Downloaded' }).waitFor();
     const found = await readEmbeddedRecipe(out);
     expect(found.recipe?.operation).toMatch(/inpaint/);
     expect(found.recipe?.request).toMatchObject({ prompt: 'a green circle on a blue background', steps: 8, tokenMerging: { ratio: 0.5 } });

@@ -31,6 +31,35 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('jobs.attention', () => {
     expect(maps[1].equals(maps[4])).toBe(false);
   });
 
+  it('with an image, the maps describe that image: the seed does not matter, another image gives other maps', async () => {
+    const disc = async (cx: number): Promise<string> => {
+      const px = Buffer.alloc(64 * 64 * 3);
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
+        const i = 3 * (y * 64 + x);
+        const inside = (x - cx) ** 2 + (y - 32) ** 2 < 12 ** 2;
+        px[i] = inside ? 230 : 30;
+        px[i + 1] = 40 + y;
+        px[i + 2] = inside ? 40 : 200;
+      }
+      return (await sharp(px, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer()).toString('base64');
+    };
+    const run = async (base64: string, seed: number) => {
+      const started = await dispatch(handlers, 'jobs.attention', { model: tiny, prompt: 'a red disc', steps: 3, seed, resolution: 1, image: { base64 } });
+      expect(started.ok).toBe(true);
+      const summary = await studio.queue.waitFor((started as { result: { jobId: string } }).result.jobId);
+      expect(summary.state).toBe('done');
+      expect(summary.images.map((i) => i.label)).toEqual(['image', 'a', 'red', 'disc']);
+      expect([summary.images[0].width, summary.images[0].height]).toEqual([64, 64]);
+      return Promise.all(summary.images.slice(1).map((ref) => sharp(studio.results.get(ref.imageId).png).extractChannel(0).raw().toBuffer()));
+    };
+    const left = await disc(20);
+    const a = await run(left, 1);
+    const b = await run(left, 999);
+    const c = await run(await disc(44), 1);
+    a.forEach((m, i) => expect(m.equals(b[i]), `map ${i} with another seed`).toBe(true));
+    expect(a.some((m, i) => !m.equals(c[i]))).toBe(true);
+  });
+
   it('refuses resolutions the UNet does not have', async () => {
     const r = await dispatch(handlers, 'jobs.attention', { model: tiny, prompt: 'x', resolution: 3 });
     expect(r.ok).toBe(false);

@@ -75,6 +75,9 @@ describe('noise schedule', () => {
     expect(ddimTimesteps(10)).toEqual([1, 101, 201, 301, 401, 501, 601, 701, 801, 901]);
     expect(ddimTimesteps(500).at(-1)).toBe(999);
     expect(ddimTimesteps(3)).toEqual([1, 334, 667]);
+    // Exactly the steps asked for where S does not divide T (ldm's list would have 333 entries).
+    expect(ddimTimesteps(300)).toHaveLength(300);
+    expect(ddimTimesteps(300).slice(-2)).toEqual([895, 898]);
     expect(codeOf(() => ddimTimesteps(501))).toBe('INVALID_REQUEST');
     expect(codeOf(() => ddimTimesteps(1000))).toBe('INVALID_REQUEST');
     expect(codeOf(() => ddimTimesteps(0))).toBe('INVALID_REQUEST');
@@ -99,7 +102,7 @@ describe.skipIf(!hasShared('golden'))('noise schedule against the ldm goldens', 
     expect(dAc32).toBe(0);
   });
 
-  it('every entry of ddim_uniform_timesteps.json, including S that do not divide 1000 and S = 1000', async () => {
+  it('every entry of ddim_uniform_timesteps.json (the first S of ldm\'s list where S does not divide 1000), and S = 1000 refused', async () => {
     const json = JSON.parse(await readFile(sharedPath(...SCHEDULE_DIR, 'ddim_uniform_timesteps.json'), 'utf8')) as {
       steps: Record<
         string,
@@ -115,16 +118,17 @@ describe.skipIf(!hasShared('golden'))('noise schedule against the ldm goldens', 
         // ldm itself fails (timestep 1000 is out of range); we drop that timestep or refuse.
         expect(entry.ddim_timesteps.at(-1)).toBe(1000);
         if (steps > 500) expect(codeOf(() => ddimTimesteps(steps))).toBe('INVALID_REQUEST');
-        else expect(ddimTimesteps(steps)).toEqual(entry.ddim_timesteps.filter((t) => t < 1000));
+        else expect(ddimTimesteps(steps)).toEqual(entry.ddim_timesteps.filter((t) => t < 1000).slice(0, steps));
         continue;
       }
+      // ldm returns more than S timesteps where S does not divide 1000 (S = 30 gives 31); we take exactly S.
       const tables = ddimTables(s, steps);
-      expect(tables.timesteps, `S=${steps}`).toEqual(entry.ddim_timesteps);
-      expect(tables.timesteps.length).toBe(entry.num_timesteps_returned);
-      expect(maxAbsDiff(tables.alphas, entry.alphas!), `alphas S=${steps}`).toBe(0);
-      expect(maxAbsDiff(tables.alphasPrev, entry.alphas_prev!), `alphas_prev S=${steps}`).toBe(0);
+      expect(tables.timesteps, `S=${steps}`).toEqual(entry.ddim_timesteps.slice(0, steps));
+      expect(tables.timesteps.length).toBe(Math.min(steps, entry.num_timesteps_returned));
+      expect(maxAbsDiff(tables.alphas, entry.alphas!.slice(0, steps)), `alphas S=${steps}`).toBe(0);
+      expect(maxAbsDiff(tables.alphasPrev, entry.alphas_prev!.slice(0, steps)), `alphas_prev S=${steps}`).toBe(0);
     }
-    expect(ddimTimesteps(7).length).toBe(8);
-    expect(ddimTimesteps(75).length).toBe(77);
+    expect(ddimTimesteps(7).length).toBe(7);
+    expect(ddimTimesteps(75).length).toBe(75);
   });
 });

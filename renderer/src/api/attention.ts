@@ -1,4 +1,5 @@
 import { OPERATION_NAMES } from '../../../engine/api/operations.ts';
+import type { ImageInput } from '../editor/recipe.ts';
 import type { StudioConnection } from './client.ts';
 
 /**
@@ -25,6 +26,8 @@ export interface AttentionRequest {
   sampler: string;
   /** Map cells per latent cell: 1 = full latent resolution. */
   resolution: 1 | 2 | 4 | 8;
+  /** The image the maps describe, DDIM-inverted under the prompt (seed and sampler unused). */
+  image?: ImageInput;
 }
 
 /** Starts the attention job; typed loosely because the operation may not be in this build's contract. */

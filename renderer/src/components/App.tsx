@@ -7,6 +7,7 @@ import { parsePrompt } from '../editor/promptWords.ts';
 import type { CommandId } from '../editor/shortcuts.ts';
 import type { StudioState } from '../state/store.ts';
 import { CanvasView } from './canvas/CanvasView.tsx';
+import { PinToggle } from './canvas/PinToggle.tsx';
 import { ExportDialog } from './dialogs/ExportDialog.tsx';
 import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
 import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
@@ -58,6 +59,7 @@ function Workspace() {
       <main className="canvas-area" aria-label="Canvas">
         <ProblemNote problem={docProblem} onDismiss={() => setDocProblem(null)} />
         <CanvasView />
+        <PinToggle />
       </main>
       <aside className="sidebar" aria-label="Prompt and run">
         <div className="sidebar-scroll">

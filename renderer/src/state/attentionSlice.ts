@@ -1,18 +1,21 @@
 import type { StateCreator } from 'zustand';
 import { attentionAvailable, startAttentionJob, wordKey } from '../api/attention.ts';
+import { attentionKey, attentionRequestFor } from './attentionRequest.ts';
 import { codeOf, hintFor } from '../api/errorHints.ts';
 import { resultUrl } from '../api/images.ts';
 import type { ImageRef } from '../../../engine/api/schemas.ts';
-import { plainPrompt } from '../editor/promptWords.ts';
 import type { Problem } from './documentSlice.ts';
-import { type AttentionGrid, attentionGridOf } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
+
+export { mapResolution } from './mapResolution.ts';
 
 export interface AttentionState {
   status: 'idle' | 'running' | 'ready' | 'failed';
   jobId: string | null;
-  /** The prompt the maps were made for; maps of an older prompt are not shown. */
+  /** The prompt the maps were read with. */
   prompt: string;
+  /** The working image and prompt they describe (attentionKey); maps of another image are not shown. */
+  key: string;
   /** Word key → map image. */
   maps: Record<string, { imageId: string; url: string; overlay?: string }>;
   problem: Problem | null;
@@ -20,45 +23,32 @@ export interface AttentionState {
 
 export interface AttentionSlice {
   attention: AttentionState;
-  /** Runs the attention job for the edited prompt with the run panel's settings. */
+  /** Runs the attention job for the working image (its recorded seed and prompt, or by inversion). */
   requestAttention(): Promise<void>;
   /** Called by the jobs slice for the attention job's terminal events. */
   attentionJobEnded(jobId: string, images: ImageRef[] | null, error?: { code: string; message: string }): Promise<void>;
   mapFor(word: string): { imageId: string; url: string; overlay?: string } | null;
 }
 
-/**
- * Latent downsampling of the maps: the coarsest the model has cross-attention at that still gives
- * ≥ 16 cells a side, else its finest (coarse for big images, the most detail for small ones).
- */
-export function mapResolution(width: number, height: number, grid: AttentionGrid = { factor: 8, resolutions: [1, 2, 4] }): 1 | 2 | 4 | 8 {
-  const latent = Math.min(width, height) / grid.factor;
-  const fine = grid.resolutions.filter((r): r is 1 | 2 | 4 | 8 => [1, 2, 4, 8].includes(r)).sort((a, b) => a - b);
-  if (!fine.length) return 1;
-  return [...fine].reverse().find((r) => latent / r >= 16) ?? fine[0];
-}
-
-const IDLE: AttentionState = { status: 'idle', jobId: null, prompt: '', maps: {}, problem: null };
+const IDLE: AttentionState = { status: 'idle', jobId: null, prompt: '', key: '', maps: {}, problem: null };
 
 export const createAttentionSlice: StateCreator<StudioState, [], [], AttentionSlice> = (set, get) => ({
   attention: IDLE,
   async requestAttention() {
-    const { run, prompt, connection, models } = get();
+    const { connection } = get();
     if (!attentionAvailable()) return;
-    if (!run.model) {
-      set({ attention: { ...IDLE, status: 'failed', problem: { message: 'Choose a model first.', hint: 'Open Models & settings.' } } });
+    const request = attentionRequestFor(get());
+    if ('problem' in request) {
+      set({ attention: { ...IDLE, status: 'failed', problem: { message: request.problem, hint: '' } } });
       return;
     }
-    const text = plainPrompt(prompt.targetPrompt);
+    const steps = request.steps;
     try {
-      set({ attention: { ...IDLE, status: 'running', prompt: text } });
-      const jobId = await startAttentionJob(connection, {
-        model: run.model, prompt: text, negativePrompt: run.negativePrompt, steps: run.steps, cfg: run.cfg,
-        seed: run.seed, width: run.width, height: run.height, sampler: run.sampler, resolution: mapResolution(run.width, run.height, attentionGridOf(models.find((m) => m.path === run.model))),
-      });
+      set({ attention: { ...IDLE, status: 'running', prompt: request.prompt, key: attentionKey(get()) } });
+      const jobId = await startAttentionJob(connection, request);
       set((s) => ({
         attention: { ...s.attention, jobId },
-        jobs: { ...s.jobs, [jobId]: { ...(s.jobs[jobId] ?? { jobId, kind: 'generate', state: 'queued', step: 0, total: run.steps, itPerSec: 0, images: [], submittedAt: Date.now() }), op: 'jobs.attention', title: 'Attention maps' } },
+        jobs: { ...s.jobs, [jobId]: { ...(s.jobs[jobId] ?? { jobId, kind: 'generate', state: 'queued', step: 0, total: steps, itPerSec: 0, images: [], submittedAt: Date.now() }), op: 'jobs.attention', title: 'Attention maps' } },
         jobOrder: s.jobOrder.includes(jobId) ? s.jobOrder : [jobId, ...s.jobOrder],
       }));
     } catch (e) {

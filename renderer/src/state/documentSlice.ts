@@ -30,8 +30,17 @@ export interface Problem {
 export type CompareView = 'split' | 'after' | 'before';
 
 export interface DocumentSlice {
+  /** The working image: what Edit, Inpaint, Stylize and Show attention act on. */
   source: ImageLayer | null;
+  /** A result shown beside the working image ("after"), when it did not become the working image. */
   result: ImageLayer | null;
+  /** The image the working image was made from, shown as "before" when no other result is shown. */
+  origin: ImageLayer | null;
+  /** The last image opened from a file (drop, paste, Open…): kept in the history strip to go back to. */
+  opened: ImageLayer | null;
+  /** Pinned: new results are shown beside the working image instead of replacing it. */
+  pinned: boolean;
+  setPinned(pinned: boolean): void;
   /** Result image id currently shown as "after", if it came from the history strip. */
   resultId: string | null;
   compareView: CompareView;
@@ -44,8 +53,8 @@ export interface DocumentSlice {
   heatMap: string | null;
   setHeatMap(url: string | null): void;
   openImage(file: Blob, name: string): Promise<void>;
-  /** Makes `layer` the image being edited: new mask, no result yet. */
-  setSource(layer: ImageLayer): void;
+  /** Makes `layer` the image being edited, no result yet; `origin` is what it was made from (a result of the current one keeps its mask). */
+  setSource(layer: ImageLayer, origin?: ImageLayer | null): void;
   setCompare(patch: Partial<{ compareView: CompareView; split: number; swapped: boolean }>): void;
   /** X: show the other side (before ↔ after). */
   swapCompare(): void;
@@ -58,6 +67,10 @@ export interface DocumentSlice {
 export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlice> = (set, get) => ({
   source: null,
   result: null,
+  origin: null,
+  opened: null,
+  pinned: false,
+  setPinned: (pinned) => set({ pinned }),
   resultId: null,
   compareView: 'split',
   split: 0.5,
@@ -70,7 +83,9 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
     set({ docProblem: null, recipeOffer: null });
     try {
       const loaded = await get().platform.loadImageFile(file);
-      get().setSource({ url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name });
+      const layer: ImageLayer = { url: loaded.url, width: loaded.width, height: loaded.height, input: { base64: loaded.base64 }, name };
+      get().setSource(layer);
+      set({ opened: layer });
       // An image exported by the studio carries its recipe: offer to restore it.
       const found = await get().connection.client['images.recipe']({ image: { base64: loaded.base64 } }).catch(() => null);
       if (found?.recipe) set({ recipeOffer: { name, operation: found.recipe.operation, request: found.recipe.request } });
@@ -79,11 +94,15 @@ export const createDocumentSlice: StateCreator<StudioState, [], [], DocumentSlic
       set({ docProblem: { message: (e as Error).message, hint: hintFor(codeOf(e) ?? 'IMAGE_INVALID') } });
     }
   },
-  setSource(layer) {
-    get().maskDoc.reset();
+  setSource(layer, origin = null) {
+    // A result of the working image keeps its mask (same pixels, same region to work on); any other image starts clean.
+    const prev = get().source;
+    const sameCanvas = origin !== null && origin === prev && layer.width === prev.width && layer.height === prev.height;
+    if (!sameCanvas) get().maskDoc.reset();
     set((s) => ({
       source: layer,
       result: null,
+      origin,
       resultId: null,
       compareView: 'split',
       // New documents default to their own size for the next run, in steps of 8 as the VAE needs.

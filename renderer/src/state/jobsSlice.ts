@@ -7,7 +7,9 @@ import { resultUrl } from '../api/images.ts';
 import { imagePromptFields } from '../editor/imagePrompt.ts';
 import { isMaskEmpty, rasterizeMask } from '../editor/mask.ts';
 import { buildJobRequest, resolveSeed, type ImageInput, type RunKind } from '../editor/recipe.ts';
-import type { Problem } from './documentSlice.ts';
+import { editBlocker } from '../editor/runBlockers.ts';
+import type { ImageLayer, Problem } from './documentSlice.ts';
+import { editConditions } from './editConditions.ts';
 import { listedIpAdapters } from './modelsSlice.ts';
 import type { StudioState } from './store.ts';
 
@@ -29,6 +31,8 @@ export interface JobView {
   request?: Record<string, unknown>;
   /** One line for the queue: "Edit · swap red → green". */
   title?: string;
+  /** The working image the job was given, if it was given one: what its result was made from. */
+  input?: ImageLayer;
 }
 
 /** A request ready to submit, and the seed it records when it has one. */
@@ -78,6 +82,9 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
   lastSeed: null,
   runJob(kind, title) {
     return get().submitJob(kind, async (s) => {
+      // The shortcut and the menu reach here without the button: refuse with the button's reason.
+      const blocked = kind === 'edit' ? editBlocker(editConditions(s)) : null;
+      if (blocked) throw new Error(blocked);
       const seed = resolveSeed(s.run);
       const mask = kind === 'inpaint' || kind === 'edit' ? await encodeCurrentMask(s) : undefined;
       const imagePrompt = imagePromptFields(s.imagePrompt, listedIpAdapters(s.models));
@@ -95,7 +102,8 @@ export const createJobsSlice: StateCreator<StudioState, [], [], JobsSlice> = (se
       set((st) => {
         const existing = st.jobs[jobId] ?? newJob(jobId, kind, Date.now());
         const steps = (request as { steps?: number }).steps ?? 0;
-        const job: JobView = { ...existing, kind, op, request: request as Record<string, unknown>, total: existing.total || steps, title };
+        const given = ('image' in request || 'content' in request) && s.source ? { input: s.source } : {};
+        const job: JobView = { ...existing, kind, op, request: request as Record<string, unknown>, total: existing.total || steps, title, ...given };
         return { jobs: { ...st.jobs, [jobId]: job }, jobOrder: st.jobOrder.includes(jobId) ? st.jobOrder : [jobId, ...st.jobOrder], ...(seed !== undefined ? { lastSeed: seed } : {}) };
       });
       return jobId;
@@ -140,7 +148,11 @@ export async function encodeCurrentMask(s: StudioState): Promise<ImageInput | un
   return isMaskEmpty(raster) ? undefined : { base64: await s.platform.encodeMaskPng(raster) };
 }
 
-/** Adds a finished job's images to the history strip and shows the newest. */
+/**
+ * Adds a finished job's images to the history strip. The newest becomes the working image
+ * (beside what it was made from), unless the user pinned the current one: then it is shown
+ * beside it as the result.
+ */
 async function collectResults(get: () => StudioState, set: (p: Partial<StudioState>) => void, jobId: string, images: ImageRef[]): Promise<void> {
   const job = get().jobs[jobId];
   for (const img of images) {
@@ -155,8 +167,7 @@ async function collectResults(get: () => StudioState, set: (p: Partial<StudioSta
       imageId: img.imageId, jobId, kind: job?.kind ?? 'generate', op: job?.op ?? 'jobs.generate', request: job?.request ?? {},
       url, width: img.width, height: img.height, seed: img.seed, createdAt: Date.now(),
     });
-    // Starting from a generation: with nothing open, the first result becomes the image being edited.
-    if (!get().source) get().continueFrom(img.imageId);
-    else get().viewResult(img.imageId);
+    if (get().source && get().pinned) get().viewResult(img.imageId);
+    else get().continueFrom(img.imageId, job?.input ?? null);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createStudioStore } from '../../../renderer/src/state/store.ts';
+import { IMAGE_PROMPT_EDIT_REASON } from '../../../renderer/src/editor/runBlockers.ts';
 import { fakePlatform, fakeStudioConnection } from '../../support/fakeStudioConnection.ts';
 
 const ADAPTER = '/m/ip-adapter_toy.safetensors';
@@ -48,12 +49,15 @@ describe('image prompts in the store', () => {
     expect(calls.at(-1)).toMatchObject({ op: 'jobs.generate', req: { imagePrompts: [{ image: { base64: 'iVBOR-1' }, scale: 0.5 }], ipAdapter: { path: ADAPTER, blocks: 'style' } } });
   });
 
-  it('an engine refusal (edit with an image prompt) is the job’s error like any other', async () => {
-    const { store, emit } = await ready();
+  it('Edit with an image prompt is refused before it is sent, with the reason; scale 0 is no image prompt', async () => {
+    const { store, calls } = await ready();
     await store.getState().addReferenceImages([png(1)]);
-    const jobId = (await store.getState().runJob('edit'))!;
-    emit({ type: 'failed', jobId, at, error: { code: 'INVALID_REQUEST', message: 'Image prompts (IP-Adapter) cannot be combined with prompt-to-prompt editing yet' } });
-    expect(store.getState().jobs[jobId]).toMatchObject({ state: 'failed', kind: 'edit', error: { message: expect.stringMatching(/prompt-to-prompt/) } });
+    store.getState().setPrompt({ targetPrompt: 'a green circle on a blue background' });
+    expect(await store.getState().runJob('edit')).toBeNull();
+    expect(store.getState().runProblem?.message).toBe(IMAGE_PROMPT_EDIT_REASON);
+    expect(calls.some((c) => c.op === 'jobs.edit')).toBe(false);
+    store.getState().setReferenceScale(store.getState().imagePrompt.images[0].key, 0);
+    expect(await store.getState().runJob('edit')).toBeTruthy();
   });
 
   it('restoring a recipe brings back what it can and names the images it cannot', async () => {

@@ -134,9 +134,10 @@ describe('studio store (no React)', () => {
     const { connection, calls, emit } = fakeConnection();
     const store = createStudioStore(connection, platform);
     await store.getState().refreshModels();
+    store.getState().setSource({ url: 'blob:x', width: 64, height: 64, input: { base64: 'AA==' }, name: 'photo.png' });
     await store.getState().requestAttention();
     const call = calls.find((c) => c.op === 'jobs.attention')!;
-    expect(call.req).toMatchObject({ prompt: 'a red circle on a blue background', model: '/m/toy.safetensors' });
+    expect(call.req).toMatchObject({ prompt: 'a red circle on a blue background', model: '/m/toy.safetensors', image: { base64: 'AA==' } });
     const jobId = store.getState().attention.jobId!;
     emit({ type: 'done', jobId, at, images: [{ imageId: 'm1', width: 16, height: 16, label: 'circle' }, { imageId: 'm2', width: 16, height: 16, label: 'red' }] });
     await vi.waitFor(() => expect(store.getState().attention.status).toBe('ready'));

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import { onCommand } from '../../commands.ts';
+import { canvasLayers } from '../../editor/canvasLayers.ts';
 import { actualSizeViewport, fitViewport, panBy, pinchFactor, toImage, wheelZoomFactor, zoomAt, type Viewport } from '../../editor/viewport.ts';
 import type { StudioState } from '../../state/store.ts';
 import { useStudioState, useStudioStore } from '../StoreContext.ts';
@@ -25,15 +26,25 @@ type Drag = { kind: 'pan'; lastX: number; lastY: number } | { kind: 'stroke' } |
 
 export function CanvasView() {
   const store = useStudioStore();
-  const { source, result, compareView, split, swapped, tool, brushSize, overlayOpacity, maskVisible, preview, heatMap } = useStudioState((s) => ({
-    source: s.source, result: s.result, compareView: s.compareView, split: s.split, swapped: s.swapped, tool: s.tool, brushSize: s.brushSize,
+  const { source, result, origin, compareView, split, swapped, tool, brushSize, overlayOpacity, maskVisible, preview, heatMap } = useStudioState((s) => ({
+    source: s.source, result: s.result, origin: s.origin, compareView: s.compareView, split: s.split, swapped: s.swapped, tool: s.tool, brushSize: s.brushSize,
     overlayOpacity: s.overlayOpacity, maskVisible: s.maskVisible, preview: livePreview(s), heatMap: s.heatMap,
   }));
   const stageRef = useRef<HTMLDivElement>(null);
   const maskRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLDivElement>(null);
   const [stage, setStage] = useState({ w: 0, h: 0 });
-  const [view, setView] = useState<Viewport>({ scale: 1, x: 0, y: 0 });
+  const [view, setViewState] = useState<Viewport>({ scale: 1, x: 0, y: 0 });
+  // Fitted until the user zooms or pans: a fitted view follows the window's size.
+  const fitted = useRef(true);
+  const setView = (next: Viewport | ((v: Viewport) => Viewport)): void => {
+    fitted.current = false;
+    setViewState(next);
+  };
+  const fit = (): void => {
+    fitted.current = true;
+    setViewState(fitViewport(width, height, stage.w, stage.h));
+  };
   const [spaceHeld, setSpaceHeld] = useState(false);
   const drag = useRef<Drag>(null);
   const touches = useRef(new Map<number, { x: number; y: number }>());
@@ -51,10 +62,13 @@ export function CanvasView() {
     return () => ro.disconnect();
   }, []);
 
-  // A new image (or a resized window with nothing zoomed yet) starts fitted.
+  // A new image starts fitted; a resized window re-fits it unless the user zoomed or panned.
   useEffect(() => {
-    if (width && stage.w) setView(fitViewport(width, height, stage.w, stage.h));
-  }, [source?.url, width, height, stage.w > 0]);
+    fitted.current = true;
+  }, [source?.url]);
+  useEffect(() => {
+    if (width && stage.w && fitted.current) fit();
+  }, [source?.url, width, height, stage.w, stage.h]);
 
   useEffect(
     () =>
@@ -62,7 +76,7 @@ export function CanvasView() {
         if (!width) return;
         const cx = stage.w / 2;
         const cy = stage.h / 2;
-        if (id === 'view.fit') setView(fitViewport(width, height, stage.w, stage.h));
+        if (id === 'view.fit') fit();
         else if (id === 'view.actual') setView(actualSizeViewport(width, height, stage.w, stage.h));
         else if (id === 'view.zoomIn') setView((v) => zoomAt(v, 1.25, cx, cy));
         else if (id === 'view.zoomOut') setView((v) => zoomAt(v, 0.8, cx, cy));
@@ -197,15 +211,20 @@ export function CanvasView() {
     }
   };
 
-  const after = preview ?? result?.url;
+  const layers = source ? canvasLayers(source, result, origin, preview ? { url: preview, name: 'preview' } : null) : null;
+  const after = layers?.after?.url;
   const showAfter = Boolean(after) && compareView !== 'before';
   const showSplit = Boolean(after) && compareView === 'split';
   // Before is left of the divider and after right of it, unless swapped (X).
   const rightSide = `inset(0 0 0 ${split * 100}%)`;
   const leftSide = `inset(0 ${(1 - split) * 100}% 0 0)`;
   const clip = showSplit ? (swapped ? leftSide : rightSide) : 'none';
-  // The mask belongs to the source: in the split view it is drawn on the before side only.
-  const maskClip = showSplit ? (swapped ? rightSide : leftSide) : compareView === 'after' && after ? 'inset(0 100% 0 0)' : 'none';
+  // The mask belongs to the working image: drawn on its side only.
+  const workingAfter = layers?.working === 'after';
+  const maskClip = showSplit
+    ? (swapped !== workingAfter ? rightSide : leftSide)
+    : after && (compareView === 'after') !== workingAfter ? 'inset(0 100% 0 0)' : 'none';
+  const shownLabel = showAfter ? layers?.afterLabel : layers?.beforeLabel;
   const panning = spaceHeld || tool === 'pan' || drag.current?.kind === 'pan';
   const layerStyle = { width, height, transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})` };
   const pixelated = view.scale >= 2 ? ' pixelated' : '';
@@ -228,8 +247,8 @@ export function CanvasView() {
       {source && <div className="image-frame" style={{ left: view.x, top: view.y, width: width * view.scale, height: height * view.scale }} aria-hidden="true" />}
       {source && (
         <div className={`layers${pixelated}`} style={layerStyle}>
-          <img className="layer" src={source.url} alt="Before: the source image" draggable={false} data-testid="layer-before" />
-          {showAfter && <img className="layer" src={after} alt={preview ? 'Live preview of the running job' : 'After: the selected result'} draggable={false} style={{ clipPath: clip, width, height }} data-testid="layer-after" />}
+          <img className="layer" src={layers!.before.url} alt={layers!.beforeLabel} draggable={false} style={{ width, height }} data-testid="layer-before" data-working={!workingAfter} />
+          {showAfter && <img className="layer" src={after} alt={layers!.afterLabel ?? ''} draggable={false} style={{ clipPath: clip, width, height }} data-testid="layer-after" data-working={workingAfter} />}
           {heatMap && <img className="layer heat" src={heatMap} alt="Attention heat map of the hovered word" draggable={false} style={{ width, height, filter: `blur(${Math.max(1, width / 40)}px)` }} />}
           <canvas ref={maskRef} className="layer mask" width={width} height={height} style={{ opacity: maskVisible ? overlayOpacity : 0, clipPath: maskClip }} data-testid="mask-canvas" aria-hidden="true" />
         </div>
@@ -245,12 +264,13 @@ export function CanvasView() {
           onChange={(v) => store.getState().setCompare({ split: v })}
         />
       )}
-      {source && showSplit && (
+      {layers && showSplit && (
         <>
-          <span className="corner-label left" aria-hidden="true">{swapped ? 'After' : 'Before'}</span>
-          <span className="corner-label right" aria-hidden="true">{swapped ? 'Before' : 'After'}</span>
+          <span className="corner-label left" data-testid={swapped ? 'canvas-label-after' : 'canvas-label-before'}>{swapped ? layers.afterLabel : layers.beforeLabel}</span>
+          <span className="corner-label right" data-testid={swapped ? 'canvas-label-before' : 'canvas-label-after'}>{swapped ? layers.beforeLabel : layers.afterLabel}</span>
         </>
       )}
+      {layers && !showSplit && <span className="corner-label left" data-testid={showAfter ? 'canvas-label-after' : 'canvas-label-before'}>{shownLabel}</span>}
       {source && <div ref={cursorRef} className="brush-cursor" aria-hidden="true" />}
       {source && <span className="zoom-readout" aria-live="polite">{Math.round(view.scale * 100)}%</span>}
     </div>

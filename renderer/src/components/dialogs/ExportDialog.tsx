@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { codeOf, hintFor } from '../../api/errorHints.ts';
+import { downloadBase64 } from '../../canvas/download.ts';
 import { urlToBlob } from '../../canvas/imageFiles.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
@@ -20,10 +21,17 @@ function joinPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : `${dir}${sep}${name}`;
 }
 
-/** Export the shown image (the selected result, else the source) with its recipe; or copy it. */
+/**
+ * Export the shown image (the selected result, else the working image) with its recipe; or
+ * copy it. In the desktop app the file is written where the user says; in the browser the
+ * engine may run on another machine, so the file is downloaded to the user instead.
+ */
 export function ExportDialog({ open, onClose }: { open: boolean; onClose(): void }) {
   const ids = { path: useId() };
-  const { result, source, settings, client } = useStudioState((s) => ({ result: s.result, source: s.source, settings: s.settings, client: s.connection.client }));
+  const { result, source, settings, client, browser, recipe } = useStudioState((s) => ({
+    result: s.result, source: s.source, settings: s.settings, client: s.connection.client, browser: s.connection.transport === 'http',
+    recipe: Boolean(s.result ?? (s.source && 'imageId' in s.source.input)),
+  }));
   const image = result ?? source;
   const [format, setFormat] = useState<Format>('png');
   const [quality, setQuality] = useState(92);
@@ -37,7 +45,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose(): void
     if (open) {
       setDone(null);
       setProblem(null);
-      setPath(joinPath(settings?.outputDir ?? '.', `latent-studio-${stamp()}.${EXT[format]}`));
+      const name = `latent-studio-${stamp()}.${EXT[format]}`;
+      setPath(browser ? name : joinPath(settings?.outputDir ?? '.', name));
     }
   }, [open]);
 
@@ -51,8 +60,15 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose(): void
     setBusy(true);
     setProblem(null);
     try {
+      if (browser) {
+        const res = await client['images.encode']({ image: image.input, format, quality });
+        const name = path.split(/[\\/]/).pop() || `latent-studio.${EXT[format]}`;
+        downloadBase64(res.base64, res.mime, name);
+        setDone(`Downloaded ${name} (${Math.round(res.bytes / 1024)} KB)${recipe ? ', recipe embedded' : ''}.`);
+        return;
+      }
       const res = await client['images.export']({ image: image.input, path, format, quality, overwrite });
-      setDone(`Saved ${res.path} (${Math.round(res.bytes / 1024)} KB)${result ? ', recipe embedded' : ''}.`);
+      setDone(`Saved ${res.path} (${Math.round(res.bytes / 1024)} KB)${recipe ? ', recipe embedded' : ''}.`);
     } catch (e) {
       setProblem({ message: (e as Error).message, hint: /exists/.test((e as Error).message) ? 'Choose another name or tick “Replace an existing file”.' : hintFor(codeOf(e)) });
     } finally {
@@ -84,7 +100,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose(): void
             void doExport();
           }}
         >
-          <p className="muted small">{result ? 'The selected result, with its full recipe in the file’s metadata.' : 'The source image (it has no recipe).'}</p>
+          <p className="muted small">{recipe ? 'The shown result, with its full recipe in the file’s metadata.' : 'The opened image (it has no recipe).'}</p>
           <fieldset className="segmented" aria-label="Format">
             <legend>Format</legend>
             {(['png', 'jpeg', 'webp'] as const).map((f) => (
@@ -96,18 +112,20 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose(): void
           </fieldset>
           {format !== 'png' && <Slider label="Quality" value={quality} min={1} max={100} onChange={setQuality} />}
           <div className="field">
-            <label htmlFor={ids.path}>Save as (on the machine running the engine)</label>
+            <label htmlFor={ids.path}>{browser ? 'File name (downloaded by your browser)' : 'Save as'}</label>
             <input id={ids.path} type="text" value={path} onChange={(e) => setPath(e.target.value)} data-testid="export-path" spellCheck={false} />
           </div>
-          <label className="check">
-            <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an existing file
-          </label>
+          {!browser && (
+            <label className="check">
+              <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an existing file
+            </label>
+          )}
           <div className="dialog-actions">
             <button type="button" onClick={() => void copy()} title="Copy the image to the clipboard as PNG">
               Copy to clipboard
             </button>
             <button type="submit" className="primary" disabled={busy || !path} data-testid="export-confirm">
-              {busy ? 'Exporting…' : 'Export'}
+              {busy ? 'Exporting…' : browser ? 'Download' : 'Export'}
             </button>
           </div>
           {done && <p role="status" className="ok" data-testid="export-done">{done}</p>}

@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { Settings } from '../../../../engine/api/schemas.ts';
 import { hintFor } from '../../api/errorHints.ts';
 import { desktopShell } from '../../api/shell.ts';
+import { modelDisplayName, modelRole } from '../../editor/modelNames.ts';
 import { isImageModel } from '../../state/modelsSlice.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
@@ -107,7 +108,8 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose(): vo
               <li key={m.path} data-testid="model-item" className={m.error ? 'model unusable' : 'model'}>
                 <label>
                   <input type="radio" name="model" checked={s.selected === m.path} disabled={!isImageModel(m)} onChange={() => s.selectModel(m.path)} />
-                  <span className="model-name">{m.name}</span>
+                  <span className="model-name" data-testid="model-name">{modelDisplayName(m, s.modelsDir)}</span>
+                  <span className="model-role small" data-testid="model-role">{modelRole(m)}</span>
                   <span className="muted small">{sizeText(m.sizeBytes)}</span>
                 </label>
                 {m.architecture && <p className="small model-arch">{m.architecture.summary}</p>}

@@ -51,9 +51,9 @@ function onDragStart(e: React.DragEvent<HTMLImageElement>, r: ResultEntry): void
 
 /** Every result with its recipe; view, compare, restore settings or continue from one. */
 export function HistoryStrip() {
-  const { results, resultId, source, viewResult, restoreResult, continueFrom, setCompare } = useStudioState((s) => ({
-    results: s.results, resultId: s.resultId, source: s.source, viewResult: s.viewResult, restoreResult: s.restoreResult,
-    continueFrom: s.continueFrom, setCompare: s.setCompare,
+  const { results, resultId, opened, editingOpened, setSource, viewResult, restoreResult, continueFrom, setCompare } = useStudioState((s) => ({
+    results: s.results, resultId: s.resultId, opened: s.opened, editingOpened: Boolean(s.opened && s.source === s.opened), setSource: s.setSource,
+    viewResult: s.viewResult, restoreResult: s.restoreResult, continueFrom: s.continueFrom, setCompare: s.setCompare,
   }));
   const selected = results.find((r) => r.imageId === resultId);
   return (
@@ -74,10 +74,12 @@ export function HistoryStrip() {
         )}
       </div>
       <ol className="history-strip" aria-label="Results">
-        {source && !('imageId' in source.input) && (
-          <li className="thumb source" title={`Source: ${source.name}`}>
-            <img src={source.url} alt={`Source image ${source.name}`} draggable={false} />
-            <span className="thumb-label">Source</span>
+        {opened && (
+          <li className={`thumb source${editingOpened ? ' selected' : ''}`} title={`Source: ${opened.name}`}>
+            <button className="thumb-button" onClick={() => !editingOpened && setSource(opened)} aria-pressed={editingOpened} aria-label={`Opened image ${opened.name}: edit it again`} data-testid="history-opened">
+              <img src={opened.url} alt="" draggable={false} />
+              <span className="thumb-label">Source</span>
+            </button>
           </li>
         )}
         {results.map((r, i) => (

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import { attentionAvailable } from '../../api/attention.ts';
-import { describeDiff, diffWords } from '../../editor/promptDiff.ts';
-import { parsePrompt, plainPrompt, setWordWeight } from '../../editor/promptWords.ts';
+import { describeDiff, diffWords, type DiffSegment } from '../../editor/promptDiff.ts';
+import { parsePrompt, setWordWeight, type PromptWord } from '../../editor/promptWords.ts';
+import { attentionKey } from '../../state/attentionRequest.ts';
 import { useStudioState, useStudioStore } from '../StoreContext.ts';
 import { ProblemNote } from '../ui/ProblemNote.tsx';
 import { Slider } from '../ui/Slider.tsx';
@@ -11,12 +12,23 @@ import { WordControls } from './WordControls.tsx';
 
 const MISSING_NOTE = 'Attention maps need the engine’s attention-maps operation, which this build does not have yet.';
 
+/**
+ * The word whose map shows where a word of the edited prompt acts: the word itself, or for a
+ * swapped-in word the source word it replaces (the maps describe the working image, which
+ * shows the source prompt).
+ */
+function mapWord(segments: readonly DiffSegment[], word: PromptWord | undefined): string {
+  const swap = segments.find((d) => d.kind === 'swap' && d.target.includes(word!));
+  if (swap?.kind === 'swap') return swap.source[Math.min(swap.target.indexOf(word!), swap.source.length - 1)].text;
+  return word?.text ?? '';
+}
+
 /** Source and edited prompts side by side, the word diff, per-word controls and attention-injection sliders. */
 export function PromptEditor() {
   const store = useStudioStore();
-  const { prompt, setPrompt, toggleLocalBlend, source, attention, requestAttention } = useStudioState((s) => ({
+  const { prompt, setPrompt, toggleLocalBlend, source, attention, requestAttention, currentKey } = useStudioState((s) => ({
     prompt: s.prompt, setPrompt: s.setPrompt, toggleLocalBlend: s.toggleLocalBlend, source: s.source,
-    attention: s.attention, requestAttention: s.requestAttention,
+    attention: s.attention, requestAttention: s.requestAttention, currentKey: attentionKey(s),
   }));
   const [selected, setSelected] = useState<number | null>(null);
   const [problem, setProblem] = useState<{ message: string; hint: string } | null>(null);
@@ -25,7 +37,7 @@ export function PromptEditor() {
   const segments = useMemo(() => diffWords(sourceWords, targetWords), [sourceWords, targetWords]);
   const word = selected !== null ? targetWords[selected] : undefined;
   const available = attentionAvailable();
-  const stale = attention.status === 'ready' && attention.prompt !== plainPrompt(prompt.targetPrompt);
+  const stale = attention.status === 'ready' && attention.key !== currentKey;
   const attentionReady = available && attention.status === 'ready' && !stale && Boolean(source);
   const attentionNote = !available
     ? MISSING_NOTE
@@ -34,17 +46,19 @@ export function PromptEditor() {
       : attention.status === 'running'
         ? 'Attention maps are being computed…'
         : stale
-          ? 'The prompt changed: show attention again.'
-          : 'Press “Show attention” to compute where each word acts.';
+          ? 'The working image or its source prompt changed: show attention again.'
+          : !source
+            ? 'Open or generate an image, then show attention to see where each word acts in it.'
+            : 'Press “Show attention” to compute where each word acts in the working image.';
 
   const onHover = (index: number | null): void => {
-    const map = index !== null && attentionReady ? store.getState().mapFor(targetWords[index]?.text ?? '') : null;
+    const map = index !== null && attentionReady ? store.getState().mapFor(mapWord(segments, targetWords[index])) : null;
     store.getState().setHeatMap(map?.overlay ?? null);
   };
 
   const maskFromAttention = async (): Promise<void> => {
     const w = selected !== null ? targetWords[selected] : undefined;
-    const map = w ? store.getState().mapFor(w.text) : null;
+    const map = w ? store.getState().mapFor(mapWord(segments, w)) : null;
     try {
       if (!map) throw new Error(`there is no map for “${w?.text ?? ''}”.`);
       const grey = await store.getState().platform.decodeGrey(map.url);
@@ -89,9 +103,9 @@ export function PromptEditor() {
       <div className="attention-row">
         <button
           className="small"
-          disabled={!available || attention.status === 'running'}
+          disabled={!available || attention.status === 'running' || !source}
           onClick={() => void requestAttention()}
-          title={available ? 'Runs a short job for the edited prompt with the run settings; then hover a word to see where it acts' : MISSING_NOTE}
+          title={available ? 'Reads where each word acts in the working image (its recorded seed, or by inversion for a photo); then hover a word' : MISSING_NOTE}
           data-testid="show-attention"
         >
           {attention.status === 'running' ? 'Computing attention…' : 'Show attention'}

@@ -87,6 +87,7 @@ export function RunPanel() {
           {itPerSec !== null ? `${itPerSec.toFixed(2)} it/s` : '– it/s'}
         </span>
       </div>
+      {run.tokenMerging && <p className="muted small" data-testid="tome-edit-note">Edit (prompt-to-prompt) is off while token merging is on.</p>}
       {run.tokenMerging && (
         <Slider label="Merge ratio" value={Math.round(run.tokenMergingRatio * 100)} min={0} max={75} format={(v) => `${v}%`} title="Fraction of tokens merged (higher is faster)" onChange={(v) => setRun({ tokenMergingRatio: v / 100 })} />
       )}
