@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
-import type { Recipe } from '../results/store.ts';
+import type { Recipe } from '../studio/results/store.ts';
 import { RECIPE_KEY } from './exportImage.ts';
 import { readPngText } from './pngText.ts';
 

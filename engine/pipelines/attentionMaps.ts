@@ -1,14 +1,14 @@
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { ImageInput } from '../api/schemas.ts';
-import { attentionStore } from '../controllers/p2p/attentionStore.ts';
+import { attentionStore } from '../controllers/attentionStore/store.ts';
 import { type MapGrid, nearest } from '../controllers/p2p/localBlend.ts';
 import { promptTokens, tokensOfWords } from '../controllers/p2p/wordTokens.ts';
 import { randn, stepNoise } from '../random/randn.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { SamplerName } from '../schedulers/types.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';

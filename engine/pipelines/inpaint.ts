@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { ImageRef } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import { rgbToTensor, tensorToRgb } from '../image/tensor.ts';
 import type { InpaintParams, StudioContext } from '../studio/context.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';

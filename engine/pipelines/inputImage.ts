@@ -1,10 +1,10 @@
 import sharp from 'sharp';
 import type { ImageInput } from '../api/schemas.ts';
-import { loadImageInput } from '../export/loadImage.ts';
+import { loadImageInput } from '../image/loadImage.ts';
 import type { HostTensor } from '../graph/session.ts';
 import { readRgb, rgbToTensor } from '../image/tensor.ts';
 import { latentMean, toDiffusionLatent } from '../models/vae/latent.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import type { ModelBundle } from './modelBundle.ts';
 import { type PlannedSize, planSize } from './size.ts';
 

@@ -1,6 +1,6 @@
-import { JobQueue } from '../jobs/queue.ts';
-import { ResultStore } from '../results/store.ts';
-import { SettingsStore } from '../settings/store.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { ResultStore } from './results/store.ts';
+import { SettingsStore } from './settings/store.ts';
 import { inspectModel } from '../catalog/inspect.ts';
 import { enginePipelines } from '../pipelines/index.ts';
 import type { StudioContext } from './context.ts';

@@ -1,7 +1,7 @@
 import type { Handlers } from '../api/contract.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { encodeExport, exportImage } from '../export/exportImage.ts';
-import { loadImageInput } from '../export/loadImage.ts';
+import { loadImageInput } from '../image/loadImage.ts';
 import { readEmbeddedRecipeFromBytes } from '../export/readRecipe.ts';
 import type { StudioContext } from './context.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';

@@ -10,7 +10,7 @@ import { encodeLatent, prepareImage } from '../../engine/pipelines/inputImage.ts
 import { inversionCacheHits } from '../../engine/pipelines/inversion.ts';
 import { loadBundle } from '../../engine/pipelines/modelBundle.ts';
 import { prepareEdit, renderEdit } from '../../engine/pipelines/edit.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import type { EditParams } from '../../engine/studio/context.ts';

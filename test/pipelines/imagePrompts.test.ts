@@ -7,7 +7,7 @@ import { dispatch } from '../../engine/api/dispatch.ts';
 import { processorOrder } from '../../engine/controllers/ipAdapter/layout.ts';
 import { detectModel } from '../../engine/models/detect.ts';
 import { unetSites } from '../../engine/models/unet/sites.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';

@@ -7,7 +7,7 @@ import { dispatch } from '../../engine/api/dispatch.ts';
 import type { JobEvent } from '../../engine/api/events.ts';
 import { loadBundle } from '../../engine/pipelines/modelBundle.ts';
 import { findTaesdDecoder, previewDecoderFor } from '../../engine/pipelines/previewDecoder.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';

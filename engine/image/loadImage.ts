@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import { MAX_IMAGE_SIDE, type ImageInput } from '../api/schemas.ts';
-import type { Recipe, ResultStore } from '../results/store.ts';
+import type { Recipe, ResultStore } from '../studio/results/store.ts';
 
 export interface LoadedImage {
   bytes: Buffer;
