@@ -2,15 +2,7 @@
 import { contextBridge, ipcRenderer, type IpcRenderer, type IpcRendererEvent } from 'electron';
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf, splitOperation } from '../engine/api/operations.ts';
-
-// Kept equal to MENU_COMMAND_CHANNEL in ipc-main.ts (the preload bundle must not pull in the main process's imports).
-const MENU_COMMAND_CHANNEL = 'studio:menu-command';
-// Kept equal to SHELL_CHANNELS in ipc-main.ts.
-const SHELL_CHANNELS = {
-  pickFolder: 'studio:shell:pick-folder',
-  openImage: 'studio:shell:open-image',
-  startDrag: 'studio:shell:start-drag',
-} as const;
+import { MENU_COMMAND_CHANNEL, SHELL_CHANNELS } from './channels.ts';
 
 type Invoker = (payload?: unknown) => Promise<unknown>;
 
