@@ -1,5 +1,9 @@
-// Bundles the main process (ESM) and the sandboxed preload (CommonJS, as Electron's sandbox requires).
+// Bundles the main process (ESM) and the sandboxed preload (CommonJS, as Electron's sandbox requires)
+// into electron/dist, or the folder given as the first argument (tests build into a staging copy).
+import { join } from 'node:path';
 import { build } from 'esbuild';
+
+const outDir = process.argv[2] ?? 'electron/dist';
 
 /**
  * The main bundle holds our own code only: every npm package stays an import resolved from
@@ -9,7 +13,7 @@ import { build } from 'esbuild';
  */
 await build({
   entryPoints: ['electron/main.ts'],
-  outfile: 'electron/dist/main.js',
+  outfile: join(outDir, 'main.js'),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -21,7 +25,7 @@ await build({
 // The sandboxed preload can require only `electron` (and a few polyfilled built-ins), so it carries everything else.
 await build({
   entryPoints: ['electron/preload.ts'],
-  outfile: 'electron/dist/preload.cjs',
+  outfile: join(outDir, 'preload.cjs'),
   bundle: true,
   platform: 'node',
   target: 'node20',

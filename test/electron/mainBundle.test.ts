@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -13,6 +12,7 @@ import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { SHELL_CHANNELS } from '../../electron/channels.ts';
 import { defaultModelDir } from '../support/defaultModel.ts';
+import { buildElectronBundles, runMainBundle } from './bundle/runMainBundle.ts';
 
 /**
  * The built Electron main bundle, loaded in plain Node with a stand-in `electron` module
@@ -20,33 +20,17 @@ import { defaultModelDir } from '../support/defaultModel.ts';
  * This is what failed when esbuild inlined CommonJS packages into the ESM bundle, and when
  * the bundled engine looked for models beside electron/dist.
  */
-const here = join(PACKAGE_ROOT, 'test', 'electron', 'bundle');
 const toyDir = defaultModelDir();
 const hasToy = toyDir !== null && toyDir.startsWith(join(PACKAGE_ROOT, 'models'));
 if (!hasToy) console.warn('[skip] the main-bundle test needs the bundled toy model in models/toy-shapes.');
 
-type Step = { name: string; value: unknown };
 let steps: Map<string, unknown>;
 let work: string;
 
-function buildAndDrive(): Map<string, unknown> {
-  execFileSync(process.execPath, [join(PACKAGE_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'electron/build.ts'], { cwd: PACKAGE_ROOT, stdio: 'pipe' });
-  work = mkdtempSync(join(tmpdir(), 'ls-main-bundle-'));
-  const report = join(work, 'report.json');
-  // Run from an unrelated folder: nothing may depend on the working directory.
-  execFileSync(
-    process.execPath,
-    ['--import', join(here, 'register.mjs'), join(here, 'driver.mjs'), join(PACKAGE_ROOT, 'electron', 'dist', 'main.js'), report, work],
-    { cwd: work, stdio: 'pipe', timeout: 100_000, env: { ...process.env, LATENT_STUDIO_HOME: join(work, 'home'), FAKE_ELECTRON_USER_DATA: join(work, 'user-data') } },
-  );
-  const parsed = JSON.parse(readFileSync(report, 'utf8')) as { steps: Step[]; error?: string };
-  if (parsed.error) throw new Error(`the main bundle failed: ${parsed.error}`);
-  return new Map(parsed.steps.map((s) => [s.name, s.value]));
-}
-
 describe.skipIf(!hasToy)('Electron main bundle in Node', () => {
   beforeAll(() => {
-    steps = buildAndDrive();
+    buildElectronBundles();
+    ({ steps, work } = runMainBundle(join(PACKAGE_ROOT, 'electron', 'dist', 'main.js')));
   });
 
   it('loads, waits for app ready, then opens one sandboxed window on the built UI with the preload beside it', () => {
