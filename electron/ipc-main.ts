@@ -5,6 +5,7 @@ import { dispatch, type Envelope } from '../engine/api/dispatch.ts';
 import { StudioError } from '../engine/api/errors.ts';
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf } from '../engine/api/operations.ts';
+import type { OpenedImage } from './bridge.ts';
 import { MENU_COMMAND_CHANNEL, SHELL_CHANNELS } from './channels.ts';
 import { isAppPage } from './security.ts';
 
@@ -53,13 +54,6 @@ export function forwardJobEvents(
 /** Sends a native-menu command to a window's renderer. */
 export function sendMenuCommand(contents: Pick<WebContents, 'send' | 'isDestroyed'>, command: string): void {
   if (!contents.isDestroyed()) contents.send(MENU_COMMAND_CHANNEL, command);
-}
-
-/** An image file chosen in the native Open dialog. */
-export interface OpenedImage {
-  name: string;
-  mime: string;
-  base64: string;
 }
 
 export interface ShellServices {
