@@ -2,7 +2,7 @@ import { app, BrowserWindow, dialog, nativeImage, screen, session } from 'electr
 import { readFile, stat } from 'node:fs/promises';
 import { basename, delimiter, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ELECTRON_DIST_DIR, INSTALL, RENDERER_DIST_DIR } from '../engine/paths.ts';
+import { BUNDLED_ASSETS_DIR, ELECTRON_DIST_DIR, INSTALL, RENDERER_DIST_DIR } from '../engine/paths.ts';
 import { createHandlers } from '../engine/studio/handlers.ts';
 import { createStudio } from '../engine/studio/create.ts';
 import { DragOutFolder } from './dragOut.ts';
@@ -30,6 +30,8 @@ function createWindow(studio: ReturnType<typeof createStudio>): BrowserWindow {
     minHeight: 600,
     title: 'Latent Studio',
     backgroundColor: '#131417',
+    // Linux takes the window icon from here (macOS and Windows from the packaged app's own icon).
+    ...(process.platform === 'linux' ? { icon: join(BUNDLED_ASSETS_DIR, 'icon.png') } : {}),
     show: false,
     webPreferences: {
       preload: join(ELECTRON_DIST_DIR, 'preload.cjs'),

@@ -46,12 +46,17 @@ describe.skipIf(!hasToy)('Electron main bundle in Node', () => {
     expect(steps.get('menu')).toEqual(expect.arrayContaining(['File', 'Edit', 'View', 'Help']));
   });
 
+  it('runs the built preload against it: the page gets the studio bridge, and menu commands reach the page', () => {
+    expect(steps.get('bridge')).toEqual(['images', 'jobs', 'models', 'onJobEvent', 'onMenuCommand', 'settings', 'shell']);
+    expect(steps.get('menu commands')).toEqual(['file.export']);
+  });
+
   it('registers every Studio API operation and the shell channels', () => {
     const expected = [...OPERATION_NAMES.map(channelOf), SHELL_CHANNELS.pickFolder, SHELL_CHANNELS.openImage].sort();
     expect(steps.get('channels')).toEqual({ handle: expected, on: [SHELL_CHANNELS.startDrag] });
   });
 
-  it('lists the bundled models from the package’s models folder, the toy model loadable', () => {
+  it('lists the bundled models from the package’s models folder through the bridge, the toy model loadable', () => {
     const list = steps.get('models.list') as { ok: true; result: { dir: string; models: { path: string; error: unknown }[] } };
     expect(list.ok).toBe(true);
     expect(list.result.dir).toBe(join(PACKAGE_ROOT, 'models'));

@@ -65,7 +65,7 @@ describe.skipIf(!canPack)('the packaged app', () => {
     expect(paths.some((p) => /^renderer\/dist\/assets\/.+\.js$/.test(p))).toBe(true);
   });
 
-  it('keeps onnxruntime’s binding with its shared library, sharp and its libvips, models and tokenizer outside the archive', () => {
+  it('keeps onnxruntime’s binding with its shared library, sharp and its libvips, models, tokenizer and icon outside the archive', () => {
     const ortDir = `node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}`;
     const mustBeUnpacked = [
       `${ortDir}/${natives.binding}`,
@@ -76,6 +76,7 @@ describe.skipIf(!canPack)('the packaged app', () => {
       'models/toy-shapes/merges.txt',
       'assets/clip-tokenizer/vocab.json',
       'assets/clip-tokenizer/merges.txt',
+      'assets/icon.png',
     ];
     for (const f of mustBeUnpacked) {
       expect(files.get(f), f).toEqual({ unpacked: true });
@@ -110,7 +111,8 @@ describe.skipIf(!canPack)('the packaged app', () => {
     const modelsBefore = readdirSync(join(app.resources, 'app.asar.unpacked', 'models', 'toy-shapes')).sort();
 
     const { steps, work } = runMainBundle(join(resources, 'app.asar', 'electron', 'dist', 'main.js'));
-    expect(steps.get('window')).toMatchObject({ loaded: join(resources, 'app.asar', 'renderer', 'dist', 'index.html'), loadedExists: true, preloadExists: true });
+    expect(steps.get('window')).toMatchObject({ loaded: join(resources, 'app.asar', 'renderer', 'dist', 'index.html'), loadedExists: true, preloadExists: true, iconExists: true });
+    expect(steps.get('bridge')).toContain('models');
     const list = steps.get('models.list') as { ok: boolean; result: { dir: string } };
     expect(list).toMatchObject({ ok: true, result: { dir: join(resources, 'app.asar.unpacked', 'models') } });
     expect((steps.get('job end') as { type: string }).type).toBe('done');

@@ -17,6 +17,12 @@ export const recorded = {
   quit: false,
   /** What the next dialog.showOpenDialog resolves to. */
   nextDialog: { canceled: true, filePaths: [] },
+  /** contextBridge.exposeInMainWorld key → API (what the page would see on window). */
+  exposed: {},
+  /** ipcRenderer.on channel → listeners (main → renderer messages). */
+  rendererListeners: new Map(),
+  /** The IPC event main-process handlers get for the renderer's messages; the driver sets it. */
+  rendererEvent: () => ({ sender: null, senderFrame: null }),
 };
 
 class FakeWebContents extends EventEmitter {
@@ -26,6 +32,7 @@ class FakeWebContents extends EventEmitter {
   send(channel, payload) {
     this.sent.push({ channel, payload });
     this.emit('sent', channel, payload);
+    for (const fn of recorded.rendererListeners.get(channel) ?? []) fn({}, payload);
   }
   isDestroyed() {
     return this.destroyed;
@@ -117,6 +124,20 @@ export const ipcMain = {
   removeHandler: (channel) => void recorded.handlers.delete(channel),
 };
 
+// The renderer side, for the preload bundle: invoke/send reach the handlers main registered.
+export const contextBridge = { exposeInMainWorld: (key, api) => void (recorded.exposed[key] = api) };
+
+export const ipcRenderer = {
+  invoke: async (channel, ...args) => {
+    const handler = recorded.handlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler(recorded.rendererEvent(), ...args);
+  },
+  send: (channel, ...args) => void recorded.listeners.get(channel)?.(recorded.rendererEvent(), ...args),
+  on: (channel, fn) => void recorded.rendererListeners.set(channel, [...(recorded.rendererListeners.get(channel) ?? []), fn]),
+  removeListener: (channel, fn) => void recorded.rendererListeners.set(channel, (recorded.rendererListeners.get(channel) ?? []).filter((f) => f !== fn)),
+};
+
 export const dialog = {
   showOpenDialog: async (...args) => {
     recorded.dialogs.push(args.at(-1));
@@ -148,4 +169,4 @@ export const Menu = {
 
 export const shell = { openExternal: async (url) => void recorded.external.push(url) };
 
-export default { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, screen, session, shell };
+export default { app, BrowserWindow, contextBridge, dialog, ipcMain, ipcRenderer, Menu, nativeImage, screen, session, shell };
