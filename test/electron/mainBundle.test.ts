@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { OPERATION_NAMES, channelOf } from '../../engine/api/operations.ts';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
@@ -31,6 +31,9 @@ describe.skipIf(!hasToy)('Electron main bundle in Node', () => {
   beforeAll(() => {
     buildElectronBundles();
     ({ steps, work } = runMainBundle(join(PACKAGE_ROOT, 'electron', 'dist', 'main.js')));
+  });
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('loads, waits for app ready, then opens one sandboxed window on the built UI with the preload beside it', () => {

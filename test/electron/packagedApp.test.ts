@@ -122,5 +122,6 @@ describe.skipIf(!canPack)('the packaged app', () => {
     // Graphs of the bundled models went to the user's cache, not beside the checkpoint in the install.
     expect(readdirSync(join(app.resources, 'app.asar.unpacked', 'models', 'toy-shapes')).sort()).toEqual(modelsBefore);
     expect(readdirSync(join(work, 'home', 'cache', 'graphs')).some((f) => f.endsWith('.onnx'))).toBe(true);
+    rmSync(work, { recursive: true, force: true });
   });
 });
