@@ -2,9 +2,10 @@ import { app, BrowserWindow, dialog, nativeImage, screen, session } from 'electr
 import { readFile, stat } from 'node:fs/promises';
 import { basename, delimiter, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLED_ASSETS_DIR, ELECTRON_DIST_DIR, INSTALL, RENDERER_DIST_DIR } from '../engine/paths.ts';
+import { BUNDLED_ASSETS_DIR, BUNDLED_MODELS_DIR, ELECTRON_DIST_DIR, INSTALL, RENDERER_DIST_DIR } from '../engine/paths.ts';
 import { createHandlers } from '../engine/studio/handlers.ts';
 import { createStudio } from '../engine/studio/create.ts';
+import { repointStaleBundledModels } from './bundledModels.ts';
 import { DragOutFolder } from './dragOut.ts';
 import { appFrameOnly, forwardJobEvents, registerIpcHandlers, registerShellHandlers, sendMenuCommand } from './ipc-main.ts';
 import { buildMenu } from './menu.ts';
@@ -57,8 +58,9 @@ function createWindow(studio: ReturnType<typeof createStudio>): BrowserWindow {
   return win;
 }
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   const studio = createStudio();
+  await repointStaleBundledModels(studio.settings, BUNDLED_MODELS_DIR);
   const trusted = appFrameOnly(indexHtml);
   const dragOut = new DragOutFolder();
   app.on('will-quit', () => dragOut.dispose());
