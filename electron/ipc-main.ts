@@ -9,8 +9,6 @@ import type { OpenedImage } from './bridge.ts';
 import { MENU_COMMAND_CHANNEL, SHELL_CHANNELS } from './channels.ts';
 import { isAppPage } from './security.ts';
 
-export { MENU_COMMAND_CHANNEL, SHELL_CHANNELS };
-
 /** Decides whether an IPC message comes from a frame allowed to use the main process. */
 export type SenderCheck = (event: Pick<IpcMainEvent | IpcMainInvokeEvent, 'senderFrame'>) => boolean;
 
@@ -22,10 +20,8 @@ export function appFrameOnly(appIndexHtml: string): SenderCheck {
   return ({ senderFrame }) => !!senderFrame && !senderFrame.parent && isAppPage(senderFrame.url, appIndexHtml);
 }
 
-const refusal = (): Envelope => ({
-  ok: false,
-  error: new StudioError('UNAUTHORIZED', 'Refused a request from a page that is not the studio').toJSON(),
-});
+const untrusted = (): StudioError => new StudioError('UNAUTHORIZED', 'Refused a request from a page that is not the studio');
+const refusal = (): Envelope => ({ ok: false, error: untrusted().toJSON() });
 
 /**
  * Registers one invoke handler per contract operation. Payloads are validated by
@@ -68,7 +64,7 @@ export interface ShellServices {
 /** Registers the shell channels, validating their small payloads here at the edge. */
 export function registerShellHandlers(services: ShellServices, trusted: SenderCheck, ipc: Pick<IpcMain, 'handle' | 'on'> = ipcMain): string[] {
   const refuse = (): never => {
-    throw new StudioError('UNAUTHORIZED', 'Refused a request from a page that is not the studio');
+    throw untrusted();
   };
   ipc.handle(SHELL_CHANNELS.pickFolder, async (event, title: unknown) =>
     trusted(event) ? services.pickFolder(event.sender, typeof title === 'string' && title ? title.slice(0, 200) : 'Choose a folder') : refuse(),

@@ -148,7 +148,8 @@ describe('packaging', () => {
 
 describe('desktop shell channels', () => {
   it('validate their payloads at the main-process edge', async () => {
-    const { registerShellHandlers, SHELL_CHANNELS } = await import('../../electron/ipc-main.ts');
+    const { registerShellHandlers } = await import('../../electron/ipc-main.ts');
+    const { SHELL_CHANNELS } = await import('../../electron/channels.ts');
     const handles = new Map<string, (e: { sender: unknown }, p: unknown) => unknown>();
     const ons = new Map<string, (e: { sender: unknown }, p: unknown) => void>();
     const picked: string[] = [];
