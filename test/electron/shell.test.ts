@@ -44,6 +44,8 @@ describe('security', () => {
     const app = '/app/renderer/dist';
     expect(isAllowedUrl('file:///app/renderer/dist/index.html', app)).toBe(true);
     expect(isAllowedUrl('file:///app/renderer/dist/assets/index-abc.js', app)).toBe(true);
+    // A packaged app's install path, percent-encoded in the URL.
+    expect(isAllowedUrl('file:///opt/Latent%20Studio/resources/app.asar/renderer/dist/index.html', '/opt/Latent Studio/resources/app.asar/renderer/dist')).toBe(true);
     expect(isAllowedUrl('https://example.com/x.js', app)).toBe(false);
     expect(isAllowedUrl('http://127.0.0.1:7860/', app)).toBe(false);
     expect(CSP).toContain("script-src 'self'");
