@@ -1,10 +1,9 @@
 import tseslint from 'typescript-eslint';
 
-const rawIpc = {
-  name: 'electron',
-  importNames: ['ipcMain', 'ipcRenderer', 'contextBridge'],
-  message: 'Raw IPC lives only in electron/ipc-main.ts and electron/ipc-preload.ts; use their typed wrappers.',
-};
+const RAW_IPC_MESSAGE = 'Raw IPC lives only in electron/ipc-main.ts and electron/ipc-preload.ts; use their typed wrappers.';
+const rawIpc = { name: 'electron', importNames: ['ipcMain', 'ipcRenderer', 'contextBridge'], message: RAW_IPC_MESSAGE };
+// The same objects reached through a default or namespace import (`electron.ipcMain`, `const { ipcRenderer } = electron`).
+const rawIpcProperties = ['ipcMain', 'ipcRenderer', 'contextBridge'].map((property) => ({ property, message: RAW_IPC_MESSAGE }));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', 'models/**/runs/**', 'test-output/**'] },
@@ -13,6 +12,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-restricted-imports': ['error', { paths: [rawIpc] }],
+      'no-restricted-properties': ['error', ...rawIpcProperties],
     },
   },
   {
@@ -50,6 +50,6 @@ export default tseslint.config(
   },
   {
     files: ['electron/ipc-main.ts', 'electron/ipc-preload.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+    rules: { '@typescript-eslint/no-restricted-imports': 'off', 'no-restricted-properties': 'off' },
   },
 );

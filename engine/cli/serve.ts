@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { resolve } from 'node:path';
+import { RENDERER_DIST_DIR } from '../paths.ts';
 import { startServer } from '../server/server.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command): void {
       const running = await startServer({
         handlers: createHandlers(studio),
         onJobEvent: (listener) => studio.queue.onEvent(listener),
-        staticDir: join(PACKAGE_ROOT, 'renderer', 'dist'),
+        staticDir: RENDERER_DIST_DIR,
         port: Number(opts.port),
       });
       process.stdout.write(`Latent Studio is serving on 127.0.0.1 only.\nOpen: ${running.url}\n`);

@@ -32,7 +32,7 @@ describe('images.recipe over both transports', () => {
 
   beforeAll(async () => {
     srv = await startServer({ handlers, onJobEvent: (l) => studio.queue.onEvent(l), staticDir: tmpdir(), port: 0 });
-    registerIpcHandlers(handlers);
+    registerIpcHandlers(handlers, () => true);
     const bytes = await pngWithRecipe();
     base64 = bytes.toString('base64');
     path = join(mkdtempSync(join(tmpdir(), 'ls-recipe-')), 'with-recipe.png');

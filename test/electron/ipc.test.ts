@@ -24,7 +24,7 @@ const { exposeStudioBridge } = await import('../../electron/ipc-preload.ts');
 
 describe('Electron IPC transport', () => {
   const studio = fakeStudio();
-  const channels = registerIpcHandlers(createHandlers(studio));
+  const channels = registerIpcHandlers(createHandlers(studio), () => true);
   exposeStudioBridge();
   const bridge = exposed.studio as Record<string, Record<string, (p?: unknown) => Promise<Envelope>>>;
 
