@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { SettingsStore } from '../engine/settings/store.ts';
+import type { SettingsStore } from '../engine/studio/settings/store.ts';
 
 /**
  * A saved models folder that was the bundled one of an earlier launch: an AppImage is mounted

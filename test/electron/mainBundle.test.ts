@@ -7,7 +7,7 @@ import { dispatch } from '../../engine/api/dispatch.ts';
 import { OPERATION_NAMES, channelOf } from '../../engine/api/operations.ts';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
 import { PACKAGE_ROOT } from '../../engine/paths.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { SHELL_CHANNELS } from '../../electron/channels.ts';
