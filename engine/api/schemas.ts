@@ -8,6 +8,9 @@ import { z } from 'zod';
 /** Largest side we accept for any image handed to the engine (pixels). */
 export const MAX_IMAGE_SIDE = 4096;
 
+/** Largest encoded image accepted, inline (base64 characters) or read from a file (bytes). */
+export const MAX_ENCODED_IMAGE_BYTES = 64 * 1024 * 1024;
+
 export const SAMPLERS = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'] as const;
 export const SamplerSchema = z.enum(SAMPLERS);
 
@@ -15,7 +18,7 @@ export const SamplerSchema = z.enum(SAMPLERS);
 export const ImageInputSchema = z.union([
   z.object({ imageId: z.string().min(1).max(200) }).strict(),
   z.object({ path: z.string().min(1).max(4096) }).strict(),
-  z.object({ base64: z.string().min(1).max(64 * 1024 * 1024) }).strict(),
+  z.object({ base64: z.string().min(1).max(MAX_ENCODED_IMAGE_BYTES) }).strict(),
 ]);
 export type ImageInput = z.infer<typeof ImageInputSchema>;
 
