@@ -14,12 +14,13 @@ import { SettingsStore } from '../../engine/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import type { EditParams } from '../../engine/studio/context.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const photoPath = sharedPath('images', 'vermeer.jpg');
 const dir = mkdtempSync(join(tmpdir(), 'ls-edit-'));
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 const raw = (png: Buffer) => sharp(png).raw().toBuffer();
 
