@@ -22,7 +22,32 @@ export const ImageInputSchema = z.union([
 ]);
 export type ImageInput = z.infer<typeof ImageInputSchema>;
 
-const side = z.number().int().min(64).max(MAX_IMAGE_SIDE);
+const side = z
+  .number()
+  .int()
+  .min(64, 'images are at least 64 pixels a side')
+  .max(MAX_IMAGE_SIDE, `images are at most ${MAX_IMAGE_SIDE} pixels a side`);
+
+/** Work bounds on the text a request carries: the tokenizer and text encoder run once per 75 tokens. */
+export const MAX_PROMPT_CHARS = 20_000;
+/** No real word, tag or URL is this long; a longer run of letters is pasted data, not a prompt. */
+export const MAX_WORD_CHARS = 1000;
+export const MAX_STEPS = 500;
+
+function longestWord(text: string): number {
+  let longest = 0;
+  for (const word of text.split(/\s+/)) longest = Math.max(longest, word.length);
+  return longest;
+}
+
+const PromptSchema = z
+  .string()
+  .max(MAX_PROMPT_CHARS, `prompts are at most ${MAX_PROMPT_CHARS} characters`)
+  .refine((t) => longestWord(t) <= MAX_WORD_CHARS, {
+    message: `a word is at most ${MAX_WORD_CHARS} characters; put spaces between words`,
+  });
+
+const StepsSchema = z.number().int().min(1, 'at least 1 step').max(MAX_STEPS, `at most ${MAX_STEPS} steps`);
 
 export const TokenMergingSchema = z
   .object({
@@ -60,9 +85,9 @@ export const IpAdapterSchema = z
 export const SamplingSchema = z
   .object({
     model: z.string().min(1).max(4096),
-    prompt: z.string().max(20_000),
-    negativePrompt: z.string().max(20_000).default(''),
-    steps: z.number().int().min(1).max(500).default(25),
+    prompt: PromptSchema,
+    negativePrompt: PromptSchema.default(''),
+    steps: StepsSchema.default(25),
     /** Default: the model's recommended scale (its config's `guidance_scale`), else 7.5. */
     cfg: z.number().min(0).max(50).optional(),
     seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
@@ -84,8 +109,8 @@ export type GenerateRequest = z.input<typeof GenerateRequestSchema>;
 /** Prompt-to-prompt edit of a generated image or a real photo (then `image` is inverted first). */
 export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
   .extend({
-    sourcePrompt: z.string().max(20_000),
-    targetPrompt: z.string().max(20_000),
+    sourcePrompt: PromptSchema,
+    targetPrompt: PromptSchema,
     image: ImageInputSchema.optional(),
     crossReplaceSteps: z.number().min(0).max(1).default(0.8),
     /** Per-word overrides of crossReplaceSteps, for words of the target prompt. */
@@ -151,7 +176,7 @@ export const StylizeRequestSchema = z
     gamma: z.number().min(0).max(1).default(0.75),
     /** Attention temperature T. */
     temperature: z.number().gt(0).max(10).default(1.5),
-    steps: z.number().int().min(1).max(500).default(50),
+    steps: StepsSchema.default(50),
     /** LDM output_blocks whose self-attention is injected; default the decoder's two finest attention levels (6–11 on SD). */
     layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
     /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
