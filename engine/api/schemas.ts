@@ -224,6 +224,17 @@ export const SettingsSchema = z
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/** Our recipe as read back from an image: what a restore may use. */
+export const EmbeddedRecipeSchema = z
+  .object({
+    format: z.literal('latent-studio-recipe'),
+    version: z.literal(1),
+    operation: z.string(),
+    request: z.record(z.string(), z.unknown()),
+    modelHash: z.string().nullable(),
+  })
+  .strict();
+
 export const ImageRefSchema = z
   .object({
     imageId: z.string(),

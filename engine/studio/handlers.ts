@@ -1,4 +1,5 @@
 import type { Handlers } from '../api/contract.ts';
+import { EmbeddedRecipeSchema } from '../api/schemas.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { exportImage } from '../export/exportImage.ts';
 import { loadImageInput } from '../export/loadImage.ts';
@@ -67,13 +68,10 @@ export function createHandlers(studio: StudioContext): Handlers {
       await paths.images([image]);
       const { bytes } = await loadImageInput(image, results);
       const found = await readEmbeddedRecipeFromBytes(bytes, 'path' in image ? image.path : 'the image');
-      // A recipe from another version or tool is reported as absent rather than failing the call.
-      const r = found.recipe;
-      const usable = r && r.format === 'latent-studio-recipe' && r.version === 1 && typeof r.operation === 'string' && r.request && typeof r.request === 'object';
-      return {
-        parameters: found.parameters,
-        recipe: usable ? { format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null } : null,
-      };
+      // A recipe from another version or tool, or of any other shape, is reported as absent rather than failing the call.
+      const r = found.recipe as Partial<Record<string, unknown>> | null;
+      const usable = r && typeof r === 'object' ? EmbeddedRecipeSchema.safeParse({ format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null }) : null;
+      return { parameters: found.parameters, recipe: usable?.success ? usable.data : null };
     },
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.set(patch),
