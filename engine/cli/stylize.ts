@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { defaultModelPath } from '../catalog/defaultModel.ts';
 import { lastStylizeMemory } from '../pipelines/stylize.ts';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 import { runJobToFiles } from './samplingOptions.ts';
 
 interface StylizeCliOptions {
@@ -56,7 +56,7 @@ export function registerStylizeCommand(program: Command): void {
         ...(o.width ? { width: Number(o.width) } : {}),
         ...(o.height ? { height: Number(o.height) } : {}),
       };
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.stylize', request, o.out);
       const m = lastStylizeMemory();
       if (m) process.stdout.write(`kept ${mb(m.cachedLatentsBytes)} of inversion latents (a per-step feature cache would hold ${mb(m.featureCacheBytes)})\n`);

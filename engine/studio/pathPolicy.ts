@@ -60,7 +60,13 @@ function kindOf(info: Stats): string {
 export class PathPolicy {
   private readonly picked = new Set<string>();
 
-  constructor(private readonly roots: () => Promise<PathRoots>) {}
+  /** `confined: false` keeps the file-kind checks but lets any location through. */
+  constructor(private readonly roots: () => Promise<PathRoots>, private readonly confined = true) {}
+
+  /** For the command line, where every path was typed by the user who runs the process. */
+  static commandLine(): PathPolicy {
+    return new PathPolicy(async () => ({ models: [], output: '/' }), false);
+  }
 
   /** The models folder and output folder of the current settings, plus the bundled models. */
   static fromSettings(settings: { get(): Promise<Settings> }): PathPolicy {
@@ -109,7 +115,7 @@ export class PathPolicy {
     const target = resolve(path);
     const root = resolve(output);
     const realRoot = (await real(root)) ?? root;
-    if (!inside(root, target) || !inside(realRoot, await realTarget(target))) {
+    if (this.confined && (!inside(root, target) || !inside(realRoot, await realTarget(target)))) {
       throw refused(path, `exports are written inside the output folder (${output}); choose a name there or change the output folder in Settings`, 'outside');
     }
     const existing = await lstat(target).catch(() => null);
@@ -120,7 +126,7 @@ export class PathPolicy {
 
   private async check(path: string, areas: readonly Area[], want: 'file' | 'folder' | 'file-or-folder'): Promise<string> {
     const target = resolve(path);
-    if (!(await this.allowed(target, areas))) {
+    if (this.confined && !(await this.allowed(target, areas))) {
       throw refused(path, `is outside ${areas.map((a) => AREA_WORDS[a]).join(', ')}; the studio reads files only from there`, 'outside');
     }
     const info = await stat(target).catch((e: NodeJS.ErrnoException) => {

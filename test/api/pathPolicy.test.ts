@@ -131,3 +131,13 @@ describe('images.export writes only inside the output folder', () => {
     expect(await call('images.export', { image: { base64: base64() }, path, overwrite: true })).toMatchObject({ ok: true });
   });
 });
+
+describe('the command line is not confined to the studio folders', () => {
+  it('reads and writes where the user said, still refusing what is not a regular file', async () => {
+    const { PathPolicy } = await import('../../engine/studio/pathPolicy.ts');
+    const cli = PathPolicy.commandLine();
+    await expect(cli.image(join(foreign, 'photo.png'))).resolves.toBe(join(foreign, 'photo.png'));
+    await expect(cli.exportTarget(join(foreign, 'out.png'), false)).resolves.toBe(join(foreign, 'out.png'));
+    if (unix) await expect(cli.image(join(output, 'fifo.png'))).rejects.toMatchObject({ code: 'PATH_REFUSED', details: { reason: 'not-regular' } });
+  });
+});
