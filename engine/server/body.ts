@@ -48,6 +48,8 @@ export function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Prom
         reject(new HttpRefusal(400, 'Body is not JSON'));
       }
     });
-    req.on('error', reject);
+    // The client hung up mid-body: nobody is left to answer, but it is their doing, not a server failure.
+    req.on('error', () => reject(new HttpRefusal(400, 'The request body ended early')));
+    req.on('aborted', () => reject(new HttpRefusal(400, 'The request body ended early')));
   });
 }

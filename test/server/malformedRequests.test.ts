@@ -84,3 +84,23 @@ describe('oversized bodies', () => {
     await stillServing();
   });
 });
+
+describe('a client that hangs up mid-body', () => {
+  it('is not logged as a server failure, and the server keeps serving', async () => {
+    const { connect } = await import('node:net');
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(process.stderr, 'write');
+    await new Promise<void>((resolve) => {
+      const s = connect(srv.port, '127.0.0.1', () => {
+        s.write(`POST /api/op/jobs.list HTTP/1.1\r\nHost: ${host()}\r\nAuthorization: Bearer ${srv.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`);
+        setTimeout(() => s.destroy(), 50);
+      });
+      s.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await stillServing();
+    const logged = spy.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('failed'));
+    spy.mockRestore();
+    expect(logged).toEqual([]);
+  });
+});
