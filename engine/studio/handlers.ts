@@ -1,17 +1,24 @@
 import type { Handlers } from '../api/contract.ts';
-import { EmbeddedRecipeSchema } from '../api/schemas.ts';
+import { EmbeddedRecipeSchema, type ImageRef } from '../api/schemas.ts';
+import type { JobContext } from '../jobs/queue.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { exportImage } from '../export/exportImage.ts';
 import { loadImageInput } from '../export/loadImage.ts';
 import { readEmbeddedRecipeFromBytes } from '../export/readRecipe.ts';
 import { confineJob } from './confineRequest.ts';
-import type { StudioContext } from './context.ts';
+import type { Pipelines, StudioContext } from './context.ts';
 import { PathPolicy } from './pathPolicy.ts';
 
 /** One handler per contract operation; the type makes a missing one a compile error. */
 export function createHandlers(studio: StudioContext): Handlers {
   const { queue, results, settings, pipelines } = studio;
   const paths = studio.paths ?? PathPolicy.fromSettings(settings);
+  /** A job operation: its files checked before it is queued, then run by the pipeline of the same name. */
+  const job = <K extends keyof Pipelines>(kind: K) => async (params: Parameters<Pipelines[K]>[0]) => {
+    await confineJob(paths, params);
+    const run = pipelines[kind] as (p: typeof params, j: JobContext, s: StudioContext) => Promise<ImageRef[]>;
+    return { jobId: queue.submit(kind, (j) => run(params, j, studio)) };
+  };
   return {
     'models.list': async ({ dir }) => {
       const folder = dir ? await paths.modelsFolder(dir) : (await settings.get()).modelsDir;
@@ -25,30 +32,12 @@ export function createHandlers(studio: StudioContext): Handlers {
       if (config) await paths.modelFile(config);
       return studio.inspect(path, config);
     },
-    'jobs.generate': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('generate', (job) => pipelines.generate(params, job, studio)) };
-    },
-    'jobs.img2img': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('img2img', (job) => pipelines.img2img(params, job, studio)) };
-    },
-    'jobs.edit': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('edit', (job) => pipelines.edit(params, job, studio)) };
-    },
-    'jobs.inpaint': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('inpaint', (job) => pipelines.inpaint(params, job, studio)) };
-    },
-    'jobs.attention': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('attention', (job) => pipelines.attention(params, job, studio)) };
-    },
-    'jobs.stylize': async (params) => {
-      await confineJob(paths, params);
-      return { jobId: queue.submit('stylize', (job) => pipelines.stylize(params, job, studio)) };
-    },
+    'jobs.generate': job('generate'),
+    'jobs.img2img': job('img2img'),
+    'jobs.edit': job('edit'),
+    'jobs.inpaint': job('inpaint'),
+    'jobs.attention': job('attention'),
+    'jobs.stylize': job('stylize'),
     'jobs.cancel': async ({ jobId }) => ({ cancelled: queue.cancel(jobId) }),
     'jobs.list': async () => ({ jobs: queue.list() }),
     'images.read': async ({ imageId }) => {

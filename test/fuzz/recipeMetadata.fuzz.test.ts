@@ -4,13 +4,12 @@
  * error — never a raw exception, a hang, or a response that fails the contract.
  */
 import fc from 'fast-check';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { replaceExif } from '../../engine/export/exifComment.ts';
 import { RECIPE_KEY } from '../../engine/export/exportImage.ts';
-import { addPngText, readPngText } from '../../engine/export/pngText.ts';
+import { addPngText, pngChunk, readPngText } from '../../engine/export/pngText.ts';
 import { readEmbeddedRecipeFromBytes } from '../../engine/export/readRecipe.ts';
 import { parseParameters } from '../../engine/pipelines/parameters.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
@@ -26,15 +25,6 @@ beforeAll(async () => {
   jpeg = await px().withExif({ IFD0: { Software: 'x' } }).jpeg().toBuffer();
   webp = await px().withExif({ IFD0: { Software: 'x' } }).webp().toBuffer();
 });
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 /** A valid PNG with one hostile chunk after IHDR; sometimes its length field lies. */
 function pngWith(type: string, data: Uint8Array, lie: number | null): Buffer {
