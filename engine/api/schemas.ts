@@ -123,7 +123,7 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
     mask: ImageInputSchema.optional(),
     /** auto: word swap when both prompts have as many words, else refinement. */
     editMode: z.enum(['auto', 'replace', 'refine']).default('auto'),
-    /** A photo's own size by default (rounded down to a multiple of 8); 512 for a seed. */
+    /** A photo's own size by default, scaled down to the model's size class (pipelines/size.ts planInputSize); the model's native size for a seed. */
     width: side.optional(),
     height: side.optional(),
   })
@@ -141,7 +141,7 @@ export const AttentionRequestSchema = SamplingSchema.pick({
   .strict();
 export type AttentionRequest = z.input<typeof AttentionRequestSchema>;
 
-/** img2img and inpaint default to the input image's size (rounded down to a multiple of 8). */
+/** img2img and inpaint default to the input image's size within the model's size class (pipelines/size.ts planInputSize). */
 const ImageSizeOverride = { width: side.optional(), height: side.optional() };
 
 export const Img2ImgRequestSchema = SamplingSchema.extend({
@@ -183,7 +183,7 @@ export const StylizeRequestSchema = z
     adain: z.boolean().default(true),
     mask: ImageInputSchema.optional(),
     maskFeather: z.number().min(0).max(256).default(8),
-    /** Default: the content image's size (rounded down to a multiple of 8). */
+    /** Default: the content image's size within the model's size class (pipelines/size.ts planInputSize). */
     ...ImageSizeOverride,
   })
   .strict();
