@@ -75,7 +75,7 @@ describe('BPE cost of one long word', () => {
     timeWord((w) => bpe.encode(w), 2000); // warm-up
     const short = Math.max(timeWord((w) => bpe.encode(w), 4750), 1);
     const long = timeWord((w) => bpe.encode(w), 19_000);
-    expect(long).toBeLessThan(400);
+    expect(long).toBeLessThan(800); // about 1,100 ms before the heap, ~130 ms after
     expect(long / short).toBeLessThan(12); // quadratic would be ~16
   });
 
