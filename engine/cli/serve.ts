@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { RENDERER_DIST_DIR } from '../paths.ts';
+import { installCrashGuard } from '../server/crashGuard.ts';
 import { startServer } from '../server/server.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
@@ -12,6 +13,7 @@ export function registerServeCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', '7860')
     .option('--models <dir>', 'models folder for this launch')
     .action(async (opts: { port: string; models?: string }) => {
+      installCrashGuard();
       const studio = createStudio();
       if (opts.models) await studio.settings.override({ modelsDir: resolve(opts.models) });
       const running = await startServer({

@@ -35,7 +35,10 @@ describe('images.recipe over both transports', () => {
     registerIpcHandlers(handlers, () => true);
     const bytes = await pngWithRecipe();
     base64 = bytes.toString('base64');
-    path = join(mkdtempSync(join(tmpdir(), 'ls-recipe-')), 'with-recipe.png');
+    // Images are read by path only from the studio's folders (here its output folder).
+    const outputDir = mkdtempSync(join(tmpdir(), 'ls-recipe-'));
+    await studio.settings.override({ outputDir });
+    path = join(outputDir, 'with-recipe.png');
     writeFileSync(path, bytes);
   });
   afterAll(() => srv?.close());

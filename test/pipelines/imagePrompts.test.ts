@@ -10,12 +10,13 @@ import { unetSites } from '../../engine/models/unet/sites.ts';
 import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 import { writeTinyImageEncoder, writeTinyIpAdapter, writeTinyIpAdapterPlus } from '../support/tinyIpAdapter.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const dir = mkdtempSync(join(tmpdir(), 'ls-ipa-'));
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 const adapter = join(dir, 'ip', 'ip-adapter_tiny.safetensors');
 const plusAdapter = join(dir, 'ip', 'ip-adapter-plus_tiny.safetensors');
