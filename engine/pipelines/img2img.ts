@@ -9,6 +9,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
+import { sideStepOf } from './size.ts';
 import { tokenMergingParameters } from './tokenMerging.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imagePromptParameters } from './imagePrompts.ts';
@@ -18,7 +19,7 @@ export async function img2img(request: Img2ImgParams, job: JobContext, studio: S
   const settings = await studio.settings.get();
   const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
   const params = withModelGuidance(request, bundle.spec);
-  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
+  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height, sideStepOf(bundle.spec));
   const { size } = image;
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);

@@ -11,6 +11,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
+import { sideStepOf } from './size.ts';
 import { tokenMergingParameters } from './tokenMerging.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imagePromptParameters } from './imagePrompts.ts';
@@ -39,7 +40,7 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
   const settings = await studio.settings.get();
   const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
   const params = withModelGuidance(request, bundle.spec);
-  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
+  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height, sideStepOf(bundle.spec));
   const { size } = image;
   const mask = await loadMask(params.mask, studio.results, size, params.maskFeather);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];

@@ -21,9 +21,9 @@ export interface PreparedImage {
  * rounded down to a multiple of 8. Resizing uses Lanczos and fills the frame exactly.
  * `factor` is the model's pixels per latent cell.
  */
-export async function prepareImage(input: ImageInput, results: ResultStore, factor: number, width?: number, height?: number): Promise<PreparedImage> {
+export async function prepareImage(input: ImageInput, results: ResultStore, factor: number, width?: number, height?: number, sideStep?: number): Promise<PreparedImage> {
   const loaded = await loadImageInput(input, results);
-  const size = planSize(width ?? loaded.width, height ?? loaded.height, factor);
+  const size = planSize(width ?? loaded.width, height ?? loaded.height, factor, sideStep);
   const resized = sharp(loaded.bytes).resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
   const rgb = await readRgb(resized);
   return { rgb, tensor: rgbToTensor(rgb, 'minus1to1'), size };

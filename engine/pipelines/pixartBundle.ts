@@ -1,0 +1,19 @@
+import type { ProviderPreference } from '../graph/provider.ts';
+import { loadPixArt, pixartNullCaption } from '../models/pixart/runner.ts';
+import type { PixArtPipelineSpec } from '../models/spec.ts';
+import { T5Encoder } from '../models/t5/encoder.ts';
+import { t5TokenizerFor } from '../models/t5/tokenizer.ts';
+import type { Denoiser } from '../denoiser/denoiser.ts';
+import type { Conditioner } from './conditioner.ts';
+import { t5Conditioner } from './t5Conditioner.ts';
+
+/** The family-specific parts of a PixArt bundle: its transformer as a Denoiser and the T5 conditioner. */
+export async function loadPixArtParts(spec: PixArtPipelineSpec, rt: { threads?: number; provider?: ProviderPreference }): Promise<{ denoiser: Denoiser; conditioner: Conditioner }> {
+  const [t5] = spec.textEncoders;
+  const tokenizer = await t5TokenizerFor(t5);
+  // Compiled lazily, at the first prompt: a full-size T5 is the largest network of the pipeline.
+  const encoder = new T5Encoder(t5, { ...(rt.threads ? { threads: rt.threads } : {}), ...(rt.provider ? { provider: rt.provider } : {}) });
+  const denoiser = await loadPixArt(spec.transformer, { runtime: rt });
+  const nullCaption = await pixartNullCaption(spec.transformer);
+  return { denoiser, conditioner: t5Conditioner(encoder, tokenizer, { maxTokens: spec.maxTokens, ...(nullCaption ? { nullCaption } : {}) }) };
+}
