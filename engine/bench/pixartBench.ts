@@ -12,6 +12,7 @@ import { T5Encoder } from '../models/t5/encoder.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import { writeRandomF16Checkpoint } from './syntheticCheckpoint.ts';
 import { timeOnce, timeRuns } from './timing.ts';
+import { rand } from './randomInput.ts';
 
 /** PixArt-α 512 (`PixArt-XL-2-512x512`): DiT-XL/2, 28 blocks × 1152, 16 heads, T5-XXL captions of 120 tokens. */
 export const PIXART_ALPHA_512: PixArtConfig = {
@@ -58,15 +59,6 @@ async function ensure(path: string, keys: Map<string, number[]>, log: (s: string
   return true;
 }
 
-function rand(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = a / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 export interface PixArtBenchOptions {
   dir: string;

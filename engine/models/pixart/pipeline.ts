@@ -1,9 +1,10 @@
-import { access, readFile, readdir, stat } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StudioError, isStudioError } from '../../api/errors.ts';
 import { type ScheduleConfig } from '../../schedulers/schedule.ts';
 import type { SafetensorsDType } from '../../safetensors/types.ts';
 import type { PixArtPipelineSpec } from '../spec.ts';
+import { readJson } from '../diffusersFolder.ts';
 import { detectT5 } from '../t5/detect.ts';
 import { PIXART_MAX_LENGTH } from '../t5/tokenizer.ts';
 import type { T5Spec } from '../t5/config.ts';
@@ -32,16 +33,6 @@ const SCALE = { alpha: 0.18215, sigma: 0.13025 } as const;
 const exists = (p: string) => access(p).then(() => true, () => false);
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 type Json = Record<string, unknown>;
-
-async function readJson(path: string): Promise<Json | undefined> {
-  if (!(await exists(path))) return undefined;
-  try {
-    const v: unknown = JSON.parse(await readFile(path, 'utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch (e) {
-    throw new StudioError('CHECKPOINT_CORRUPT', `${path}: not valid JSON (${(e as Error).message})`, { file: path });
-  }
-}
 
 /** True when a folder is a PixArt pipeline (model_index names one, or it holds a transformer/). */
 export async function isPixArtFolder(dir: string): Promise<boolean> {
