@@ -126,6 +126,22 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny') || !hasShared('golden', 'sd1
     expect(inside).toBeGreaterThan(48 * 32 * 3 * 0.5);
   });
 
+  it('reports progress with previews and stops on cancel, as for SD', async () => {
+    const env = await dispatch(handlers, 'jobs.generate', { model: folder, prompt: 'a cat', steps: 40, seed: 2, sampler: 'euler' });
+    if (!env.ok) throw new Error(env.error.message);
+    const jobId = (env.result as { jobId: string }).jobId;
+    const previews: string[] = [];
+    const off = studio.queue.onEvent((e) => {
+      if (e.jobId !== jobId || e.type !== 'progress') return;
+      if (e.preview) previews.push(e.preview);
+      if (previews.length === 2) void dispatch(handlers, 'jobs.cancel', { jobId });
+    });
+    const s = await studio.queue.waitFor(jobId);
+    off();
+    expect(s.state).toBe('cancelled');
+    expect(previews.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('Edit, Show attention, image prompts and token merging are refused on the DiT with the reason', async () => {
     const edit = await failure('jobs.edit', { model: folder, sourcePrompt: 'a cat', targetPrompt: 'a dog', seed: 1, steps: 2 });
     expect(edit.code).toBe('INVALID_REQUEST');
