@@ -14,6 +14,7 @@ export async function loadPixArtParts(spec: PixArtPipelineSpec, rt: { threads?: 
   // Compiled lazily, at the first prompt: a full-size T5 is the largest network of the pipeline.
   const encoder = new T5Encoder(t5, { ...(rt.threads ? { threads: rt.threads } : {}), ...(rt.provider ? { provider: rt.provider } : {}) });
   const denoiser = await loadPixArt(spec.transformer, { runtime: rt });
-  const nullCaption = await pixartNullCaption(spec.transformer);
+  // Only α's official sampler guides on the learned caption; Σ's encodes "" with T5 even where its file keeps one (ALGORITHMS-2 §1.6).
+  const nullCaption = spec.variant === 'alpha' ? await pixartNullCaption(spec.transformer) : undefined;
   return { denoiser, conditioner: t5Conditioner(encoder, tokenizer, { maxTokens: spec.maxTokens, ...(nullCaption ? { nullCaption } : {}) }) };
 }
