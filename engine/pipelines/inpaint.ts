@@ -38,7 +38,7 @@ async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array
  */
 export async function inpaint(request: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height, sideStepOf(bundle.spec));
   const { size } = image;

@@ -54,8 +54,11 @@ export function runtimeFromSettings(settings: Settings): BundleRuntime {
 const KEEP = 2;
 const bundles = new Map<string, Promise<ModelBundle>>();
 
-async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> {
-  const spec = await detectModel(path);
+async function load(path: string, runtime: BundleRuntime, vaePath?: string): Promise<ModelBundle> {
+  const spec = await detectModel(path, vaePath ? { vaePath } : {});
+  if (vaePath && spec.family !== 'pixart') {
+    throw new StudioError('INVALID_REQUEST', `A separate VAE (${vaePath}) is read for PixArt models; ${path} brings its own VAE inside the checkpoint`, { model: path, vae: vaePath });
+  }
   if (spec.family === 'taesd') {
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is a TAESD preview autoencoder, not an image model`);
   }
@@ -79,13 +82,14 @@ async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> 
   });
 }
 
-export function loadBundle(path: string, runtime: BundleRuntime = {}): Promise<ModelBundle> {
-  const key = `${path}|${runtime.threads ?? ''}|${runtime.provider ?? ''}`;
+/** `vaePath`: a VAE the request points at instead of the one found with the model (PixArt). */
+export function loadBundle(path: string, runtime: BundleRuntime = {}, vaePath?: string): Promise<ModelBundle> {
+  const key = `${path}|${runtime.threads ?? ''}|${runtime.provider ?? ''}|${vaePath ?? ''}`;
   let bundle = bundles.get(key);
   if (bundle) {
     bundles.delete(key);
   } else {
-    bundle = load(path, runtime);
+    bundle = load(path, runtime, vaePath);
     bundle.catch(() => bundles.delete(key));
   }
   bundles.set(key, bundle);

@@ -14,7 +14,7 @@ import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { maxAbsDiff } from '../graph/reference.ts';
 import { hasShared } from '../support/shared.ts';
-import { pixartTiny, writeTinyPixArtFolder } from './pixartFolder.ts';
+import { pixartTiny, sd15Tiny, writeTinyPixArtFolder } from './pixartFolder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ls-pixart-'));
 const models = join(dir, 'models');
@@ -92,6 +92,16 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny') || !hasShared('golden', 'sd1
     expect(embedded.parameters).toMatch(/CFG scale: 4\.5/);
     expect(embedded.parameters).toMatch(/Model: pixart-tiny/);
     expect(embedded.recipe?.request).toMatchObject({ model: folder, prompt: 'a photo of a cat', seed: 11, sampler: 'dpmpp-2m' });
+  });
+
+  it('a VAE named in the request decodes (a whole SD checkpoint serves); on an SD model it is refused', async () => {
+    const own = await run('jobs.generate', { model: folder, prompt: 'a cat', steps: 2, seed: 4 });
+    const named = await run('jobs.generate', { model: folder, prompt: 'a cat', steps: 2, seed: 4, vae: sd15Tiny });
+    // The same VAE weights in another file: the same pixels.
+    expect(named.data.equals(own.data)).toBe(true);
+    const onSd = await failure('jobs.generate', { model: sd15Tiny, prompt: 'a cat', steps: 2, seed: 4, vae: sd15Tiny });
+    expect(onSd.code).toBe('INVALID_REQUEST');
+    expect(onSd.message).toMatch(/separate VAE/);
   });
 
   it('an aspect-ratio bucket size gives an image of that size', async () => {
