@@ -9,6 +9,8 @@ export interface T5ConditionerOptions {
   maxTokens: number;
   /** The transformer's learned null caption [L, captionChannels] (α official), when the checkpoint has one. */
   nullCaption?: Tensor;
+  /** Called after each new prompt pair is encoded: a full-size T5 frees its session here, so sampling holds only the DiT. */
+  afterEncode?: () => Promise<void>;
 }
 
 const maskTensor = (mask: readonly number[]): Tensor => ({ data: Float32Array.from(mask), dims: [1, mask.length] });
@@ -24,9 +26,9 @@ const maskTensor = (mask: readonly number[]): Tensor => ({ data: Float32Array.fr
 export function t5Conditioner(encoder: T5Encoder, tokenizer: SentencePieceTokenizer, o: T5ConditionerOptions): Conditioner {
   const L = o.maxTokens;
   const learned = o.nullCaption && o.nullCaption.dims[0] === L ? o.nullCaption : undefined;
-  return {
-    encoders: ['T5 text encoder'],
-    async encode(prompt, negative) {
+  // The last pair's rows: the next image of the same prompts (a new seed, img2img, inpaint) does not run T5 again.
+  let last: { key: string; rows: Promise<{ cond: Conditioning; uncond: Conditioning }> } | undefined;
+  const encode = async (prompt: string, negative: string) => {
       const p = t5Prompt(tokenizer, prompt, L);
       const useLearned = learned !== undefined && negative.trim() === '';
       const n = useLearned ? undefined : t5Prompt(tokenizer, negative, L);
@@ -38,7 +40,19 @@ export function t5Conditioner(encoder: T5Encoder, tokenizer: SentencePieceTokeni
       const uncond: Conditioning = n
         ? { context: row(1), contextMask: maskTensor(n.mask) }
         : { context: { data: learned!.data, dims: [1, L, learned!.dims[1]] }, contextMask: maskTensor(p.mask) };
+      await o.afterEncode?.();
       return { cond, uncond };
+  };
+  return {
+    encoders: ['T5 text encoder'],
+    encode(prompt, negative) {
+      const key = JSON.stringify([prompt, negative]);
+      if (last?.key !== key) {
+        const rows = encode(prompt, negative);
+        rows.catch(() => (last = undefined));
+        last = { key, rows };
+      }
+      return last.rows;
     },
   };
 }
