@@ -12,7 +12,7 @@ export interface ModelsSlice {
 }
 
 /** Files in the models folder that help a model but are not one: preview decoders, image adapters and encoders. */
-const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
+const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision', 't5-encoder', 'vae']);
 
 /** Models usable for image jobs: loadable and not a helper file. */
 export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);

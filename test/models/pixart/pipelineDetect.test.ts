@@ -88,6 +88,13 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny') || !hasShared('golden', 'sd1
     const beside = (await detectModel(file)) as PixArtPipelineSpec;
     expect(beside.vaeSource).toBe(join(dir, 'tiny-vae.safetensors'));
 
+    // The model list names the parts beside it for what they are, not as broken checkpoints.
+    const t5Entry = await inspectModel(join(dir, 't5xxl_tiny.safetensors'));
+    expect([t5Entry.error, t5Entry.architecture?.family]).toEqual([null, 't5-encoder']);
+    const vaeEntry = await inspectModel(join(dir, 'tiny-vae.safetensors'));
+    expect([vaeEntry.error, vaeEntry.architecture?.family]).toEqual([null, 'vae']);
+    expect((await inspectModel(file)).architecture?.summary).toMatch(/^PixArt-α DiT 2 blocks × 64/);
+
     // The original file keeps the learned null caption: with no negative prompt it is the unconditional row, under the prompt's mask.
     const nullCaption = await pixartNullCaption(spec.transformer);
     expect(nullCaption?.dims).toEqual([120, 32]);
