@@ -34,11 +34,15 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 type Json = Record<string, unknown>;
 
-/** True when a folder is a PixArt pipeline (model_index names one, or it holds a transformer/). */
+/**
+ * True when a folder is a PixArt pipeline: model_index.json names one, or there is no
+ * model_index.json and it holds a transformer/ (SD3 and Flux folders have one too, and say so).
+ */
 export async function isPixArtFolder(dir: string): Promise<boolean> {
   const index = await readJson(join(dir, 'model_index.json')).catch(() => undefined);
-  const name = typeof index?._class_name === 'string' ? index._class_name : '';
-  return /pixart/i.test(name) || (await isDir(join(dir, 'transformer')));
+  const name = typeof index?._class_name === 'string' ? index._class_name : undefined;
+  if (name !== undefined) return /pixart/i.test(name);
+  return isDir(join(dir, 'transformer'));
 }
 
 /** A component the pipeline cannot run without: CHECKPOINT_INCOMPLETE naming it and where it was looked for. */
