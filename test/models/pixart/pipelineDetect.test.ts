@@ -51,6 +51,13 @@ describe.skipIf(!hasShared('golden', 'pixart-tiny') || !hasShared('golden', 'sd1
     expect(entry.error?.message).toMatch(message);
   });
 
+  it('a folder whose model_index names another pipeline (SD3 also has transformer/) is not read as PixArt', async () => {
+    const dir = await writeTinyPixArtFolder(join(root, 'sd3'));
+    writeFileSync(join(dir, 'model_index.json'), JSON.stringify({ _class_name: 'StableDiffusion3Pipeline' }));
+    const e = await error(detectModel(dir));
+    expect(e.message).not.toMatch(/PixArt/);
+  });
+
   it('a folder missing both names both', async () => {
     const e = await error(detectModel(await writeTinyPixArtFolder(join(root, 'bare'), { textEncoder: false, vae: false })));
     expect(e.code).toBe('CHECKPOINT_INCOMPLETE');
