@@ -93,6 +93,8 @@ export const SamplingSchema = z
     /** IP-Adapter image prompts; needs `ipAdapter`. */
     imagePrompts: z.array(ImagePromptSchema).max(8).optional(),
     ipAdapter: IpAdapterSchema.optional(),
+    /** A VAE (diffusers vae/ folder or .safetensors) to decode with, for models that take one apart (PixArt); default the one found with the model. */
+    vae: z.string().min(1).max(4096).optional(),
   })
   .strict();
 

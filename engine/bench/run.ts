@@ -16,6 +16,7 @@ import { latentFactor } from '../models/vae/latent.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import { ensureSd15Checkpoint } from './syntheticCheckpoint.ts';
 import { timeOnce, timeRuns } from './timing.ts';
+import { rand } from './randomInput.ts';
 
 export interface BenchOptions {
   /** Cache folder: the synthetic checkpoint, its graph files and bench-results.json. */
@@ -80,15 +81,6 @@ export interface BenchResults {
   tomeOptions?: Partial<TokenMergingOptions>;
 }
 
-function rand(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = a / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 /**
  * DESIGN D5: every figure measured in one process and reported against a MatMul measured

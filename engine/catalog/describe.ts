@@ -1,6 +1,7 @@
 import type { Architecture } from '../api/schemas.ts';
 import type { ModelSpec } from '../models/spec.ts';
 import { latentFactor } from '../models/vae/latent.ts';
+import { describePixArt } from './describePixArt.ts';
 
 const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', taesd: 'TAESD preview autoencoder' } as const;
 
@@ -14,6 +15,7 @@ export function describeModel(spec: ModelSpec): Architecture {
       details: { latentChannels: spec.taesd.latentChannels, layout: spec.layout, files: spec.files, warnings: spec.warnings },
     };
   }
+  if (spec.family === 'pixart') return describePixArt(spec);
   const { unet, textEncoder } = spec;
   const flags = [
     spec.inpainting ? 'inpainting' : null,

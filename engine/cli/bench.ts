@@ -15,6 +15,8 @@ interface BenchCliOptions extends TomeCliOptions {
   interleave: boolean;
   ratios: string;
   sizes: string;
+  pixart?: boolean;
+  t5Layers: string;
 }
 
 /** Outside the repository: the synthetic checkpoint is 2 GB. */
@@ -39,12 +41,22 @@ export function registerBenchCommand(program: Command): void {
     .option('--tome-only', 'only the token-merging rows (and the MatMul ceiling)')
     .option('--no-interleave', 'token-merging rows one after another instead of in rounds alternating off and every ratio')
     .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
-    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024');
+    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024')
+    .option('--pixart', 'the DiT rows instead: full-size PixArt-α 512 (random fp16 weights, 1.2 GB) one guided step at 512², and T5-XXL per prompt')
+    .option('--t5-layers <n>', 'T5-XXL layers built for --pixart (all 24 need ~9.5 GB); time and memory are extrapolated to 24', '4');
   addTomeOptions(cmd, { ratio: false });
   cmd.action(async (o: BenchCliOptions) => {
     const dir = resolve(o.dir ?? defaultBenchDir());
     await mkdir(dir, { recursive: true });
     const repeats = Number(o.repeats ?? (o.quick ? 1 : 3));
+    if (o.pixart) {
+      const { runPixArtBench } = await import('../bench/pixartBench.ts');
+      const results = await runPixArtBench({ dir, threads: Number(o.threads), repeats, t5Layers: Number(o.t5Layers), log: (line) => process.stderr.write(`${line}\n`) });
+      const file = join(dir, 'bench-pixart-results.json');
+      await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`figures: ${file}\n`);
+      return;
+    }
     const sizes = numbers(o.sizes, 'sizes').filter((s) => !o.quick || s <= 512);
     if (sizes.some((s) => s % 64 !== 0)) throw new StudioError('INVALID_REQUEST', '--sizes must be multiples of 64');
     const { runBench } = await import('../bench/run.ts');

@@ -28,7 +28,7 @@ const toNpy = (t: HostTensor): NpyArray => ({ dtype: '<f4', shape: [...t.dims], 
 
 async function sdSpec(checkpoint: string, config: string | undefined, module: string): Promise<StableDiffusionSpec> {
   const spec = await detectModel(checkpoint, config ? { configPath: config } : {});
-  if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpoint} is a TAESD model: use debug ${module.replace('vae', 'taesd')}`);
+  if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpoint} is a TAESD model: use debug ${module.replace('vae', 'taesd')}`);
   return spec;
 }
 

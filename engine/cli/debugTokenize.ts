@@ -30,7 +30,7 @@ async function tokenize(opts: TokenizeOptions): Promise<unknown> {
     const { detectModel } = await import('../models/detect.ts');
     try {
       const spec = await detectModel(path, opts.config ? { configPath: resolve(opts.config) } : {});
-      if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
+      if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
       clip = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
     } catch (e) {
       // Not an SD model: a T5 encoder file or a PixArt folder (which has model_index.json but

@@ -21,6 +21,7 @@ export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions 
   sampler: (typeof SAMPLERS)[number];
   batch: string;
   out: string;
+  vae?: string;
 }
 
 /** The options every image-making command shares. */
@@ -30,6 +31,7 @@ export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image')
   addIpAdapterOptions(cmd);
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
+    .option('--vae <file|folder>', 'VAE to decode with, for models that keep it apart (PixArt); default: vae/ or a *vae*.safetensors beside the model')
     .requiredOption('--prompt <text>', 'what to draw')
     .option('--negative <text>', 'what to avoid', '')
     .option('--steps <n>', 'sampling steps', '25')
@@ -57,6 +59,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     batchCount: Number(o.batch),
     ...(o.tome !== undefined ? { tokenMerging: tomeCliOptions(o) } : {}),
     ...ipAdapterRequest(o),
+    ...(o.vae ? { vae: resolve(o.vae) } : {}),
   };
 }
 

@@ -10,9 +10,11 @@ import { sd1 } from './families/sd1.ts';
 import { sd2 } from './families/sd2.ts';
 import { TAESD_FINGERPRINTS, assembleTaesd, canonicalTaesd, taesdFileRole } from './families/taesd.ts';
 import { renameTensors } from './keyRules.ts';
+import { isPixArtTensors } from './pixart/open.ts';
+import { detectPixArtPipeline, isPixArtFolder, type PixArtPipelineOptions } from './pixart/pipeline.ts';
 import type { ConfigHints, ModelSpec, TAESDSpec } from './spec.ts';
 
-export interface DetectOptions extends DiffusersOptions {
+export interface DetectOptions extends DiffusersOptions, Pick<PixArtPipelineOptions, 'vaePath' | 'textEncoderPath'> {
   /** A config (studio JSON or LDM .yaml/.json) for what shapes cannot tell; wins over one found beside the file. */
   configPath?: string;
   /** Look for `<name>.yaml|.json` or a recognisable config.json beside a single file. Default true. */
@@ -43,8 +45,9 @@ export async function detectModel(path: string, options: DetectOptions = {}): Pr
   } catch (e) {
     throw toStudioError(e);
   }
-  const explicit = options.configPath ? await loadConfigHints(options.configPath) : undefined;
-  if (isDir) return detectFolder(path, explicit, options);
+  // A DiT reads its own config facts (heads, PE scale), so it is routed before SD's hints are parsed.
+  if (isDir && (await isPixArtFolder(path))) return detectPixArtPipeline(path, options);
+  if (isDir) return detectFolder(path, options.configPath ? await loadConfigHints(options.configPath) : undefined, options);
 
   if (/^\.(ckpt|pt|pth|bin|pkl)$/i.test(extname(path))) {
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path}: pickle checkpoints are not loaded (they can run code); use a .safetensors file`, {
@@ -52,6 +55,8 @@ export async function detectModel(path: string, options: DetectOptions = {}): Pr
     });
   }
   const header = await readSafetensorsHeader(path);
+  if (isPixArtTensors(header.tensors)) return detectPixArtPipeline(path, options);
+  const explicit = options.configPath ? await loadConfigHints(options.configPath) : undefined;
   const hints = explicit ?? (options.findConfig === false ? undefined : await findConfigBeside(path));
   if (hasPrefix(header.tensors, UNET_PREFIX)) return detectLdm(path, header.tensors, hints);
   const role = taesdFileRole(header.tensors);
@@ -147,6 +152,7 @@ function unsupportedFile(path: string, tensors: ReadonlyMap<string, TensorInfo>)
   const lookedFor = [
     ...LDM_FAMILIES.map((f) => `${f.description}: ${f.fingerprint.map((p) => `${p}*`).join(' + ')}`),
     ...TAESD_FINGERPRINTS.map((f) => `TAESD ${f}`),
+    'PixArt: t_block.1.weight (original) or adaln_single.linear.weight + caption_projection.* (diffusers)',
     'diffusers: a folder with model_index.json',
   ];
   const hint = diffusersPart ? ' This looks like one component of a diffusers pipeline: pass the pipeline folder.' : '';

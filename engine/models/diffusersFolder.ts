@@ -34,7 +34,8 @@ const exists = (p: string) =>
     () => false,
   );
 
-async function readJson(path: string): Promise<Json | undefined> {
+/** A JSON object file, undefined when absent; CHECKPOINT_CORRUPT when it is not valid JSON. */
+export async function readJson(path: string): Promise<Json | undefined> {
   if (!(await exists(path))) return undefined;
   try {
     const v: unknown = JSON.parse(await readFile(path, 'utf8'));

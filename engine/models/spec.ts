@@ -1,4 +1,7 @@
 import type { SafetensorsDType } from '../safetensors/types.ts';
+import type { ScheduleConfig } from '../schedulers/schedule.ts';
+import type { PixArtSpec } from './pixart/open.ts';
+import type { T5Spec } from './t5/config.ts';
 import type { WeightStore } from './weightStore.ts';
 
 /**
@@ -8,10 +11,10 @@ import type { WeightStore } from './weightStore.ts';
  * `*Source` fields say which.
  */
 
-export type ModelFamily = 'sd1' | 'sd2' | 'taesd';
+export type ModelFamily = 'sd1' | 'sd2' | 'pixart' | 'taesd';
 export type Prediction = 'eps' | 'v';
 /** How the weights were laid out on disk before mapping into the canonical LDM key space. */
-export type CheckpointLayout = 'ldm-single-file' | 'diffusers' | 'taesd' | 'diffusers-taesd';
+export type CheckpointLayout = 'ldm-single-file' | 'diffusers' | 'pixart-original' | 'taesd' | 'diffusers-taesd';
 export type ValueSource = 'config' | 'family-default';
 
 export interface UNetConfig {
@@ -116,7 +119,38 @@ export interface TAESDSpec extends SpecBase {
   scaleFactor: 1;
 }
 
-export type ModelSpec = StableDiffusionSpec | TAESDSpec;
+/**
+ * A PixArt-α/Σ pipeline: the transformer, its T5 encoder and the VAE it pairs with, each
+ * from the file or folder it was found in. `weights` holds the VAE under the LDM
+ * `first_stage_model.` names, so the SD VAE builders serve it unchanged.
+ */
+export interface PixArtPipelineSpec extends SpecBase {
+  family: 'pixart';
+  /** α (120 caption tokens, SD VAE) or Σ (300 tokens, SDXL VAE). */
+  variant: 'alpha' | 'sigma';
+  transformer: PixArtSpec;
+  /** The conditioner's encoders in order (PixArt: one T5). */
+  textEncoders: T5Spec[];
+  /** Where the VAE came from (a vae/ folder or a file). */
+  vaeSource: string;
+  vae: VAEConfig;
+  scaleFactor: number;
+  prediction: 'eps';
+  /** PixArt has no 9-channel inpainting variant; inpainting blends latents. */
+  inpainting: false;
+  nativeSize: number;
+  guidanceScale: number;
+  /** T5 tokens per caption (EOS included, padded). */
+  maxTokens: number;
+  /** The training schedule (linear betas 1e-4…0.02 unless the scheduler config says otherwise). */
+  schedule: ScheduleConfig;
+  /** Aspect-ratio buckets around the training size, [width, height] in pixels. */
+  sizes: Array<[number, number]>;
+}
+
+/** Anything the generating pipelines can run. */
+export type ImageModelSpec = StableDiffusionSpec | PixArtPipelineSpec;
+export type ModelSpec = ImageModelSpec | TAESDSpec;
 
 /**
  * Facts a config file can supply. Dimensions in `declared` are only cross-checked

@@ -12,7 +12,7 @@ import type { ResultStore } from '../studio/results/store.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
-import { type BundleRuntime, loadBundle } from './modelBundle.ts';
+import { type BundleRuntime, loadStableDiffusionBundle } from './modelBundle.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { imageSizing, planModelSize } from './size.ts';
 
@@ -59,7 +59,7 @@ export interface AttentionMaps {
  * resolution averaged over heads, sites and steps.
  */
 export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRuntime = {}, results?: ResultStore): Promise<AttentionMaps> {
-  const bundle = await loadBundle(req.model, runtime);
+  const bundle = await loadStableDiffusionBundle(req.model, runtime, 'Show attention (attention maps)');
   // Inversion runs the conditional branch alone (guidance 1), as the edit's inversion does.
   const cfg = req.image ? 1 : withModelGuidance(req, bundle.spec).cfg;
   const resolution = req.resolution ?? 4;
@@ -76,7 +76,7 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const condRow = cfg === 1 ? 0 : 1;
   const store = attentionStore({ resolution, rows: [condRow, condRow + 1] });
   const denoiser = await bundle.denoiser.withControllers([store]);
-  const model = guidedModel(denoiser, embedding(0), embedding(1), cfg, dims);
+  const model = guidedModel(denoiser, { context: embedding(0) }, { context: embedding(1) }, cfg, dims);
   const steps = req.steps ?? 25;
   let png: Buffer;
   if (photo) {

@@ -17,7 +17,7 @@ import { type BranchResult, sampleBranches, samplerTimesteps } from './editSampl
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
-import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { type StableDiffusionBundle as ModelBundle, loadStableDiffusionBundle, runtimeFromSettings } from './modelBundle.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imageSizing, planModelSize } from './size.ts';
@@ -92,7 +92,7 @@ export async function prepareEdit(
   }
   const settings = await studio.settings.get();
   const runtime = runtimeFromSettings(settings);
-  const bundle = await loadBundle(request.model, runtime);
+  const bundle = await loadStableDiffusionBundle(request.model, runtime, 'Edit (prompt-to-prompt)');
   const params = withModelGuidance(request, bundle.spec);
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;
   const plan = editPlanOf(bundle, params, steps);

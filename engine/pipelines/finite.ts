@@ -25,13 +25,16 @@ function guard<T extends object>(target: T, checks: Partial<Record<keyof T, (res
  * checks its own, with whatever controllers). The VAE decoder checks its input too, so a
  * latent the sampler spoiled is blamed on the denoiser, not the decoder.
  */
-export function guardNonFinite(bundle: ModelBundle): ModelBundle {
-  return {
+export function guardNonFinite<B extends ModelBundle>(bundle: B): B {
+  const conditioner = guard(bundle.conditioner, {
+    encode: (r: Awaited<ReturnType<ModelBundle['conditioner']['encode']>>) => {
+      assertFinite(r.cond.context.data, 'text encoder');
+      assertFinite(r.uncond.context.data, 'text encoder');
+    },
+  });
+  const guarded = {
     ...bundle,
-    textEncoder: guard(bundle.textEncoder, {
-      encodeIds: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
-      encodePrompt: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
-    }),
+    conditioner,
     vaeDecoder: guard(bundle.vaeDecoder, {
       decode: (r: HostTensor, args) => {
         assertFinite((args[0] as HostTensor).data, 'denoiser', 'denoised latent');
@@ -39,5 +42,13 @@ export function guardNonFinite(bundle: ModelBundle): ModelBundle {
       },
     }),
     vaeEncoder: guard(bundle.vaeEncoder, { encode: (r: HostTensor) => assertFinite(r.data, 'VAE encoder') }),
+  };
+  if (!('textEncoder' in bundle)) return guarded;
+  return {
+    ...guarded,
+    textEncoder: guard(bundle.textEncoder, {
+      encodeIds: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
+      encodePrompt: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
+    }),
   };
 }

@@ -10,7 +10,7 @@ import { readRgb } from '../image/tensor.ts';
 import { clipPreprocess } from '../models/clipVision/preprocess.ts';
 import { loadImageEncoder } from '../models/clipVision/encoder.ts';
 import type { ResultStore } from '../studio/results/store.ts';
-import { type ModelBundle, runtimeFromSettings } from './modelBundle.ts';
+import { type ModelBundle, requireStableDiffusion, runtimeFromSettings } from './modelBundle.ts';
 
 /** What a request says about image prompts (the SamplingSchema fields). */
 export interface ImagePromptRequest {
@@ -41,6 +41,7 @@ export async function imagePromptController(bundle: ModelBundle, settings: Setti
   if (!prompts.length) return null;
   if (!request.ipAdapter) throw new StudioError('INVALID_REQUEST', 'Image prompts need an IP-Adapter file (ipAdapter.path / --ip-adapter)');
   if (prompts.every((p) => p.scale === 0)) return null;
+  requireStableDiffusion(bundle, 'Image prompts (IP-Adapter)');
   const rt = { ...runtimeFromSettings(settings) };
   const sites = bundle.denoiser.sites.attention;
   const adapter = await loadIpAdapterFile(request.ipAdapter.path, sites, bundle.denoiser.contextDim, rt);

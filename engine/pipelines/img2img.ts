@@ -16,7 +16,7 @@ import { imagePromptParameters } from './imagePrompts.ts';
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
 export async function img2img(request: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;

@@ -37,7 +37,7 @@ async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array
  */
 export async function inpaint(request: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;

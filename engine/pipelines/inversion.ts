@@ -62,7 +62,7 @@ export function invertPhoto(
   }
   const run = (async () => {
     // cfg 1 makes guidedModel run the conditional branch alone; the uncond is never read.
-    const model = guidedModel(bundle.denoiser, cond, cond, 1, dims);
+    const model = guidedModel(bundle.denoiser, { context: cond }, { context: cond }, 1, dims);
     const r = await invertDdim({
       x0, model, steps: key.steps, schedule: bundle.schedule, parameterization: bundle.spec.prediction, signal,
       onStep: onStep ? (i) => onStep(i.step + 1, i.count) : undefined,

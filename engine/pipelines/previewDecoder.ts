@@ -125,8 +125,9 @@ async function linearPreview(weights: Float32Array, latent: Float32Array, dims: 
  */
 export async function previewDecoderFor(bundle: ModelBundle, dims: readonly number[], modelsDir?: string): Promise<PreviewDecoder> {
   const folders = [dirname(bundle.path), ...(modelsDir ? [modelsDir] : [])];
-  // TAESD upsamples by 8: it only fits a model whose own VAE does.
-  const taesd = latentFactor(bundle.spec.vae) === 8 ? await findTaesdDecoder(folders, bundle.denoiser.latentChannels) : undefined;
+  // TAESD upsamples by 8: it only fits a model whose own VAE does — and SD's TAESD only SD's latent space, not PixArt-Σ's SDXL VAE.
+  const sdLatents = !(bundle.spec.family === 'pixart' && bundle.spec.variant === 'sigma');
+  const taesd = latentFactor(bundle.spec.vae) === 8 && sdLatents ? await findTaesdDecoder(folders, bundle.denoiser.latentChannels) : undefined;
   if (taesd) {
     return {
       kind: 'taesd',

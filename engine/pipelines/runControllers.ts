@@ -4,7 +4,7 @@ import { tokenMergingControllers } from '../controllers/tome/tokenMerging.ts';
 import type { Denoiser } from '../denoiser/denoiser.ts';
 import type { ResultStore } from '../studio/results/store.ts';
 import { type ImagePromptRequest, imagePromptController } from './imagePrompts.ts';
-import type { ModelBundle } from './modelBundle.ts';
+import { type ModelBundle, requireStableDiffusion } from './modelBundle.ts';
 import type { TokenMergingRequest } from './tokenMerging.ts';
 
 /** What any request may say that becomes a controller. */
@@ -27,6 +27,8 @@ export interface RunControllerOptions {
  */
 export async function denoiserForRun(bundle: ModelBundle, settings: Settings, results: ResultStore, request: ControllerRequest, o: RunControllerOptions = {}): Promise<Denoiser> {
   const { excludeMasked, ...tome } = request.tokenMerging ?? { ratio: 0 };
+  // ToMe for SD merges in the UNet's finest level; on a DiT it would merge nothing by default (ALGORITHMS-2 §5.2).
+  if (tome.ratio > 0) requireStableDiffusion(bundle, 'Token merging');
   const protect = excludeMasked && o.mask ? Uint8Array.from(o.mask, (v) => (v > 0 ? 1 : 0)) : undefined;
   const ip = await imagePromptController(bundle, settings, request, results);
   const controllers = [...tokenMergingControllers(tome, { protect }), ...(ip ? [ip] : []), ...(o.own ?? [])];

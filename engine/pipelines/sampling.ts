@@ -37,11 +37,7 @@ export interface SamplingRun {
  */
 export async function runSampling(run: SamplingRun, _studio?: StudioContext): Promise<ImageRef[]> {
   const { bundle, params, dims, job } = run;
-  const { textEncoder, tokenizer } = bundle;
-  const [cond, uncond] = await textEncoder.padToSameChunks(
-    [await textEncoder.encodePrompt(params.prompt, tokenizer), await textEncoder.encodePrompt(params.negativePrompt, tokenizer)],
-    tokenizer,
-  );
+  const { cond, uncond } = await bundle.conditioner.encode(params.prompt, params.negativePrompt);
   job.throwIfCancelled();
   const model = guidedModel(run.denoiser ?? bundle.denoiser, cond, uncond, params.cfg, dims, run.extraChannels);
   const seed = params.seed ?? randomSeed();

@@ -1,6 +1,6 @@
 import { StudioError } from '../api/errors.ts';
 import { MAX_IMAGE_SIDE } from '../api/schemas.ts';
-import type { StableDiffusionSpec } from '../models/spec.ts';
+import type { ImageModelSpec } from '../models/spec.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 
 /** Image sides are multiples of 8 pixels, whatever the VAE's factor (a multiple of every f ≤ 8). */
@@ -20,16 +20,21 @@ export interface PlannedSize {
  * AUTOMATIC1111 does), so a 500×300 request gives a 496×296 image; never smaller than 64.
  * `factor` is the VAE's pixels per latent cell.
  */
-export function planSize(width: number, height: number, factor: number): PlannedSize {
+export function planSize(width: number, height: number, factor: number, sideStep = SIDE_STEP): PlannedSize {
   if (width < 64 || height < 64) throw new StudioError('INVALID_REQUEST', `Images must be at least 64×64 pixels, got ${width}×${height}`);
-  const w = Math.floor(width / SIDE_STEP) * SIDE_STEP;
-  const h = Math.floor(height / SIDE_STEP) * SIDE_STEP;
+  const w = Math.floor(width / sideStep) * sideStep;
+  const h = Math.floor(height / sideStep) * sideStep;
   return { width: w, height: h, latentWidth: w / factor, latentHeight: h / factor, factor };
 }
 
 /** A generation's size for a model: the requested sides, else its training size, at its VAE's factor. */
-export function planModelSize(spec: Pick<StableDiffusionSpec, 'nativeSize' | 'vae'>, width?: number, height?: number): PlannedSize {
-  return planSize(width ?? spec.nativeSize, height ?? spec.nativeSize, latentFactor(spec.vae));
+export function planModelSize(spec: ImageModelSpec | Pick<ImageModelSpec, 'nativeSize' | 'vae'>, width?: number, height?: number): PlannedSize {
+  return planSize(width ?? spec.nativeSize, height ?? spec.nativeSize, latentFactor(spec.vae), sideStepOf(spec));
+}
+
+/** Pixels a side is rounded down to: 8, or a whole patch of latent cells on a DiT (PixArt: 2 cells = 16 px). */
+export function sideStepOf(spec: ImageModelSpec | Pick<ImageModelSpec, 'nativeSize' | 'vae'>): number {
+  return 'family' in spec && spec.family === 'pixart' ? spec.transformer.config.patchSize * latentFactor(spec.vae) : SIDE_STEP;
 }
 
 /** What sizing an input image needs to know of a model. */
@@ -38,10 +43,12 @@ export interface ImageSizing {
   factor: number;
   /** The model's training side (512 for SD 1.x). */
   nativeSize: number;
+  /** Pixels a side is rounded down to (`sideStepOf`). */
+  sideStep: number;
 }
 
-export function imageSizing(spec: Pick<StableDiffusionSpec, 'nativeSize' | 'vae'>): ImageSizing {
-  return { factor: latentFactor(spec.vae), nativeSize: spec.nativeSize };
+export function imageSizing(spec: ImageModelSpec | Pick<ImageModelSpec, 'nativeSize' | 'vae'>): ImageSizing {
+  return { factor: latentFactor(spec.vae), nativeSize: spec.nativeSize, sideStep: sideStepOf(spec) };
 }
 
 /**
@@ -54,15 +61,16 @@ export const DEFAULT_AREA_SIDES = 1.5;
 /**
  * The working size of an input image: the requested sides; one side requested, the other from the
  * image's aspect ratio; none, the image's own size scaled down to the model's size class.
- * Then rounded down to multiples of 8 as `planSize` does.
+ * Then rounded down to whole side steps as `planSize` does.
  */
 export function planInputSize(imageWidth: number, imageHeight: number, sizing: ImageSizing, width?: number, height?: number): PlannedSize {
   const aspect = imageWidth / imageHeight;
   const clampSide = (v: number): number => Math.min(MAX_IMAGE_SIDE, Math.max(64, Math.round(v)));
-  if (width !== undefined && height !== undefined) return planSize(width, height, sizing.factor);
-  if (width !== undefined) return planSize(width, clampSide(width / aspect), sizing.factor);
-  if (height !== undefined) return planSize(clampSide(height * aspect), height, sizing.factor);
+  const { factor, sideStep } = sizing;
+  if (width !== undefined && height !== undefined) return planSize(width, height, factor, sideStep);
+  if (width !== undefined) return planSize(width, clampSide(width / aspect), factor, sideStep);
+  if (height !== undefined) return planSize(clampSide(height * aspect), height, factor, sideStep);
   const cap = (sizing.nativeSize * DEFAULT_AREA_SIDES) ** 2;
   const scale = Math.min(1, Math.sqrt(cap / (imageWidth * imageHeight)));
-  return planSize(clampSide(imageWidth * scale), clampSide(imageHeight * scale), sizing.factor);
+  return planSize(clampSide(imageWidth * scale), clampSide(imageHeight * scale), factor, sideStep);
 }

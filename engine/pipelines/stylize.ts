@@ -13,7 +13,7 @@ import type { StudioContext, StylizeParams } from '../studio/context.ts';
 import { imageSizing } from './size.ts';
 import { encodeLatent, prepareImage, type PreparedImage } from './inputImage.ts';
 import { loadMask, pasteBack } from './mask.ts';
-import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
+import { loadStableDiffusionBundle, runtimeFromSettings } from './modelBundle.ts';
 import { formatParameters } from './parameters.ts';
 
 /** The style image at the content's working size: center-cropped to its aspect ratio, Lanczos, as the reference's `load_img` crops to a square. */
@@ -48,7 +48,7 @@ export const lastStylizeMemory = (): StylizeMemoryReport | undefined => lastMemo
  */
 export async function stylize(params: StylizeParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
+  const bundle = await loadStableDiffusionBundle(params.model, runtimeFromSettings(settings), 'Stylize (StyleID)');
   const content = await prepareImage(params.content, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = content;
   const styleTensor = await prepareStyle(params.style, studio.results, size.width, size.height);

@@ -15,7 +15,7 @@ import { imagePromptParameters } from './imagePrompts.ts';
 /** Text to image with classifier-free guidance. */
 export async function generate(request: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
+  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
   const params = withModelGuidance(request, bundle.spec);
   job.throwIfCancelled();
   const size = planModelSize(bundle.spec, params.width, params.height);

@@ -23,7 +23,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('full DDIM loop through the p
     const uncond = npyToFloat32(await readNpy(g('ddim', 'uncond_context.npy')));
     const xT = npyToFloat32(await readNpy(G('ddim', 'x_T.npy')));
     const dims = [1, 4, 8, 8];
-    const model = guidedModel(bundle.denoiser, { data: cond, dims: [1, 77, 64] }, { data: uncond, dims: [1, 77, 64] }, 7.5, dims);
+    const model = guidedModel(bundle.denoiser, { context: { data: cond, dims: [1, 77, 64] } }, { context: { data: uncond, dims: [1, 77, 64] } }, 7.5, dims);
     const latent = await sample({ sampler: 'ddim', steps: 10, schedule: bundle.schedule, model, noise: xT });
     const wantLatent = npyToFloat32(await readNpy(g('ddim', steps, 'final_latent.npy')));
     const dl = maxAbs(latent, wantLatent);

@@ -10,7 +10,7 @@ import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 
-const sd15 = { factor: 8, nativeSize: 512 };
+const sd15 = { factor: 8, nativeSize: 512, sideStep: 8 };
 
 describe('working size of an input image', () => {
   it('a photo within the model size class keeps its own size (rounded down to 8)', () => {
@@ -24,7 +24,7 @@ describe('working size of an input image', () => {
     expect(s.width * s.height).toBeGreaterThan(0.9 * 768 * 768);
     expect(s.width / s.height).toBeCloseTo(4 / 3, 1);
     expect([s.width % 8, s.height % 8]).toEqual([0, 0]);
-    const toy = planInputSize(4096, 4096, { factor: 8, nativeSize: 64 });
+    const toy = planInputSize(4096, 4096, { factor: 8, nativeSize: 64, sideStep: 8 });
     expect([toy.width, toy.height]).toEqual([96, 96]);
   });
 

@@ -52,7 +52,7 @@ describe.each(adapters)('the bundled toy image adapter $file', ({ file, present 
   beforeAll(async () => {
     if (!present) return;
     const spec = await detectModel(model);
-    if (spec.family === 'taesd') throw new Error('expected Stable Diffusion');
+    if (spec.family === 'taesd' || spec.family === 'pixart') throw new Error('expected Stable Diffusion');
     sites = unetSites(spec.unet).attention;
     contextDim = spec.unet.contextDim;
   });

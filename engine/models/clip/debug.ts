@@ -15,7 +15,7 @@ export const textEncoderDebugModule = {
   inputs: [{ name: 'ids', meaning: 'int64 [B, 77] token ids' }],
   async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
-    if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is a TAESD model: it has no text encoder`);
+    if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is a TAESD model: it has no text encoder`);
     const encoder = await loadTextEncoder(spec, runtime);
     const P = encoder.sequenceLength;
     return async (inputs) => {

@@ -22,7 +22,7 @@ export const unetDebugModule = {
   ],
   async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number } } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
-    if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
+    if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
     const controllers = tokenMergingControllers(options.tokenMerging);
     const unet = await loadUNet(spec, { controllers });
     return async (inputs) => {

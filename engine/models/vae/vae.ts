@@ -3,7 +3,7 @@ import { checkpointIdentity } from '../../graph/identity.ts';
 import { Network, type NetworkGraph } from '../../graph/network.ts';
 import type { HostTensor, RuntimeOptions, SessionCache } from '../../graph/session.ts';
 import type { WeightScope } from '../../nn/types.ts';
-import type { StableDiffusionSpec, VAEConfig } from '../spec.ts';
+import type { ImageModelSpec, VAEConfig } from '../spec.ts';
 import { buildVAEDecoder, buildVAEEncoder } from './graphs.ts';
 import { latentFactor } from './latent.ts';
 import { type ImagePartRole, runImagePart } from './imagePart.ts';
@@ -17,7 +17,7 @@ export interface VAEModel {
   files: readonly string[];
 }
 
-export function vaeFromSpec(spec: StableDiffusionSpec): VAEModel {
+export function vaeFromSpec(spec: Pick<ImageModelSpec, 'weights' | 'vae' | 'scaleFactor' | 'files'>): VAEModel {
   return { weights: spec.weights.scope('first_stage_model'), config: spec.vae, scaleFactor: spec.scaleFactor, files: spec.files };
 }
 

@@ -12,7 +12,7 @@ export interface ModelsSlice {
 }
 
 /** Files in the models folder that help a model but are not one: preview decoders, image adapters and encoders. */
-const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision']);
+const HELPER_FAMILIES = new Set(['taesd', 'ip-adapter', 'clip-vision', 't5-encoder', 'vae']);
 
 /** Models usable for image jobs: loadable and not a helper file. */
 export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) && !m.error && !HELPER_FAMILIES.has(m.architecture!.family);
@@ -21,6 +21,18 @@ export const isImageModel = (m: ModelEntry): boolean => Boolean(m.architecture) 
 export const recommendedGuidance = (m: ModelEntry | undefined): number | undefined => {
   const g = m?.architecture?.details.guidanceScale;
   return typeof g === 'number' ? g : undefined;
+};
+
+/** Operations the engine refuses on a model (a DiT lists edit, attention, stylize, imagePrompts, tokenMerging). */
+export const unsupportedOperations = (m: ModelEntry | undefined): string[] => {
+  const u = m?.architecture?.details.unsupported;
+  return Array.isArray(u) ? u.filter((v): v is string => typeof v === 'string') : [];
+};
+
+/** The sizes a model was trained at (PixArt's aspect-ratio buckets), [] when it lists none. */
+export const modelSizes = (m: ModelEntry | undefined): Array<{ width: number; height: number }> => {
+  const s = m?.architecture?.details.sizes;
+  return Array.isArray(s) ? s.filter((v): v is { width: number; height: number } => typeof v?.width === 'number' && typeof v?.height === 'number') : [];
 };
 
 /** What attention maps of a model can be: pixels per latent cell and the latent downsamplings with cross-attention. */
@@ -39,8 +51,13 @@ export const attentionGridOf = (m: ModelEntry | undefined): AttentionGrid => {
 };
 
 /** The run settings for another model: its recommended guidance replaces the last model's. */
-const runFor = (run: StudioState['run'], models: readonly ModelEntry[], model: string | null): StudioState['run'] =>
-  model === run.model ? run : { ...run, model, cfg: recommendedGuidance(models.find((m) => m.path === model)) ?? run.cfg };
+const runFor = (run: StudioState['run'], models: readonly ModelEntry[], model: string | null): StudioState['run'] => {
+  if (model === run.model) return run;
+  const entry = models.find((m) => m.path === model);
+  // A DiT refuses token merging: switching to one turns it off rather than failing the next run.
+  const tokenMerging = run.tokenMerging && !unsupportedOperations(entry).includes('tokenMerging');
+  return { ...run, model, cfg: recommendedGuidance(entry) ?? run.cfg, tokenMerging };
+};
 
 /** The loadable IP-Adapter files, for the image-prompt panel. */
 export const ipAdapterEntries = (models: readonly ModelEntry[]): ModelEntry[] => models.filter((m) => m.architecture?.family === 'ip-adapter' && !m.error);

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { isImageModel } from '../../state/modelsSlice.ts';
+import { isImageModel, modelSizes, unsupportedOperations } from '../../state/modelsSlice.ts';
 import type { StudioState } from '../../state/store.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { Slider } from '../ui/Slider.tsx';
@@ -19,11 +19,15 @@ function liveItPerSec(s: StudioState): number | null {
 
 /** Model and sampling settings and the three run buttons. */
 export function RunPanel() {
-  const ids = { model: useId(), sampler: useId(), steps: useId(), seed: useId(), w: useId(), h: useId(), neg: useId() };
+  const ids = { model: useId(), sampler: useId(), steps: useId(), seed: useId(), w: useId(), h: useId(), sizes: useId(), neg: useId() };
   const { run, setRun, selectModel, models, lastSeed, itPerSec } = useStudioState((s) => ({
     run: s.run, setRun: s.setRun, selectModel: s.selectModel, models: s.models, lastSeed: s.lastSeed, itPerSec: liveItPerSec(s),
   }));
   const usable = models.filter(isImageModel);
+  const current = models.find((m) => m.path === run.model);
+  const sizes = modelSizes(current);
+  const noTome = unsupportedOperations(current).includes('tokenMerging');
+  const sizeValue = sizes.some((s) => s.width === run.width && s.height === run.height) ? `${run.width}x${run.height}` : '';
   return (
     <section className="panel run-panel" aria-labelledby="run-heading">
       <h2 id="run-heading">Run</h2>
@@ -75,13 +79,28 @@ export function RunPanel() {
           <input id={ids.h} type="number" min={64} max={4096} step={8} value={run.height} onChange={(e) => setRun({ height: clampInt(e.target.value, 64, 4096) })} />
         </div>
       </div>
+      {sizes.length > 0 && (
+        <div className="field">
+          <label htmlFor={ids.sizes}>Trained sizes</label>
+          <select id={ids.sizes} value={sizeValue} data-testid="size-preset" title="The aspect-ratio buckets this model was trained at"
+            onChange={(e) => {
+              const [width, height] = e.target.value.split('x').map(Number);
+              if (width && height) setRun({ width, height });
+            }}>
+            <option value="">Custom</option>
+            {sizes.map((s) => (
+              <option key={`${s.width}x${s.height}`} value={`${s.width}x${s.height}`}>{s.width} × {s.height}</option>
+            ))}
+          </select>
+        </div>
+      )}
       <div className="field">
         <label htmlFor={ids.neg}>Negative prompt</label>
         <input id={ids.neg} type="text" value={run.negativePrompt} placeholder="what to avoid" onChange={(e) => setRun({ negativePrompt: e.target.value })} />
       </div>
       <div className="tome">
-        <label className="check" title="Token merging: merges similar image tokens in attention for speed, at a small cost in detail">
-          <input type="checkbox" checked={run.tokenMerging} onChange={(e) => setRun({ tokenMerging: e.target.checked })} data-testid="tome-toggle" /> Token merging
+        <label className="check" title={noTome ? 'Token merging works on Stable Diffusion UNets; this model is a diffusion transformer' : 'Token merging: merges similar image tokens in attention for speed, at a small cost in detail'}>
+          <input type="checkbox" checked={run.tokenMerging && !noTome} disabled={noTome} onChange={(e) => setRun({ tokenMerging: e.target.checked })} data-testid="tome-toggle" /> Token merging
         </label>
         <span className="itps" aria-live="off" data-testid="itps" title="Speed of the job running now">
           {itPerSec !== null ? `${itPerSec.toFixed(2)} it/s` : '– it/s'}
