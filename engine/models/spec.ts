@@ -25,8 +25,20 @@ export interface UNetConfig {
   /** The same as LDM's `attention_resolutions`: downsampling factors 2^level. */
   attentionResolutions: number[];
   midBlockAttention: boolean;
-  transformerDepth: number;
+  /**
+   * Transformer blocks per SpatialTransformer at each level (index = level), the same in the
+   * input and output blocks of that level; 0 where a level has no attention. SD 1.x/2.x: one
+   * depth everywhere ([1, 1, 1, 0]); SDXL base [0, 2, 10], the refiner [0, 4, 4, 0].
+   */
+  transformerDepth: number[];
+  /** Transformer blocks in the middle block's SpatialTransformer (0 without one). */
+  midTransformerDepth: number;
   contextDim: number;
+  /**
+   * Width of the vector conditioning `y` (LDM `adm_in_channels`, `label_emb`), 0 when the
+   * UNet has none. SDXL base 2816 (pooled text ‖ six size embeddings), refiner 2560.
+   */
+  admInChannels: number;
   /** Linear proj_in/proj_out (SD 2.x) instead of 1x1 convolutions (SD 1.x). */
   useLinearProjection: boolean;
   timeEmbedDim: number;

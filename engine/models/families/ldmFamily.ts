@@ -206,7 +206,7 @@ function declaredMismatches(hints: ConfigHints | undefined, u: UNetShapes, v: VA
     ['UNet channel_mult', decl.channelMult, u.channelMult],
     ['UNet num_res_blocks', decl.numResBlocks, u.numResBlocks],
     ['UNet context_dim', decl.contextDim, u.contextDim],
-    ['UNet transformer_depth', decl.transformerDepth, u.transformerDepth],
+    ['UNet transformer_depth', decl.transformerDepth, uniformDepth(u)],
     ['UNet in_channels', decl.inChannels, u.inChannels],
     ['VAE ch', decl.vaeCh, v.ch],
     ['VAE ch_mult', decl.vaeChMult, v.chMult],
@@ -216,4 +216,10 @@ function declaredMismatches(hints: ConfigHints | undefined, u: UNetShapes, v: VA
   return pairs
     .filter(([, said, got]) => said !== undefined && JSON.stringify(said) !== JSON.stringify(got))
     .map(([what, said, got]) => `${hints!.source}: ${what} says ${JSON.stringify(said)} but the weights have ${JSON.stringify(got)}; using the weights`);
+}
+
+/** The one depth of an SD 1.x/2.x UNet as an LDM yaml states it (an int), or the per-level list when levels differ. */
+function uniformDepth(u: UNetShapes): number | number[] {
+  const used = new Set([...u.attentionLevels.map((l) => u.transformerDepth[l]), ...(u.midBlockAttention ? [u.midTransformerDepth] : [])]);
+  return used.size === 1 ? [...used][0] : u.transformerDepth;
 }
