@@ -2,7 +2,7 @@ import type { Architecture } from '../api/schemas.ts';
 import type { ModelSpec } from '../models/spec.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 
-const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', taesd: 'TAESD preview autoencoder' } as const;
+const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', sdxl: 'Stable Diffusion XL', taesd: 'TAESD preview autoencoder' } as const;
 
 /** A model's detected architecture in plain words for the model list. */
 export function describeModel(spec: ModelSpec): Architecture {
@@ -14,7 +14,8 @@ export function describeModel(spec: ModelSpec): Architecture {
       details: { latentChannels: spec.taesd.latentChannels, layout: spec.layout, files: spec.files, warnings: spec.warnings },
     };
   }
-  const { unet, textEncoder } = spec;
+  const { unet } = spec;
+  const text = spec.family === 'sdxl' ? { textEncoders: { ...spec.textEncoders }, microConditions: spec.microConditions } : { textEncoder: { ...spec.textEncoder } };
   const flags = [
     spec.inpainting ? 'inpainting' : null,
     spec.prediction === 'v' ? 'v-prediction' : 'eps',
@@ -22,7 +23,7 @@ export function describeModel(spec: ModelSpec): Architecture {
   ].filter(Boolean);
   return {
     family: spec.family,
-    summary: `${FAMILY_NAMES[spec.family]} UNet ${unet.modelChannels}×[${unet.channelMult.join(',')}], ${flags.join(', ')}`,
+    summary: `${FAMILY_NAMES[spec.family]}${spec.family === 'sdxl' ? ` ${spec.variant}` : ''} UNet ${unet.modelChannels}×[${unet.channelMult.join(',')}], ${flags.join(', ')}`,
     details: {
       layout: spec.layout,
       prediction: spec.prediction,
@@ -32,7 +33,7 @@ export function describeModel(spec: ModelSpec): Architecture {
       nativeSize: spec.nativeSize,
       guidanceScale: spec.guidanceScale,
       unet: { ...unet },
-      textEncoder: { ...textEncoder },
+      ...text,
       vae: { ...spec.vae },
       weightDType: spec.weightDType,
       configFile: spec.configFile ?? null,

@@ -8,7 +8,7 @@ import type { WeightStore } from './weightStore.ts';
  * `*Source` fields say which.
  */
 
-export type ModelFamily = 'sd1' | 'sd2' | 'taesd';
+export type ModelFamily = 'sd1' | 'sd2' | 'sdxl' | 'taesd';
 export type Prediction = 'eps' | 'v';
 /** How the weights were laid out on disk before mapping into the canonical LDM key space. */
 export type CheckpointLayout = 'ldm-single-file' | 'diffusers' | 'taesd' | 'diffusers-taesd';
@@ -128,7 +128,40 @@ export interface TAESDSpec extends SpecBase {
   scaleFactor: 1;
 }
 
-export type ModelSpec = StableDiffusionSpec | TAESDSpec;
+/** What the vector conditioning `y` holds after the pooled text vector, in order (sgm's embedders). */
+export type SDXLMicroCondition = 'original_size' | 'crop_coords_top_left' | 'target_size' | 'aesthetic_score';
+
+export interface SDXLTextEncoders {
+  /** CLIP ViT-L/14 (base only): its penultimate hidden states, no final LayerNorm, are context[…, :hidden]. */
+  clipL?: TextEncoderConfig;
+  /**
+   * OpenCLIP ViT-bigG/14: penultimate states (no ln_final) for the context, and the pooled
+   * vector ln_final(last layer)[EOS] · text_projection, `projectionDim` wide, for `y`.
+   */
+  clipG: TextEncoderConfig & { projectionDim: number };
+}
+
+export interface SDXLSpec extends SpecBase {
+  family: 'sdxl';
+  /** Base (CLIP-L + bigG, size micro-conditions) or refiner (bigG only, aesthetic score). */
+  variant: 'base' | 'refiner';
+  prediction: Prediction;
+  predictionSource: ValueSource;
+  inpainting: boolean;
+  scaleFactor: number;
+  nativeSize: number;
+  guidanceScale: number;
+  unet: UNetConfig;
+  vae: VAEConfig;
+  textEncoders: SDXLTextEncoders;
+  /** y = [pooled ‖ the Fourier embeddings of these, 256 wide per number], as wide as unet.admInChannels. */
+  microConditions: SDXLMicroCondition[];
+  /** diffusers `tokenizer/` and `tokenizer_2/` when the folder ships them. */
+  tokenizerDir?: string;
+  tokenizer2Dir?: string;
+}
+
+export type ModelSpec = StableDiffusionSpec | SDXLSpec | TAESDSpec;
 
 /**
  * Facts a config file can supply. Dimensions in `declared` are only cross-checked
@@ -150,7 +183,9 @@ export interface ConfigHints {
   textHiddenAct?: 'quick_gelu' | 'gelu';
   textSkipLastLayers?: number;
   /** Family hint from the config (e.g. an OpenCLIP text tower or a 1024-wide context). */
-  family?: 'sd1' | 'sd2';
+  family?: 'sd1' | 'sd2' | 'sdxl';
+  /** SDXL's two towers (heads cannot be read from shapes; the real ones are 64 wide). */
+  sdxlTextHeads?: { clipL?: number; clipG?: number };
   declared?: Partial<{
     modelChannels: number;
     channelMult: number[];

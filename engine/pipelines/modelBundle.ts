@@ -44,6 +44,9 @@ async function load(path: string, runtime: BundleRuntime): Promise<ModelBundle> 
   if (spec.family === 'taesd') {
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is a TAESD preview autoencoder, not an image model`);
   }
+  if (spec.family === 'sdxl') {
+    throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is an SDXL ${spec.variant} checkpoint: its networks load (debug sdxl-*), the pipelines do not run it yet`);
+  }
   const rt = { threads: runtime.threads, provider: runtime.provider };
   const tokenizer = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
   const textEncoder = await loadTextEncoder(spec, rt);

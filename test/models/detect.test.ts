@@ -29,7 +29,7 @@ async function errorOf(p: Promise<unknown>): Promise<StudioError> {
 }
 
 function asSD(spec: ModelSpec): StableDiffusionSpec {
-  if (spec.family === 'taesd') throw new Error('expected a Stable Diffusion spec');
+  if (spec.family === 'taesd' || spec.family === 'sdxl') throw new Error('expected a Stable Diffusion spec');
   return spec;
 }
 

@@ -23,6 +23,7 @@ export const unetDebugModule = {
   async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number } } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
+    if (spec.family === 'sdxl') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is SDXL, whose UNet also takes the vector y: use debug sdxl-unet`);
     const controllers = tokenMergingControllers(options.tokenMerging);
     const unet = await loadUNet(spec, { controllers });
     return async (inputs) => {

@@ -17,7 +17,8 @@ export interface VAEModel {
   files: readonly string[];
 }
 
-export function vaeFromSpec(spec: StableDiffusionSpec): VAEModel {
+/** The VAE of an SD 1.x/2.x or SDXL checkpoint (same kl-f8 network; SDXL's scale factor is 0.13025). */
+export function vaeFromSpec(spec: Pick<StableDiffusionSpec, 'weights' | 'vae' | 'scaleFactor' | 'files'>): VAEModel {
   return { weights: spec.weights.scope('first_stage_model'), config: spec.vae, scaleFactor: spec.scaleFactor, files: spec.files };
 }
 
