@@ -86,14 +86,15 @@ export class SDXLTextEncoders {
     await Promise.all([this.clipL?.session(), this.clipG.session()]);
   }
 
-  /** The two towers' own outputs: CLIP-L penultimate [B, 77, 768] (base only), bigG penultimate [B, 77, 1280] and pooled [B, proj]. */
+  /**
+   * The towers' own outputs: CLIP-L penultimate [B, 77, 768] (when its ids are given; the
+   * refiner has none), bigG penultimate [B, 77, 1280] and pooled [B, proj].
+   */
   async encodeTowers(idsL: BigInt64Array | undefined, idsG: BigInt64Array): Promise<{ clipL?: Tensor; clipG: Tensor; pooled: Tensor }> {
     const P = this.sequenceLength;
     const B = idsG.length / P;
     if (!Number.isInteger(B) || B < 1) throw new StudioError('SHAPE_MISMATCH', `bigG token ids must be [batch, ${P}], got ${idsG.length} ids`);
-    if (this.clipL && (!idsL || idsL.length !== idsG.length)) {
-      throw new StudioError('SHAPE_MISMATCH', `CLIP-L token ids must be [${B}, ${P}] like bigG's, got ${idsL?.length ?? 0} ids`);
-    }
+    if (idsL && idsL.length !== idsG.length) throw new StudioError('SHAPE_MISMATCH', `CLIP-L token ids must be [${B}, ${P}] like bigG's, got ${idsL.length} ids`);
     this.checkVocabulary(idsG, this.clipG.config.vocabSize, 'bigG');
     if (this.clipL && idsL) this.checkVocabulary(idsL, this.clipL.config.vocabSize, 'CLIP-L');
     const [l, g] = await Promise.all([this.clipL && idsL ? this.clipL.run(idsL, B) : undefined, this.clipG.run(idsG, B)]);
@@ -102,6 +103,7 @@ export class SDXLTextEncoders {
 
   /** ids [B, 77] each (CLIP-L padded with EOS, bigG with 0) → context [B, 77, contextDim] and pooled [B, proj]. */
   async encodeIds(idsL: BigInt64Array | undefined, idsG: BigInt64Array): Promise<SDXLTextEmbedding> {
+    if (this.clipL && !idsL) throw new StudioError('INVALID_REQUEST', 'SDXL base: the context needs CLIP-L token ids as well as bigG\'s');
     const t = await this.encodeTowers(idsL, idsG);
     return { context: t.clipL ? concatLast(t.clipL, t.clipG) : t.clipG, pooled: t.pooled };
   }
