@@ -24,7 +24,7 @@ describe.skipIf(!hasShared('golden', 'sdxl-tiny'))('SDXL 4-step Euler (EDM) loop
   it('final latent and image match from_f16_weights (F32 limits) and the F32-weight goldens (F16 limits)', async () => {
     const spec = await detectModel(SDXL_TINY_F16);
     if (spec.family !== 'sdxl') throw new Error('expected SDXL');
-    const runtime = { intraOpNumThreads: 1, cache };
+    const runtime = { threads: 1, cache };
     const text = await loadSDXLTextEncoders(spec, runtime);
     const unet = await loadUNet(spec, { runtime, cache });
     const row = async (name: string) => ((await goldenNpy(`text/${name}.npy`)).data as BigInt64Array).slice(0, 77);
@@ -59,7 +59,7 @@ describe.skipIf(!hasShared('golden', 'sdxl-tiny'))('SDXL 4-step Euler (EDM) loop
       }
       x = next;
     }
-    const image = await new VAEDecoder(vaeFromSpec(spec), { cache, runtime }).decode({ data: x, dims: [1, 4, 8, 12] });
+    const image = await new VAEDecoder(vaeFromSpec(spec), { cache, runtime: { intraOpNumThreads: 1 } }).decode({ data: x, dims: [1, 4, 8, 12] });
     const checks = [
       ['final latent vs from_f16_weights', maxAbsDiff(x, await golden('euler/steps4/final_latent.npy', true)), 1e-2],
       ['final image vs from_f16_weights', maxAbsDiff(image.data as Float32Array, await golden('euler/steps4/final_image.npy', true)), 1e-3],

@@ -16,7 +16,7 @@ import { SDXL_TINY_F16, golden, goldenNpy, writeF32Copy } from './fixture.ts';
 let dir: string;
 let f32Path: string;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
-const runtime = () => ({ intraOpNumThreads: 1, cache, placement: { cacheDir: join(dir, 'graphs') } });
+const runtime = () => ({ threads: 1, cache, placement: { cacheDir: join(dir, 'graphs') } });
 
 async function sdxl(path: string): Promise<SDXLSpec> {
   const s = await detectModel(path);
