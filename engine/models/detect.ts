@@ -10,6 +10,7 @@ import { sd1 } from './families/sd1.ts';
 import { sd2 } from './families/sd2.ts';
 import { SDXL_FAMILIES, type SDXLFamilyRecord, sdxlBase } from './families/sdxl.ts';
 import { assembleSDXL } from './families/sdxlAssemble.ts';
+import { detectSDXLFolder, isSDXLFolder } from './families/sdxlDiffusers.ts';
 import { TAESD_FINGERPRINTS, assembleTaesd, canonicalTaesd, taesdFileRole } from './families/taesd.ts';
 import { renameTensors } from './keyRules.ts';
 import type { ConfigHints, ModelSpec, TAESDSpec } from './spec.ts';
@@ -114,6 +115,7 @@ async function detectFolder(dir: string, explicit: ConfigHints | undefined, opti
       { file: dir },
     );
   }
+  if (await isSDXLFolder(dir)) return detectSDXLFolder(dir, explicit, options);
   const folder = await loadDiffusersFolder(dir, options);
   // An explicit config overrides individual facts; diffusers' own configs fill the rest.
   const hints: ConfigHints = explicit ? { ...folder.hints, ...defined(explicit) } : folder.hints;
