@@ -22,16 +22,17 @@ export async function goldenNpy(path: string) {
 /**
  * The F32 checkpoint, which shared/ leaves out for size: the F16 file's tensors upcast to
  * float32 (exactly the parameters `from_f16_weights/` was computed with), same key layout,
- * written into `dir` with the set's config beside it.
+ * written into `dir` with the set's config beside it. With 'BF16', the same values rounded to
+ * bfloat16 (8 mantissa bits), as BF16 checkpoints hold them.
  */
-export async function writeF32Copy(dir: string): Promise<string> {
+export async function writeF32Copy(dir: string, dtype: 'F32' | 'BF16' = 'F32'): Promise<string> {
   const header = await readSafetensorsHeader(SDXL_TINY_F16);
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, info] of header.tensors) {
-    if (info.dtype === 'F16') tensors.set(name, { dtype: 'F32', shape: [...info.shape], data: await readFloat32(info) });
+    if (info.dtype === 'F16') tensors.set(name, { dtype, shape: [...info.shape], data: await readFloat32(info) });
     else tensors.set(name, { dtype: info.dtype, shape: [...info.shape], data: (await readTensor(info)) as ArrayBufferView });
   }
-  const path = join(dir, 'sdxl-tiny.f32.safetensors');
+  const path = join(dir, `sdxl-tiny.${dtype.toLowerCase()}.safetensors`);
   await writeSafetensors(path, tensors);
   await copyFile(sdxlTiny('config.json'), join(dir, 'config.json'));
   return path;

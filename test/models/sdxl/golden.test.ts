@@ -15,6 +15,7 @@ import { SDXL_TINY_F16, golden, goldenNpy, writeF32Copy } from './fixture.ts';
 
 let dir: string;
 let f32Path: string;
+let bf16Path: string;
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 const runtime = () => ({ threads: 1, cache, placement: { cacheDir: join(dir, 'graphs') } });
 
@@ -35,12 +36,16 @@ const RUNS = [
   { name: 'F32 file vs from_f16_weights', file: () => f32Path, fromF16: true, single: 1e-3 },
   { name: 'F16 file vs from_f16_weights', file: () => SDXL_TINY_F16, fromF16: true, single: 1e-3 },
   { name: 'F16 file vs F32-weight goldens', file: () => SDXL_TINY_F16, fromF16: false, single: 2e-2 },
+  // The set has no BF16 limits: bfloat16 keeps 8 of float16's 11 mantissa bits, so about 8-10× the
+  // F16 file's largest error (5.3e-3); measured 4.6e-2 (text), 2.6e-2 (UNet). A wrong conversion is O(1).
+  { name: 'BF16 copy vs from_f16_weights', file: () => bf16Path, fromF16: true, single: 6e-2 },
 ] as const;
 
 describe.skipIf(!hasShared('golden', 'sdxl-tiny'))('SDXL golden parity (sdxl-tiny)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sdxl-golden-'));
     f32Path = await writeF32Copy(dir);
+    bf16Path = await writeF32Copy(dir, 'BF16');
   });
   afterAll(async () => {
     await cache.clear();
