@@ -104,8 +104,8 @@ interface SpecBase {
   warnings: string[];
 }
 
-export interface StableDiffusionSpec extends SpecBase {
-  family: 'sd1' | 'sd2';
+/** What every LDM-UNet model (SD 1.x, 2.x, XL) states beside its text encoders. */
+interface LdmModelFields {
   prediction: Prediction;
   predictionSource: ValueSource;
   inpainting: boolean;
@@ -116,9 +116,13 @@ export interface StableDiffusionSpec extends SpecBase {
   guidanceScale: number;
   unet: UNetConfig;
   vae: VAEConfig;
-  textEncoder: TextEncoderConfig;
   /** Folder with vocab.json / merges.txt when the checkpoint ships its tokenizer (diffusers). */
   tokenizerDir?: string;
+}
+
+export interface StableDiffusionSpec extends SpecBase, LdmModelFields {
+  family: 'sd1' | 'sd2';
+  textEncoder: TextEncoderConfig;
 }
 
 export interface TAESDSpec extends SpecBase {
@@ -141,23 +145,14 @@ export interface SDXLTextEncoders {
   clipG: TextEncoderConfig & { projectionDim: number };
 }
 
-export interface SDXLSpec extends SpecBase {
+export interface SDXLSpec extends SpecBase, LdmModelFields {
   family: 'sdxl';
   /** Base (CLIP-L + bigG, size micro-conditions) or refiner (bigG only, aesthetic score). */
   variant: 'base' | 'refiner';
-  prediction: Prediction;
-  predictionSource: ValueSource;
-  inpainting: boolean;
-  scaleFactor: number;
-  nativeSize: number;
-  guidanceScale: number;
-  unet: UNetConfig;
-  vae: VAEConfig;
   textEncoders: SDXLTextEncoders;
   /** y = [pooled ‖ the Fourier embeddings of these, 256 wide per number], as wide as unet.admInChannels. */
   microConditions: SDXLMicroCondition[];
-  /** diffusers `tokenizer/` and `tokenizer_2/` when the folder ships them. */
-  tokenizerDir?: string;
+  /** diffusers `tokenizer_2/` (bigG's; `tokenizerDir` is CLIP-L's) when the folder ships it. */
   tokenizer2Dir?: string;
 }
 

@@ -14,6 +14,7 @@ import type {
   UNetConfig,
   VAEConfig,
 } from '../spec.ts';
+import type { WeightStore } from '../weightStore.ts';
 import { weightDType } from './dtype.ts';
 import { PartCheck } from './partCheck.ts';
 
@@ -92,13 +93,7 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
 
   return {
     family: record.family,
-    layout: input.layout,
-    files: store.files(),
-    ...(hints?.source ? { configFile: hints.source } : {}),
-    weights: store,
-    weightDType: weightDType(tensors.values()),
-    unexpectedKeys: unexpected,
-    warnings,
+    ...specHead(input, store, unexpected, warnings),
     prediction,
     predictionSource: hints?.prediction ? 'config' : 'family-default',
     inpainting: unet.inChannels === 9,
@@ -109,6 +104,19 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
     vae,
     textEncoder,
     ...(input.tokenizerDir ? { tokenizerDir: input.tokenizerDir } : {}),
+  };
+}
+
+/** The fields every detected checkpoint states about its files and how they were read. */
+export function specHead(input: AssembleInput, store: WeightStore, unexpected: string[], warnings: string[]) {
+  return {
+    layout: input.layout,
+    files: store.files(),
+    ...(input.hints?.source ? { configFile: input.hints.source } : {}),
+    weights: store,
+    weightDType: weightDType(input.tensors.values()),
+    unexpectedKeys: unexpected,
+    warnings,
   };
 }
 

@@ -6,8 +6,7 @@ import { detectUNetShapes, expectedUNetTensors } from '../ldm/unet.ts';
 import { detectVAEConfig, expectedVAETensors } from '../ldm/vae.ts';
 import type { ConfigHints, SDXLSpec, TextEncoderConfig, UNetConfig } from '../spec.ts';
 import type { WeightStore } from '../weightStore.ts';
-import { weightDType } from './dtype.ts';
-import { type AssembleInput, UNET, VAE, resolveText, resolveUNetHeads } from './ldmFamily.ts';
+import { type AssembleInput, UNET, VAE, resolveText, resolveUNetHeads, specHead } from './ldmFamily.ts';
 import { PartCheck } from './partCheck.ts';
 import { SDXL_MICRO_EMBED_DIM, SDXL_MICRO_WIDTH, SDXL_TEXT_CONVENTIONS, type SDXLFamilyRecord } from './sdxl.ts';
 
@@ -66,13 +65,7 @@ export function assembleSDXL(record: SDXLFamilyRecord, input: AssembleInput): SD
   return {
     family: 'sdxl',
     variant: record.variant,
-    layout: input.layout,
-    files: store.files(),
-    ...(hints?.source ? { configFile: hints.source } : {}),
-    weights: store,
-    weightDType: weightDType(tensors.values()),
-    unexpectedKeys: unexpected,
-    warnings: [...(input.warnings ?? []), ...unexpectedWarning(unexpected)],
+    ...specHead(input, store, unexpected, [...(input.warnings ?? []), ...unexpectedWarning(unexpected)]),
     prediction: hints?.prediction ?? d.prediction,
     predictionSource: hints?.prediction ? 'config' : 'family-default',
     inpainting: unet.inChannels === 9,

@@ -5,7 +5,8 @@ import { loadUNet } from './runner.ts';
 import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
 import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
-const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
+/** A named input of the given rank, or a typed error naming what is wrong. */
+export const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
   const a = inputs.get(name);
   if (!a) throw new StudioError('INVALID_REQUEST', `unet: missing input ${name}`);
   if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `unet: ${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);

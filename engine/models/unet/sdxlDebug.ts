@@ -2,13 +2,12 @@ import { StudioError } from '../../api/errors.ts';
 import type { Tensor } from '../../denoiser/denoiser.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { sdxlSpecFor } from '../clip/sdxlDebug.ts';
+import { need } from './debug.ts';
 import { loadUNet } from './runner.ts';
 import { SDXL_EXTRA, vectorConditioning } from './vectorConditioning.ts';
 
 function float(inputs: Map<string, NpyArray>, name: string, rank: number): Tensor {
-  const a = inputs.get(name);
-  if (!a) throw new StudioError('INVALID_REQUEST', `needs an input named ${name}`);
-  if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);
+  const a = need(inputs, name, rank);
   return { data: npyToFloat32(a), dims: a.shape };
 }
 
@@ -26,8 +25,7 @@ export const sdxlUNetDebugModule = {
     const unet = await loadUNet(spec);
     return async (inputs) => {
       const x = float(inputs, 'x', 4);
-      const t = inputs.get('t');
-      if (!t || t.shape.length !== 1) throw new StudioError('SHAPE_MISMATCH', 't must be [B]');
+      const t = need(inputs, 't', 1);
       const out = await unet.run(x, Array.from(t.data as ArrayLike<number | bigint>, Number), {
         context: float(inputs, 'context', 3),
         extra: { [SDXL_EXTRA.vector]: float(inputs, 'y', 2) },
