@@ -1,21 +1,36 @@
 // One of the two files allowed to touch raw IPC (see eslint.config.js).
-import { ipcMain, type IpcMain, type WebContents } from 'electron';
+import { ipcMain, type IpcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import type { Handlers } from '../engine/api/contract.ts';
-import { dispatch } from '../engine/api/dispatch.ts';
+import { dispatch, type Envelope } from '../engine/api/dispatch.ts';
+import { StudioError } from '../engine/api/errors.ts';
 import type { JobEvent } from '../engine/api/events.ts';
 import { JOB_EVENT_CHANNEL, OPERATION_NAMES, channelOf } from '../engine/api/operations.ts';
+import type { OpenedImage } from './bridge.ts';
+import { MENU_COMMAND_CHANNEL, SHELL_CHANNELS } from './channels.ts';
+import { isAppPage } from './security.ts';
 
-/** Main → renderer: a command chosen in the native menu (ids as in the renderer's shortcuts). */
-export const MENU_COMMAND_CHANNEL = 'studio:menu-command';
+/** Decides whether an IPC message comes from a frame allowed to use the main process. */
+export type SenderCheck = (event: Pick<IpcMainEvent | IpcMainInvokeEvent, 'senderFrame'>) => boolean;
+
+/**
+ * Only the app's own page in a window's top frame may call the main process: a frame that
+ * navigated elsewhere, or an embedded one, is refused even if it reached the preload.
+ */
+export function appFrameOnly(appIndexHtml: string): SenderCheck {
+  return ({ senderFrame }) => !!senderFrame && !senderFrame.parent && isAppPage(senderFrame.url, appIndexHtml);
+}
+
+const untrusted = (): StudioError => new StudioError('UNAUTHORIZED', 'Refused a request from a page that is not the studio');
+const refusal = (): Envelope => ({ ok: false, error: untrusted().toJSON() });
 
 /**
  * Registers one invoke handler per contract operation. Payloads are validated by
  * `dispatch` here, at the main-process edge, whatever the renderer sends.
  */
-export function registerIpcHandlers(handlers: Handlers, ipc: Pick<IpcMain, 'handle'> = ipcMain): string[] {
+export function registerIpcHandlers(handlers: Handlers, trusted: SenderCheck, ipc: Pick<IpcMain, 'handle'> = ipcMain): string[] {
   return OPERATION_NAMES.map((op) => {
     const channel = channelOf(op);
-    ipc.handle(channel, (_event, payload: unknown) => dispatch(handlers, op, payload));
+    ipc.handle(channel, async (event, payload: unknown) => (trusted(event) ? dispatch(handlers, op, payload) : refusal()));
     return channel;
   });
 }
@@ -37,20 +52,6 @@ export function sendMenuCommand(contents: Pick<WebContents, 'send' | 'isDestroye
   if (!contents.isDestroyed()) contents.send(MENU_COMMAND_CHANNEL, command);
 }
 
-/** Desktop-only services that are not part of the Studio API (the server has no windows or desktop). */
-export const SHELL_CHANNELS = {
-  pickFolder: 'studio:shell:pick-folder',
-  openImage: 'studio:shell:open-image',
-  startDrag: 'studio:shell:start-drag',
-} as const;
-
-/** An image file chosen in the native Open dialog. */
-export interface OpenedImage {
-  name: string;
-  mime: string;
-  base64: string;
-}
-
 export interface ShellServices {
   /** A native folder chooser; null when cancelled. */
   pickFolder(contents: WebContents, title: string): Promise<string | null>;
@@ -61,13 +62,21 @@ export interface ShellServices {
 }
 
 /** Registers the shell channels, validating their small payloads here at the edge. */
-export function registerShellHandlers(services: ShellServices, ipc: Pick<IpcMain, 'handle' | 'on'> = ipcMain): string[] {
-  ipc.handle(SHELL_CHANNELS.pickFolder, (event, title: unknown) =>
-    services.pickFolder(event.sender, typeof title === 'string' && title ? title.slice(0, 200) : 'Choose a folder'),
+export function registerShellHandlers(services: ShellServices, trusted: SenderCheck, ipc: Pick<IpcMain, 'handle' | 'on'> = ipcMain): string[] {
+  const refuse = (): never => {
+    throw untrusted();
+  };
+  ipc.handle(SHELL_CHANNELS.pickFolder, async (event, title: unknown) =>
+    trusted(event) ? services.pickFolder(event.sender, typeof title === 'string' && title ? title.slice(0, 200) : 'Choose a folder') : refuse(),
   );
-  ipc.handle(SHELL_CHANNELS.openImage, (event) => services.openImage(event.sender));
+  ipc.handle(SHELL_CHANNELS.openImage, async (event) => (trusted(event) ? services.openImage(event.sender) : refuse()));
   ipc.on(SHELL_CHANNELS.startDrag, (event, imageId: unknown) => {
-    if (typeof imageId === 'string' && /^[\w-]{1,200}$/.test(imageId)) services.startDrag(event.sender, imageId);
+    if (!trusted(event) || typeof imageId !== 'string' || !/^[\w-]{1,200}$/.test(imageId)) return;
+    try {
+      services.startDrag(event.sender, imageId);
+    } catch {
+      // A result that is gone (or unreadable) is simply not dragged; a throw here would crash the main process.
+    }
   });
   return Object.values(SHELL_CHANNELS);
 }

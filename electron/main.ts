@@ -1,21 +1,24 @@
 import { app, BrowserWindow, dialog, nativeImage, screen, session } from 'electron';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, delimiter, extname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUNDLED_ASSETS_DIR, BUNDLED_MODELS_DIR, ELECTRON_DIST_DIR, INSTALL, RENDERER_DIST_DIR } from '../engine/paths.ts';
 import { createHandlers } from '../engine/studio/handlers.ts';
 import { createStudio } from '../engine/studio/create.ts';
-import { RECIPE_KEY } from '../engine/export/exportImage.ts';
-import { addPngText } from '../engine/export/pngText.ts';
-import { forwardJobEvents, registerIpcHandlers, registerShellHandlers, sendMenuCommand } from './ipc-main.ts';
+import { repointStaleBundledModels } from './bundledModels.ts';
+import { DragOutFolder } from './dragOut.ts';
+import { appFrameOnly, forwardJobEvents, registerIpcHandlers, registerShellHandlers, sendMenuCommand } from './ipc-main.ts';
 import { buildMenu } from './menu.ts';
 import { hardenContents, hardenSession } from './security.ts';
 import { fitToDisplays, readWindowState, writeWindowState } from './windowState.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const indexHtml = join(here, '..', '..', 'renderer', 'dist', 'index.html');
+const indexHtml = join(RENDERER_DIST_DIR, 'index.html');
+
+// A packaged app never writes into its own install (a signed macOS bundle would break, an
+// AppImage is read-only anyway): graphs of the bundled models go to the user's cache.
+if (INSTALL.kind === 'packaged') {
+  process.env.LATENT_STUDIO_READONLY_DIRS = [INSTALL.unpackedRoot, process.env.LATENT_STUDIO_READONLY_DIRS].filter(Boolean).join(delimiter);
+}
 
 function createWindow(studio: ReturnType<typeof createStudio>): BrowserWindow {
   const stateFile = join(app.getPath('userData'), 'window-state.json');
@@ -28,9 +31,11 @@ function createWindow(studio: ReturnType<typeof createStudio>): BrowserWindow {
     minHeight: 600,
     title: 'Latent Studio',
     backgroundColor: '#131417',
+    // Linux takes the window icon from here (macOS and Windows from the packaged app's own icon).
+    ...(process.platform === 'linux' ? { icon: join(BUNDLED_ASSETS_DIR, 'icon.png') } : {}),
     show: false,
     webPreferences: {
-      preload: join(here, 'preload.cjs'),
+      preload: join(ELECTRON_DIST_DIR, 'preload.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -53,10 +58,14 @@ function createWindow(studio: ReturnType<typeof createStudio>): BrowserWindow {
   return win;
 }
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   const studio = createStudio();
-  hardenSession(session.defaultSession);
-  registerIpcHandlers(createHandlers(studio));
+  await repointStaleBundledModels(studio.settings, BUNDLED_MODELS_DIR);
+  const trusted = appFrameOnly(indexHtml);
+  const dragOut = new DragOutFolder();
+  app.on('will-quit', () => dragOut.dispose());
+  hardenSession(session.defaultSession, RENDERER_DIST_DIR);
+  registerIpcHandlers(createHandlers(studio), trusted);
   registerShellHandlers({
     async pickFolder(contents, title) {
       const win = BrowserWindow.fromWebContents(contents);
@@ -76,19 +85,11 @@ void app.whenReady().then(() => {
       return { name: basename(path), mime, base64: (await readFile(path)).toString('base64') };
     },
     startDrag(contents, imageId) {
-      // The OS needs a real file while the drag starts: write the PNG (with its recipe) synchronously.
       const image = studio.results.get(imageId);
-      const text: Record<string, string> = {};
-      if (image.parameters) text.parameters = image.parameters;
-      if (image.recipe) text[RECIPE_KEY] = JSON.stringify(image.recipe);
-      const png = Object.keys(text).length ? addPngText(image.png, text, { international: [RECIPE_KEY] }) : image.png;
-      const dir = join(tmpdir(), 'latent-studio-drag');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `latent-studio-${imageId.slice(0, 8)}.png`);
-      writeFileSync(file, png);
+      const file = dragOut.write(imageId, image);
       contents.startDrag({ file, icon: nativeImage.createFromBuffer(image.png).resize({ width: 64 }) });
     },
-  });
+  }, trusted);
   buildMenu((command) => {
     const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
     if (win) sendMenuCommand(win.webContents, command);

@@ -11,6 +11,7 @@ import {
   StylizeRequestSchema,
   ModelEntrySchema,
   SettingsSchema,
+  EmbeddedRecipeSchema,
 } from './schemas.ts';
 
 /**
@@ -76,16 +77,7 @@ export const CONTRACT = {
     response: z
       .object({
         parameters: z.string().nullable(),
-        recipe: z
-          .object({
-            format: z.literal('latent-studio-recipe'),
-            version: z.literal(1),
-            operation: z.string(),
-            request: z.record(z.string(), z.unknown()),
-            modelHash: z.string().nullable(),
-          })
-          .strict()
-          .nullable(),
+        recipe: EmbeddedRecipeSchema.nullable(),
       })
       .strict(),
   },

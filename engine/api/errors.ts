@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'CANCELLED', // job cancelled by the user
   'DISK_FULL', // write failed for lack of space
   'UNAUTHORIZED', // server token or origin refused
+  'PATH_REFUSED', // a path outside the folders the studio may use, or not a regular file
   'RUNTIME_FAILURE', // onnxruntime or another internal failure
 ] as const;
 

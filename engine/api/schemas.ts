@@ -10,6 +10,9 @@ import { TokenMergingOptionsSchema } from '../controllers/tome/options.ts';
 /** Largest side we accept for any image handed to the engine (pixels). */
 export const MAX_IMAGE_SIDE = 4096;
 
+/** Largest encoded image accepted, inline (base64 characters) or read from a file (bytes). */
+export const MAX_ENCODED_IMAGE_BYTES = 64 * 1024 * 1024;
+
 export const SAMPLERS = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'] as const;
 export const SamplerSchema = z.enum(SAMPLERS);
 
@@ -17,11 +20,36 @@ export const SamplerSchema = z.enum(SAMPLERS);
 export const ImageInputSchema = z.union([
   z.object({ imageId: z.string().min(1).max(200) }).strict(),
   z.object({ path: z.string().min(1).max(4096) }).strict(),
-  z.object({ base64: z.string().min(1).max(64 * 1024 * 1024) }).strict(),
+  z.object({ base64: z.string().min(1).max(MAX_ENCODED_IMAGE_BYTES) }).strict(),
 ]);
 export type ImageInput = z.infer<typeof ImageInputSchema>;
 
-const side = z.number().int().min(64).max(MAX_IMAGE_SIDE);
+const side = z
+  .number()
+  .int()
+  .min(64, 'images are at least 64 pixels a side')
+  .max(MAX_IMAGE_SIDE, `images are at most ${MAX_IMAGE_SIDE} pixels a side`);
+
+/** Work bounds on the text a request carries: the tokenizer and text encoder run once per 75 tokens. */
+export const MAX_PROMPT_CHARS = 20_000;
+/** No real word, tag or URL is this long; a longer run of letters is pasted data, not a prompt. */
+export const MAX_WORD_CHARS = 1000;
+export const MAX_STEPS = 500;
+
+function longestWord(text: string): number {
+  let longest = 0;
+  for (const word of text.split(/\s+/)) longest = Math.max(longest, word.length);
+  return longest;
+}
+
+const PromptSchema = z
+  .string()
+  .max(MAX_PROMPT_CHARS, `prompts are at most ${MAX_PROMPT_CHARS} characters`)
+  .refine((t) => longestWord(t) <= MAX_WORD_CHARS, {
+    message: `a word is at most ${MAX_WORD_CHARS} characters; put spaces between words`,
+  });
+
+const StepsSchema = z.number().int().min(1, 'at least 1 step').max(MAX_STEPS, `at most ${MAX_STEPS} steps`);
 
 /** The controller's own options (defined once, in the controller) plus the request-level mask option. */
 export const TokenMergingSchema = TokenMergingOptionsSchema.extend({
@@ -50,9 +78,9 @@ export const IpAdapterSchema = z
 export const SamplingSchema = z
   .object({
     model: z.string().min(1).max(4096),
-    prompt: z.string().max(20_000),
-    negativePrompt: z.string().max(20_000).default(''),
-    steps: z.number().int().min(1).max(500).default(25),
+    prompt: PromptSchema,
+    negativePrompt: PromptSchema.default(''),
+    steps: StepsSchema.default(25),
     /** Default: the model's recommended scale (its config's `guidance_scale`), else 7.5. */
     cfg: z.number().min(0).max(50).optional(),
     seed: z.number().int().min(0).max(2 ** 53 - 1).optional(),
@@ -74,8 +102,8 @@ export type GenerateRequest = z.input<typeof GenerateRequestSchema>;
 /** Prompt-to-prompt edit of a generated image or a real photo (then `image` is inverted first). */
 export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
   .extend({
-    sourcePrompt: z.string().max(20_000),
-    targetPrompt: z.string().max(20_000),
+    sourcePrompt: PromptSchema,
+    targetPrompt: PromptSchema,
     image: ImageInputSchema.optional(),
     crossReplaceSteps: z.number().min(0).max(1).default(0.8),
     /** Per-word overrides of crossReplaceSteps, for words of the target prompt. */
@@ -88,7 +116,7 @@ export const EditRequestSchema = SamplingSchema.omit({ prompt: true })
     mask: ImageInputSchema.optional(),
     /** auto: word swap when both prompts have as many words, else refinement. */
     editMode: z.enum(['auto', 'replace', 'refine']).default('auto'),
-    /** A photo's own size by default (rounded down to a multiple of 8); 512 for a seed. */
+    /** A photo's own size by default, scaled down to the model's size class (pipelines/size.ts planInputSize); the model's native size for a seed. */
     width: side.optional(),
     height: side.optional(),
   })
@@ -111,7 +139,7 @@ export const AttentionRequestSchema = SamplingSchema.pick({
   .strict();
 export type AttentionRequest = z.input<typeof AttentionRequestSchema>;
 
-/** img2img and inpaint default to the input image's size (rounded down to a multiple of 8). */
+/** img2img and inpaint default to the input image's size within the model's size class (pipelines/size.ts planInputSize). */
 const ImageSizeOverride = { width: side.optional(), height: side.optional() };
 
 export const Img2ImgRequestSchema = SamplingSchema.extend({
@@ -144,14 +172,14 @@ export const StylizeRequestSchema = z
     style: ImageInputSchema,
     gamma: StyleInjectionOptionsSchema.shape.gamma,
     temperature: StyleInjectionOptionsSchema.shape.temperature,
-    steps: z.number().int().min(1).max(500).default(50),
+    steps: StepsSchema.default(50),
     /** Default the decoder's two finest attention levels (6–11 on SD). */
     layers: StyleInjectionOptionsSchema.shape.layers.optional(),
     /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
     adain: z.boolean().default(true),
     mask: ImageInputSchema.optional(),
     maskFeather: z.number().min(0).max(256).default(8),
-    /** Default: the content image's size (rounded down to a multiple of 8). */
+    /** Default: the content image's size within the model's size class (pipelines/size.ts planInputSize). */
     ...ImageSizeOverride,
   })
   .strict();
@@ -191,6 +219,17 @@ export const SettingsSchema = z
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Our recipe as read back from an image: what a restore may use. */
+export const EmbeddedRecipeSchema = z
+  .object({
+    format: z.literal('latent-studio-recipe'),
+    version: z.literal(1),
+    operation: z.string(),
+    request: z.record(z.string(), z.unknown()),
+    modelHash: z.string().nullable(),
+  })
+  .strict();
 
 export const ImageRefSchema = z
   .object({

@@ -7,7 +7,7 @@ import { loadUNet, type UNetRunner } from '../models/unet/runner.ts';
 import { unetFlops } from './flops.ts';
 import { peakRssMiB, resetPeakRss } from './memory.ts';
 import type { UNetRow } from './run.ts';
-import { median } from '../stats/median.ts';
+import { median } from './median.ts';
 
 export interface InterleavedOptions {
   sizes: number[];

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { expectedTextEncoderTensors } from '../models/ldm/clipText.ts';
-import { expectedUNetTensors, type UNetShapes } from '../models/ldm/unet.ts';
-import { expectedVAETensors } from '../models/ldm/vae.ts';
+import { expectedTextEncoderTensors } from '../models/clip/shapes.ts';
+import { expectedUNetTensors, type UNetShapes } from '../models/unet/shapes.ts';
+import { expectedVAETensors } from '../models/vae/shapes.ts';
 import type { VAEConfig } from '../models/spec.ts';
 import { writeAtomically } from '../safetensors/atomicWrite.ts';
 import { numberToF16Bits } from '../safetensors/halfFloat.ts';

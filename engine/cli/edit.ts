@@ -7,7 +7,7 @@ import { defaultModelPath } from '../catalog/defaultModel.ts';
 import { parseWordWeight } from '../controllers/p2p/promptWeights.ts';
 import { attentionMaps, mapToPng } from '../pipelines/attentionMaps.ts';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 import { runJobToFiles } from './samplingOptions.ts';
 import { addIpAdapterOptions, ipAdapterRequest, type IpAdapterCliOptions } from './ipAdapterOptions.ts';
 
@@ -93,7 +93,7 @@ export function registerEditCommands(program: Command): void {
         batchCount: Number(o.batch),
         ...ipAdapterRequest(o),
       };
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.edit', request, o.out);
     });
 

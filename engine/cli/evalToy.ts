@@ -5,7 +5,7 @@ import { defaultModelPath } from '../catalog/defaultModel.ts';
 import { DEFAULT_CASES, evaluateToyModel, formatReport, SUITES, type SuiteName } from '../eval/toyWorld/evaluate.ts';
 import { StudioRunner } from '../eval/toyWorld/studioRunner.ts';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 import { StudioError } from '../api/errors.ts';
 import { detectModel } from '../models/detect.ts';
 
@@ -47,7 +47,7 @@ export function registerEvalToyCommand(program: Command): void {
       const suites = o.suites.split(',').map((s) => s.trim()) as SuiteName[];
       const unknown = suites.filter((s) => !SUITES.includes(s));
       if (unknown.length) throw new StudioError('INVALID_REQUEST', `Unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       const edits = Number(o.edits);
       const model = o.model ? resolve(o.model) : await defaultModelPath();
       const report = await evaluateToyModel(new StudioRunner(studio, createHandlers(studio)), {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 import { addSamplingOptions, runJobToFiles, samplingRequest, type SamplingCliOptions } from './samplingOptions.ts';
 
 export function registerGenerateCommands(program: Command): void {
   addSamplingOptions(program.command('generate').description('Text to image: one PNG per image, with its recipe in the `parameters` chunk'), 'model')
     .action(async (o: SamplingCliOptions) => {
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.generate', await samplingRequest(o), o.out);
     });
 
@@ -15,7 +15,7 @@ export function registerGenerateCommands(program: Command): void {
     .requiredOption('--image <file>', 'input image')
     .option('--strength <f>', 'fraction of the schedule to re-run (0 keeps the image, 1 ignores it)', '0.6')
     .action(async (o: SamplingCliOptions & { image: string; strength: string }) => {
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       const request = { ...(await samplingRequest(o)), image: { path: resolve(o.image) }, strength: Number(o.strength) };
       await runJobToFiles(studio, createHandlers(studio), 'jobs.img2img', request, o.out);
     });
@@ -27,7 +27,7 @@ export function registerGenerateCommands(program: Command): void {
     .option('--feather <px>', 'soften the mask edge inward by this many pixels', '8')
     .option('--tome-exclude-masked', 'token merging: tokens under the mask are never merged')
     .action(async (o: SamplingCliOptions & { image: string; mask: string; strength: string; feather: string }) => {
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       const request = {
         ...(await samplingRequest(o)),
         image: { path: resolve(o.image) },

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ModelEntry } from '../api/schemas.ts';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 
 function formatSize(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
@@ -20,7 +20,7 @@ export function registerModelsCommand(program: Command): void {
     .argument('[dir]', 'models folder (default: the settings’ models folder, initially the bundled models)')
     .option('--json', 'print JSON instead of a table')
     .action(async (dir: string | undefined, opts: { json?: boolean }) => {
-      const handlers = createHandlers(createStudio());
+      const handlers = createHandlers(createCommandLineStudio());
       const { dir: folder, models } = await handlers['models.list']({ dir: dir ? resolve(dir) : undefined });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ dir: folder, models }, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { resolve } from 'node:path';
+import { RENDERER_DIST_DIR } from '../paths.ts';
+import { installCrashGuard } from '../server/crashGuard.ts';
 import { startServer } from '../server/server.ts';
 import { createHandlers } from '../studio/handlers.ts';
 import { createStudio } from '../studio/create.ts';
@@ -12,12 +13,13 @@ export function registerServeCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', '7860')
     .option('--models <dir>', 'models folder for this launch')
     .action(async (opts: { port: string; models?: string }) => {
+      installCrashGuard();
       const studio = createStudio();
       if (opts.models) await studio.settings.override({ modelsDir: resolve(opts.models) });
       const running = await startServer({
         handlers: createHandlers(studio),
         onJobEvent: (listener) => studio.queue.onEvent(listener),
-        staticDir: join(PACKAGE_ROOT, 'renderer', 'dist'),
+        staticDir: RENDERER_DIST_DIR,
         port: Number(opts.port),
       });
       process.stdout.write(`Latent Studio is serving on 127.0.0.1 only.\nOpen: ${running.url}\n`);

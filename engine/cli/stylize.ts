@@ -4,7 +4,7 @@ import { defaultModelPath } from '../catalog/defaultModel.ts';
 import { STYLE_INJECTION_DEFAULTS } from '../controllers/styleInjection/options.ts';
 import { lastStylizeMemory } from '../pipelines/stylize.ts';
 import { createHandlers } from '../studio/handlers.ts';
-import { createStudio } from '../studio/create.ts';
+import { createCommandLineStudio } from '../studio/create.ts';
 import { runJobToFiles } from './samplingOptions.ts';
 
 interface StylizeCliOptions {
@@ -57,7 +57,7 @@ export function registerStylizeCommand(program: Command): void {
         ...(o.width ? { width: Number(o.width) } : {}),
         ...(o.height ? { height: Number(o.height) } : {}),
       };
-      const studio = createStudio();
+      const studio = createCommandLineStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.stylize', request, o.out);
       const m = lastStylizeMemory();
       if (m) process.stdout.write(`kept ${mb(m.cachedLatentsBytes)} of inversion latents (a per-step feature cache would hold ${mb(m.featureCacheBytes)})\n`);

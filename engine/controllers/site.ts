@@ -1,3 +1,5 @@
+import { StudioError } from '../api/errors.ts';
+
 /**
  * Typed, backbone-neutral descriptors of the places a controller can act on (DESIGN D2b).
  * A network family creates them from its config before the graph exists, so a controller
@@ -78,6 +80,25 @@ export interface NetworkSites {
   /** Every attention site in evaluation order (`site.ordinal` is the position here). */
   readonly attention: readonly AttentionSite[];
   readonly blocks: readonly BlockSite[];
+}
+
+/** Sites with the lookup a network builder uses while it builds: its block at a checkpoint path. */
+export interface IndexedSites extends NetworkSites {
+  block(path: string): BlockSite;
+}
+
+/** Indexes a network's sites by block path; a builder reaching a block the plan lacks is a bug, said plainly. */
+export function indexSites(network: string, attention: readonly AttentionSite[], blocks: readonly BlockSite[]): IndexedSites {
+  const byPath = new Map(blocks.map((b) => [b.path, b]));
+  return {
+    attention,
+    blocks,
+    block(path) {
+      const b = byPath.get(path);
+      if (!b) throw new StudioError('RUNTIME_FAILURE', `${network} builder reached ${path}, which the site plan does not list`);
+      return b;
+    },
+  };
 }
 
 /** The finest grid (smallest downsampling) among sites of a kind. */

@@ -6,7 +6,7 @@ import { StudioError } from '../api/errors.ts';
 import { writeBytesAtomically } from '../safetensors/atomicWrite.ts';
 import { addPngText } from './pngText.ts';
 import { replaceExif, userCommentTiff } from './exifComment.ts';
-import type { LoadedImage } from './loadImage.ts';
+import type { LoadedImage } from '../image/loadImage.ts';
 
 export type ExportFormat = 'png' | 'jpeg' | 'webp';
 

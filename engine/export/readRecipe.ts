@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
-import type { Recipe } from '../results/store.ts';
+import type { Recipe } from '../studio/results/store.ts';
 import { RECIPE_KEY } from './exportImage.ts';
 import { readPngText } from './pngText.ts';
 
@@ -20,7 +20,9 @@ function decodeUserComment(raw: Buffer): string {
   if (code === 'UNICODE') {
     // Big-endian UTF-16 unless the data says otherwise; A1111 writes it so via piexif.
     const le = body.length > 1 && body[0] !== 0 && body[1] === 0;
-    return le ? body.toString('utf16le') : Buffer.from(body).swap16().toString('utf16le');
+    // An odd trailing byte is half a character: dropped, as swap16 needs whole pairs.
+    const even = body.subarray(0, body.length & ~1);
+    return le ? even.toString('utf16le') : Buffer.from(even).swap16().toString('utf16le');
   }
   return body.toString('utf8').replace(/\0+$/, '');
 }
@@ -50,9 +52,17 @@ export async function readEmbeddedRecipeFromBytes(bytes: Buffer, name = 'image')
     }
     return { parameters: text.parameters ?? null, recipe };
   }
-  if (meta.exif) {
-    const comment = exifReader(meta.exif).Photo?.UserComment;
-    if (comment) return { parameters: decodeUserComment(Buffer.from(comment as Uint8Array)), recipe: null };
+  const comment = meta.exif ? userComment(meta.exif) : null;
+  return { parameters: comment, recipe: null };
+}
+
+/** The EXIF UserComment text, or null when there is none — or the EXIF block is not readable EXIF, which holds no recipe either. */
+function userComment(exif: Buffer): string | null {
+  let raw: unknown;
+  try {
+    raw = exifReader(exif).Photo?.UserComment;
+  } catch {
+    return null;
   }
-  return { parameters: null, recipe: null };
+  return raw instanceof Uint8Array && raw.length > 0 ? decodeUserComment(Buffer.from(raw)) : null;
 }

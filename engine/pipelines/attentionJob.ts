@@ -1,4 +1,4 @@
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import type { ImageRef } from '../api/schemas.ts';
 import { randomSeed } from '../random/randn.ts';
 import type { AttentionParams, StudioContext } from '../studio/context.ts';

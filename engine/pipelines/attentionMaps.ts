@@ -1,21 +1,20 @@
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { ImageInput } from '../api/schemas.ts';
-import { attentionStore } from '../controllers/p2p/attentionStore.ts';
+import { attentionStore } from '../controllers/attentionStore/store.ts';
 import { type MapGrid, nearest } from '../controllers/p2p/localBlend.ts';
 import { promptTokens, tokensOfWords } from '../controllers/p2p/wordTokens.ts';
 import { randn, stepNoise } from '../random/randn.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { SamplerName } from '../schedulers/types.ts';
-import type { ResultStore } from '../results/store.ts';
-import { latentFactor } from '../models/vae/latent.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { guidedModel } from './guidance.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { type BundleRuntime, loadBundle } from './modelBundle.ts';
 import { withModelGuidance } from './modelGuidance.ts';
-import { planModelSize } from './size.ts';
+import { imageSizing, planModelSize } from './size.ts';
 
 export interface AttentionMapsRequest {
   model: string;
@@ -65,7 +64,7 @@ export async function attentionMaps(req: AttentionMapsRequest, runtime: BundleRu
   const cfg = req.image ? 1 : withModelGuidance(req, bundle.spec).cfg;
   const resolution = req.resolution ?? 4;
   if (req.image && !results) throw new StudioError('RUNTIME_FAILURE', 'Attention maps of an image need the result store to read it from');
-  const photo = req.image ? await prepareImage(req.image, results!, latentFactor(bundle.spec.vae), req.width, req.height) : undefined;
+  const photo = req.image ? await prepareImage(req.image, results!, imageSizing(bundle.spec), req.width, req.height) : undefined;
   const size = photo ? photo.size : planModelSize(bundle.spec, req.width, req.height);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const prompt = promptTokens(bundle.tokenizer, req.prompt);

@@ -2,13 +2,13 @@ import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { ImageRef } from '../api/schemas.ts';
 import { modelHash } from '../catalog/modelHash.ts';
-import { type AttentionStore, attentionStore } from '../controllers/p2p/attentionStore.ts';
+import { type AttentionStore, attentionStore } from '../controllers/attentionStore/store.ts';
 import { type BranchLayout, branchLayout } from '../controllers/p2p/layout.ts';
 import { type EditPlan, planEdit } from '../controllers/p2p/plan.ts';
 import { promptToPrompt } from '../controllers/p2p/replace.ts';
 import { promptTokens } from '../controllers/p2p/wordTokens.ts';
 import { tensorToRgb } from '../image/tensor.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import type { Denoiser } from '../denoiser/denoiser.ts';
 import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import type { EditParams, StudioContext } from '../studio/context.ts';
@@ -18,10 +18,9 @@ import { encodeLatent, prepareImage } from './inputImage.ts';
 import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
 import { type ModelBundle, loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { denoiserForRun } from './runControllers.ts';
-import { planModelSize } from './size.ts';
+import { imageSizing, planModelSize } from './size.ts';
 
 /**
  * The maps local blending reads: latent/4 as in the reference (16² at 512 px), or the next
@@ -98,7 +97,7 @@ export async function prepareEdit(
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;
   const plan = editPlanOf(bundle, params, steps);
   const negative = promptTokens(bundle.tokenizer, params.negativePrompt);
-  const photo = params.image ? await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height) : undefined;
+  const photo = params.image ? await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height) : undefined;
   const size = photo ? photo.size : planModelSize(bundle.spec, params.width, params.height);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const painted = params.mask ? await loadMask(params.mask, studio.results, size, 0) : undefined;

@@ -1,5 +1,5 @@
 import { StudioError } from '../api/errors.ts';
-import type { AttentionStore } from '../controllers/p2p/attentionStore.ts';
+import type { AttentionStore } from '../controllers/attentionStore/store.ts';
 import type { BranchLayout } from '../controllers/p2p/layout.ts';
 import { blendTarget, localBlendMask } from '../controllers/p2p/localBlend.ts';
 import type { EditPlan } from '../controllers/p2p/plan.ts';

@@ -4,12 +4,12 @@ import { StudioError } from '../api/errors.ts';
 import type { ImageInput, Settings } from '../api/schemas.ts';
 import type { AttentionController } from '../controllers/controller.ts';
 import { type BlockScales, type ImagePromptKV, blockMultipliers, ipAdapter, loadIpAdapterFile } from '../controllers/ipAdapter/index.ts';
-import { loadImageInput } from '../export/loadImage.ts';
+import { loadImageInput } from '../image/loadImage.ts';
 import type { HostTensor } from '../graph/session.ts';
 import { readRgb } from '../image/tensor.ts';
 import { clipPreprocess } from '../models/clipVision/preprocess.ts';
 import { loadImageEncoder } from '../models/clipVision/encoder.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import { type ModelBundle, runtimeFromSettings } from './modelBundle.ts';
 
 /** What a request says about image prompts (the SamplingSchema fields). */

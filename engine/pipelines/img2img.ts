@@ -1,10 +1,10 @@
 import type { ImageRef } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import type { Img2ImgParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
+import { imageSizing } from './size.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
@@ -18,7 +18,7 @@ export async function img2img(request: Img2ImgParams, job: JobContext, studio: S
   const settings = await studio.settings.get();
   const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
   const params = withModelGuidance(request, bundle.spec);
-  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
+  const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];
   const init = await encodeLatent(bundle, image.tensor);

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import type { ImageRef } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import { rgbToTensor, tensorToRgb } from '../image/tensor.ts';
 import type { InpaintParams, StudioContext } from '../studio/context.ts';
+import { imageSizing } from './size.ts';
 import { encodeLatent, prepareImage } from './inputImage.ts';
 import { loadMask, pasteBack, type InpaintMask } from './mask.ts';
 import { loadBundle, runtimeFromSettings, type ModelBundle } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
@@ -39,7 +39,7 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
   const settings = await studio.settings.get();
   const bundle = await loadBundle(request.model, runtimeFromSettings(settings));
   const params = withModelGuidance(request, bundle.spec);
-  const image = await prepareImage(params.image, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
+  const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;
   const mask = await loadMask(params.mask, studio.results, size, params.maskFeather);
   const dims = [1, bundle.denoiser.latentChannels, size.latentHeight, size.latentWidth];

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import type { ImageInput } from '../api/schemas.ts';
-import { loadImageInput } from '../export/loadImage.ts';
+import { loadImageInput } from '../image/loadImage.ts';
 import type { HostTensor } from '../graph/session.ts';
 import { readRgb, rgbToTensor } from '../image/tensor.ts';
 import { latentMean, toDiffusionLatent } from '../models/vae/latent.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import type { ModelBundle } from './modelBundle.ts';
-import { type PlannedSize, planSize } from './size.ts';
+import { type ImageSizing, type PlannedSize, planInputSize } from './size.ts';
 
 export interface PreparedImage {
   /** 8-bit RGB at the working size, kept to paste original pixels back. */
@@ -17,13 +17,12 @@ export interface PreparedImage {
 }
 
 /**
- * Loads an input image at the working size: the requested size, else the image's own,
- * rounded down to a multiple of 8. Resizing uses Lanczos and fills the frame exactly.
- * `factor` is the model's pixels per latent cell.
+ * Loads an input image at the working size (`planInputSize`: the requested size, else the
+ * image's own within the model's size class). Resizing uses Lanczos and fills the frame exactly.
  */
-export async function prepareImage(input: ImageInput, results: ResultStore, factor: number, width?: number, height?: number): Promise<PreparedImage> {
+export async function prepareImage(input: ImageInput, results: ResultStore, sizing: ImageSizing, width?: number, height?: number): Promise<PreparedImage> {
   const loaded = await loadImageInput(input, results);
-  const size = planSize(width ?? loaded.width, height ?? loaded.height, factor);
+  const size = planInputSize(loaded.width, loaded.height, sizing, width, height);
   const resized = sharp(loaded.bytes).resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
   const rgb = await readRgb(resized);
   return { rgb, tensor: rgbToTensor(rgb, 'minus1to1'), size };

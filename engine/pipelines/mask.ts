@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
 import type { ImageInput } from '../api/schemas.ts';
-import { loadImageInput } from '../export/loadImage.ts';
-import type { ResultStore } from '../results/store.ts';
+import { loadImageInput } from '../image/loadImage.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import type { PlannedSize } from './size.ts';
 
 export interface InpaintMask {

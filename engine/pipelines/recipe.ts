@@ -1,5 +1,5 @@
 import type { OperationName } from '../api/operations.ts';
-import type { Recipe as StoredRecipe } from '../results/store.ts';
+import type { Recipe as StoredRecipe } from '../studio/results/store.ts';
 import type { GenerateParams } from '../studio/context.ts';
 import { formatParameters } from './parameters.ts';
 

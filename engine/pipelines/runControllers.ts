@@ -2,7 +2,7 @@ import type { Settings } from '../api/schemas.ts';
 import type { AttentionController } from '../controllers/controller.ts';
 import { tokenMergingControllers } from '../controllers/tome/tokenMerging.ts';
 import type { Denoiser } from '../denoiser/denoiser.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import { type ImagePromptRequest, imagePromptController } from './imagePrompts.ts';
 import type { ModelBundle } from './modelBundle.ts';
 import type { TokenMergingRequest } from './tokenMerging.ts';

@@ -1,5 +1,5 @@
 import type { ImageRef, Settings } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import { randn, randomSeed, stepNoise } from '../random/randn.ts';
 import { sample } from '../schedulers/sample.ts';
 import type { StepInfo } from '../schedulers/types.ts';

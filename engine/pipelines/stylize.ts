@@ -2,18 +2,18 @@ import sharp from 'sharp';
 import type { ImageInput, ImageRef } from '../api/schemas.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { adain, defaultStyleLayers, styleInjection, styleInjectionMemory } from '../controllers/styleInjection/index.ts';
-import { loadImageInput } from '../export/loadImage.ts';
+import { loadImageInput } from '../image/loadImage.ts';
 import { readRgb, rgbToTensor, tensorToRgb } from '../image/tensor.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import { prediction } from '../denoiser/denoiser.ts';
-import type { ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../studio/results/store.ts';
 import { ddimStep, ddimTables, epsFromV } from '../schedulers/ddim.ts';
 import { invertDdim } from '../schedulers/inversion.ts';
 import type { StudioContext, StylizeParams } from '../studio/context.ts';
+import { imageSizing } from './size.ts';
 import { encodeLatent, prepareImage, type PreparedImage } from './inputImage.ts';
 import { loadMask, pasteBack } from './mask.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';
-import { latentFactor } from '../models/vae/latent.ts';
 import { formatParameters } from './parameters.ts';
 
 /** The style image at the content's working size: center-cropped to its aspect ratio, Lanczos, as the reference's `load_img` crops to a square. */
@@ -49,7 +49,7 @@ export const lastStylizeMemory = (): StylizeMemoryReport | undefined => lastMemo
 export async function stylize(params: StylizeParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
   const bundle = await loadBundle(params.model, runtimeFromSettings(settings));
-  const content = await prepareImage(params.content, studio.results, latentFactor(bundle.spec.vae), params.width, params.height);
+  const content = await prepareImage(params.content, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = content;
   const styleTensor = await prepareStyle(params.style, studio.results, size.width, size.height);
   const mask = params.mask ? await loadMask(params.mask, studio.results, size, params.maskFeather) : undefined;

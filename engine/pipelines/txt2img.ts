@@ -1,5 +1,5 @@
 import type { ImageRef } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
+import type { JobContext } from '../studio/jobs/queue.ts';
 import type { GenerateParams, StudioContext } from '../studio/context.ts';
 import { decodeToPng } from './encodeImage.ts';
 import { loadBundle, runtimeFromSettings } from './modelBundle.ts';

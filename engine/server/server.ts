@@ -5,10 +5,12 @@ import type { Handlers } from '../api/contract.ts';
 import { dispatch } from '../api/dispatch.ts';
 import type { JobEvent } from '../api/events.ts';
 import { newToken, refusal } from './auth.ts';
+import { HttpRefusal, readJsonBody } from './body.ts';
+import { parseRequestUrl } from './requestUrl.ts';
 import { serveStatic } from './static.ts';
 
-/** Requests carry base64 images; anything larger is refused before it is buffered. */
-const MAX_BODY_BYTES = 96 * 1024 * 1024;
+/** How long a refused upload may keep streaming into the void before its connection is cut. */
+const DRAIN_GRACE_MS = 5000;
 
 export interface ServerOptions {
   handlers: Handlers;
@@ -17,6 +19,8 @@ export interface ServerOptions {
   staticDir: string;
   port?: number;
   token?: string;
+  /** Largest request body accepted (default: body.ts MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 export interface RunningServer {
@@ -27,35 +31,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error('Request body too large'), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      parts.push(c);
-    });
-    req.on('end', () => {
-      if (size === 0) return resolve({});
-      try {
-        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
-      } catch {
-        reject(Object.assign(new Error('Body is not JSON'), { status: 400 }));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }
+
+const badRequest = (message: string) => ({ ok: false, error: { code: 'INVALID_REQUEST', message } }) as const;
 
 /**
  * The Studio API over HTTP (POST /api/op/<operation>) and job events over a WebSocket
@@ -64,10 +46,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? newToken();
   let port = 0;
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      // A bug in a route answers this request with a 500; the server and its queue live on.
+      process.stderr.write(`Latent Studio: request ${req.method} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      sendJson(res, 500, { ok: false, error: { code: 'RUNTIME_FAILURE', message: 'The server failed to answer this request' } });
+    });
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = parseRequestUrl(req.url);
+    if (!url) return sendJson(res, 400, badRequest('Malformed request target'));
     if (!url.pathname.startsWith('/api/')) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
       return serveStatic(options.staticDir, url.pathname, res);
@@ -78,14 +67,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (op && req.method === 'POST') {
       if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
         // A JSON content type forces a CORS preflight from foreign pages; form posts never get here.
-        return sendJson(res, 415, { ok: false, error: { code: 'INVALID_REQUEST', message: 'Send application/json' } });
+        return sendJson(res, 415, badRequest('Send application/json'));
       }
       let payload: unknown;
       try {
-        payload = await readBody(req);
+        payload = await readJsonBody(req, options.maxBodyBytes);
       } catch (e) {
-        const status = (e as { status?: number }).status ?? 400;
-        return sendJson(res, status, { ok: false, error: { code: 'INVALID_REQUEST', message: (e as Error).message } });
+        if (!(e instanceof HttpRefusal)) throw e;
+        if (e.status === 413) res.once('finish', () => setTimeout(() => req.destroy(), DRAIN_GRACE_MS).unref());
+        return sendJson(res, e.status, badRequest(e.message), e.status === 413 ? { connection: 'close' } : {});
       }
       const envelope = await dispatch(options.handlers, op, payload);
       return sendJson(res, envelope.ok ? 200 : 400, envelope);
@@ -103,7 +93,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    socket.on('error', () => socket.destroy());
+    const url = parseRequestUrl(req.url);
+    if (!url) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
     if (url.pathname !== '/api/events' || refusal(req, url, token, port)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { decodePath } from './requestUrl.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -15,7 +16,12 @@ const TYPES: Record<string, string> = {
 
 /** Serves the built renderer; unknown paths get index.html so client routes work. */
 export async function serveStatic(root: string, pathname: string, res: ServerResponse): Promise<void> {
-  const clean = normalize(decodeURIComponent(pathname)).replace(/^(\.\.(\/|\\|$))+/, '');
+  const decoded = decodePath(pathname);
+  if (decoded === null || decoded.includes('\0')) {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('Malformed path');
+    return;
+  }
+  const clean = normalize(decoded).replace(/^(\.\.(\/|\\|$))+/, '');
   let file = join(root, clean);
   if (!file.startsWith(root + sep) && file !== root) {
     res.writeHead(403).end();

@@ -1,10 +1,11 @@
 import type { EditRequest, ImageRef, InpaintRequest } from '../api/schemas.ts';
 import type { ParsedRequestOf } from '../api/contract.ts';
 import type { ModelEntry } from '../api/schemas.ts';
-import type { JobContext } from '../jobs/queue.ts';
-import { JobQueue } from '../jobs/queue.ts';
-import { ResultStore } from '../results/store.ts';
-import { SettingsStore } from '../settings/store.ts';
+import type { JobContext } from './jobs/queue.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { ResultStore } from './results/store.ts';
+import { SettingsStore } from './settings/store.ts';
+import type { PathPolicy } from './pathPolicy.ts';
 
 export type GenerateParams = ParsedRequestOf<'jobs.generate'>;
 export type Img2ImgParams = ParsedRequestOf<'jobs.img2img'>;
@@ -34,6 +35,8 @@ export interface StudioContext {
   settings: SettingsStore;
   pipelines: Pipelines;
   inspect: ModelInspector;
+  /** Which files the API may read and write; default: the settings' models and output folders. */
+  paths?: PathPolicy;
 }
 
 export type { EditRequest, InpaintRequest };

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { BUNDLED_ASSETS_DIR } from '../paths.ts';
 import { CLIPTokenizer } from './clip-tokenizer.ts';
 
 /** The CLIP BPE files every SD 1.x/2.x text encoder uses; single-file checkpoints lack them. */
-export const BUNDLED_CLIP_TOKENIZER = join(PACKAGE_ROOT, 'assets', 'clip-tokenizer');
+export const BUNDLED_CLIP_TOKENIZER = join(BUNDLED_ASSETS_DIR, 'clip-tokenizer');
 
 export interface TokenizerSource {
   /** 'sd1' pads with the end token, 'sd2' (OpenCLIP) with 0. */

@@ -8,10 +8,10 @@ from adapter_model import (CHECK_SEED0, DATA_SEED0, Trainable, adapter_config, l
                            stage_name, vision_config)
 import clip_vision
 import ip_layers
-import nets
 from runlib import get_tokenizer, log
 import sample
 import toyworld
+from vae_model import latent_factor
 
 
 def single_object_references(count):
@@ -43,7 +43,7 @@ def check(args):
         with torch.no_grad():
             tokens = model.tokens(clip_vision.preprocess(img[None]))
             ctx["tokens"] = torch.cat([zero, tokens])  # sample.ddim's batch is [uncond, cond]
-            side = 64 // nets.latent_factor(cfg)
+            side = 64 // latent_factor(cfg)
             x = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(i))
             z = sample.ddim(unet, empty, empty, x, args.check_steps, cfg.get("guidance_scale", 7.5))
             out = m.first_stage_model.decode(z / cfg["scale_factor"])

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import torch
 
+from latent_diffusion import LatentDiffusion
 from model_config import get_config
-import nets
 from runlib import RUNS
 import st
 
@@ -28,7 +28,7 @@ def export(args, quiet=False):
     cfg = get_config()
     data = torch.load(os.path.join(RUNS, "latents.pt")) if os.path.exists(os.path.join(RUNS, "latents.pt")) else None
     cfg["scale_factor"] = data["scale_factor"] if data else 0.18215
-    ldm = nets.LatentDiffusion(cfg)
+    ldm = LatentDiffusion(cfg)
     info = {}
     vp = os.path.join(RUNS, "vae_state.pt")
     if os.path.exists(vp):

@@ -7,7 +7,7 @@
     visual_projection.weight                         (no bias)
 
 so the engine loads it through the same path as IP-Adapter's ViT-H/14 image encoder. The encoder
-layers are the text transformer's CLIP layers from nets.py (same keys, quick_gelu) run without the
+layers are the text transformer's CLIP layers from clip_text.py (same keys, quick_gelu) run without the
 causal mask: a vision tower attends bidirectionally.
 """
 import json
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-import nets
+from clip_text import CLIPEncoder
 import st
 
 # CLIPImageProcessor's normalisation; the engine applies exactly this (models/clipVision/preprocess.ts).
@@ -38,7 +38,7 @@ def default_config(image_size=64, patch_size=8, hidden=64, layers=3, heads=4, pr
         "num_channels": 3,
         "image_size": image_size,
         "patch_size": patch_size,
-        "hidden_act": "quick_gelu",  # nets.CLIPMLP's activation
+        "hidden_act": "quick_gelu",  # clip_text.CLIPMLP's activation
         "layer_norm_eps": 1e-05,
         "attention_dropout": 0.0,
         "dropout": 0.0,
@@ -69,7 +69,7 @@ class VisionTransformer(nn.Module):
         eps = c["layer_norm_eps"]
         self.embeddings = VisionEmbeddings(h, c["patch_size"], c["image_size"])
         self.pre_layrnorm = nn.LayerNorm(h, eps=eps)
-        self.encoder = nets.CLIPEncoder(h, c["num_attention_heads"], c["intermediate_size"], c["num_hidden_layers"])
+        self.encoder = CLIPEncoder(h, c["num_attention_heads"], c["intermediate_size"], c["num_hidden_layers"])
         self.post_layernorm = nn.LayerNorm(h, eps=eps)
 
     def forward(self, pixels):

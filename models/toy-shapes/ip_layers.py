@@ -1,7 +1,7 @@
 """IP-Adapter for the toy UNet, in the layouts of ip-adapter_sd15 (ImageProjModel over the pooled image
 embedding, 4 tokens) and ip-adapter-plus_sd15 (a Resampler over the encoder's penultimate hidden
 states, 16 tokens): the image projection, the per-site image keys/values, and the decoupled
-cross-attention installed around nets.py's attn2 modules.
+cross-attention installed around unet_model.py's attn2 modules.
 
 State-dict keys of ToyIPAdapter are the adapter file's keys:
     image_proj.proj.{weight,bias}   [T*D, E]   linear: E = the image encoder's projection_dim
@@ -17,7 +17,7 @@ engine/controllers/ipAdapter/layout.ts).
 import torch
 import torch.nn as nn
 
-import nets
+from unet_model import SpatialTransformer
 
 
 def cross_sites(unet):
@@ -28,7 +28,7 @@ def cross_sites(unet):
     for name, blocks in groups:
         for i, seq in enumerate(blocks):
             for j, layer in enumerate(seq):
-                if isinstance(layer, nets.SpatialTransformer):
+                if isinstance(layer, SpatialTransformer):
                     for d, blk in enumerate(layer.transformer_blocks):
                         where = f"{name}.{i}.{j}" if name != "middle_block" else f"{name}.{j}"
                         out.append((f"model.diffusion_model.{where}.transformer_blocks.{d}.attn2", blk))
@@ -134,7 +134,7 @@ class DecoupledCrossAttention(nn.Module):
 
     def __init__(self, base, kv, ctx):
         super().__init__()
-        self.base = base  # nets.CrossAttention, frozen
+        self.base = base  # unet_model.CrossAttention, frozen
         self._kv = [kv]  # a plain list: the adapter's parameters stay registered in ToyIPAdapter only
         self._ctx = ctx
 

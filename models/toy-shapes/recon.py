@@ -7,15 +7,15 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from latent_diffusion import LatentDiffusion  # noqa: E402
 from model_config import get_config  # noqa: E402
-import nets  # noqa: E402
 from runlib import RUNS  # noqa: E402
 import toyworld  # noqa: E402
 
 torch.set_num_threads(1)
 cfg = get_config()
 s = torch.load(os.path.join(RUNS, "vae_state.pt"))
-vae = nets.LatentDiffusion(cfg).first_stage_model.eval()
+vae = LatentDiffusion(cfg).first_stage_model.eval()
 vae.load_state_dict(s["vae"])
 x, caps = toyworld.batch(range(5_000_000, 5_000_008))
 with torch.no_grad():

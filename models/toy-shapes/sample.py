@@ -20,15 +20,16 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import nets  # noqa: E402
+from latent_diffusion import LatentDiffusion, schedule_arrays  # noqa: E402
 import st  # noqa: E402
 import tokenizer  # noqa: E402
 import toyworld  # noqa: E402
+from vae_model import latent_factor  # noqa: E402
 
 
 def load_model(ckpt=None, cfg_path=None):
     cfg = json.load(open(cfg_path or os.path.join(HERE, "config.json")))
-    m = nets.LatentDiffusion(cfg).eval()
+    m = LatentDiffusion(cfg).eval()
     t, meta = st.load(ckpt or os.path.join(HERE, "toy-shapes.safetensors"))
     m.load_state_dict({k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v) for k, v in t.items()},
                       strict=True)
@@ -45,7 +46,7 @@ def ddim_tables(steps, alphas_cumprod):
 
 @torch.no_grad()
 def ddim(unet, cond, uncond, x, steps=25, guidance=7.5):
-    ac = nets.schedule_arrays()["alphas_cumprod"].astype(np.float32)
+    ac = schedule_arrays()["alphas_cumprod"].astype(np.float32)
     ts, a, a_prev = ddim_tables(steps, ac)
     n = len(ts)
     for i in range(n):
@@ -63,7 +64,7 @@ def ddim(unet, cond, uncond, x, steps=25, guidance=7.5):
 
 def generate(m, cfg, tok, prompt, n=1, seed=0, steps=25, guidance=7.5, h=64, w=64):
     g = torch.Generator().manual_seed(seed)
-    f = nets.latent_factor(cfg)
+    f = latent_factor(cfg)
     x = torch.randn(n, 4, h // f, w // f, generator=g)
     with torch.no_grad():
         cond = m.cond_stage_model(torch.tensor([tok(prompt)]))
@@ -163,7 +164,7 @@ def evaluate(m, cfg, tok, n=4, steps=25, guidance=7.5, out_png=None):
 def check_golden(G="/work/shared/golden/sd15-tiny"):
     gc = json.load(open(f"{G}/config.json"))
     cfg = dict(schedule=gc["schedule"], vae=gc["vae"], text_encoder=gc["text_encoder"], unet=gc["unet"])
-    m = nets.LatentDiffusion(cfg).eval()
+    m = LatentDiffusion(cfg).eval()
     t, _ = st.load(f"{G}/sd15-tiny.f32.safetensors")
     m.load_state_dict({k: torch.from_numpy(v) for k, v in t.items()}, strict=True)
     for s in (10, 50):

@@ -26,17 +26,18 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from checkpoint_export import Denoiser, derived, export  # noqa: E402
+from latent_diffusion import LatentDiffusion  # noqa: E402
 from model_config import get_config  # noqa: E402
-import nets  # noqa: E402
 from runlib import get_tokenizer, start  # noqa: E402
 import toyworld  # noqa: E402
 from unet_stage import encode_dataset, train_unet  # noqa: E402
+from vae_model import latent_factor  # noqa: E402
 from vae_stage import train_decoder, train_vae, vae_loss  # noqa: E402
 
 
 def bench(args):
     cfg = get_config()
-    ldm = nets.LatentDiffusion(cfg)
+    ldm = LatentDiffusion(cfg)
     vae = ldm.first_stage_model
     opt = torch.optim.AdamW(vae.parameters(), lr=1e-4)
     gen = torch.Generator().manual_seed(0)
@@ -59,7 +60,7 @@ def bench(args):
     for i in range(4):
         if i == 1:
             t0 = time.time()
-        side = 64 // nets.latent_factor(cfg)
+        side = 64 // latent_factor(cfg)
         x = torch.randn(args.unet_batch, 4, side, side)
         t = torch.randint(0, 1000, (args.unet_batch,))
         loss = F.mse_loss(model(x, t, ids), x)

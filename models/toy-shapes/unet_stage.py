@@ -8,8 +8,8 @@ import torch
 
 from checkpoint_export import Denoiser, export
 import dataparallel
+from latent_diffusion import LatentDiffusion
 from model_config import get_config
-import nets
 from runlib import (RUNS, Bookkeeping, atomic_save, eps_loss, get_tokenizer, log, lr_at, noised, optimise,
                     posterior_sample, start)
 import toyworld
@@ -77,7 +77,7 @@ def unet_worker(rank, world, args, bind):
     data = encode_dataset(args)
     tok = get_tokenizer()
     torch.manual_seed(args.seed + 3)
-    ldm = nets.LatentDiffusion(cfg)
+    ldm = LatentDiffusion(cfg)
     model = Denoiser(ldm)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.unet_lr, betas=(0.9, 0.99), weight_decay=0.01)

@@ -4,8 +4,8 @@ import os
 import numpy as np
 import torch
 
+from latent_diffusion import LatentDiffusion
 from model_config import get_config
-import nets
 from runlib import RUNS, Bookkeeping, atomic_save, lr_at, posterior_sample
 import toyworld
 
@@ -47,7 +47,7 @@ def train_vae(args):
     cfg = get_config()
     torch.manual_seed(args.seed)
     path = os.path.join(RUNS, "vae_state.pt")
-    vae = nets.LatentDiffusion(cfg).first_stage_model
+    vae = LatentDiffusion(cfg).first_stage_model
     opt = torch.optim.AdamW(vae.parameters(), lr=args.vae_lr, betas=(0.9, 0.99), weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 1)
     step = resume(path, vae, opt, gen, "VAE")
@@ -123,7 +123,7 @@ def train_decoder(args):
 
 
 def load_vae(cfg):
-    vae = nets.LatentDiffusion(cfg).first_stage_model
+    vae = LatentDiffusion(cfg).first_stage_model
     vae.load_state_dict(torch.load(os.path.join(RUNS, "vae_state.pt"))["vae"])
     vae.eval()
     return vae

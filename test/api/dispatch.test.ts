@@ -3,6 +3,7 @@ import { OPERATIONS } from '../../engine/api/contract.ts';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { StudioError } from '../../engine/api/errors.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
+import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
 import { fakeStudio } from '../support/fakeStudio.ts';
 
 const handlers = createHandlers(fakeStudio());
@@ -29,18 +30,18 @@ describe('dispatch validates every payload at the boundary', () => {
   });
 
   it('names the offending field', async () => {
-    const env = await dispatch(handlers, 'jobs.generate', { model: 'm', prompt: 'p', steps: -3 });
+    const env = await dispatch(handlers, 'jobs.generate', { model: BUNDLED_DEFAULT_MODEL, prompt: 'p', steps: -3 });
     expect(env.ok).toBe(false);
     if (!env.ok) expect(env.error.message).toContain('steps');
   });
 
   it('refuses images larger than the engine accepts', async () => {
-    const env = await dispatch(handlers, 'jobs.generate', { model: 'm', prompt: 'p', width: 100_000 });
+    const env = await dispatch(handlers, 'jobs.generate', { model: BUNDLED_DEFAULT_MODEL, prompt: 'p', width: 100_000 });
     expect(env).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
   });
 
   it('fills defaults and accepts a minimal generate request', async () => {
-    const env = await dispatch(handlers, 'jobs.generate', { model: 'm', prompt: 'a cat', steps: 2, width: 64, height: 64 });
+    const env = await dispatch(handlers, 'jobs.generate', { model: BUNDLED_DEFAULT_MODEL, prompt: 'a cat', steps: 2, width: 64, height: 64 });
     expect(env.ok).toBe(true);
     if (env.ok) expect((env.result as { jobId: string }).jobId).toMatch(/[0-9a-f-]{36}/);
   });

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { readEmbeddedRecipeFromBytes } from '../../engine/export/readRecipe.ts';
-import type { Recipe } from '../../engine/results/store.ts';
+import type { Recipe } from '../../engine/studio/results/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { fakeStudio } from '../support/fakeStudio.ts';
 

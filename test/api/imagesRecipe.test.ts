@@ -32,10 +32,13 @@ describe('images.recipe over both transports', () => {
 
   beforeAll(async () => {
     srv = await startServer({ handlers, onJobEvent: (l) => studio.queue.onEvent(l), staticDir: tmpdir(), port: 0 });
-    registerIpcHandlers(handlers);
+    registerIpcHandlers(handlers, () => true);
     const bytes = await pngWithRecipe();
     base64 = bytes.toString('base64');
-    path = join(mkdtempSync(join(tmpdir(), 'ls-recipe-')), 'with-recipe.png');
+    // Images are read by path only from the studio's folders (here its output folder).
+    const outputDir = mkdtempSync(join(tmpdir(), 'ls-recipe-'));
+    await studio.settings.override({ outputDir });
+    path = join(outputDir, 'with-recipe.png');
     writeFileSync(path, bytes);
   });
   afterAll(() => srv?.close());

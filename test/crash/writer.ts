@@ -3,7 +3,7 @@
 // until it is killed.
 import sharp from 'sharp';
 import { exportImage } from '../../engine/export/exportImage.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { writeSafetensors } from '../../engine/safetensors/writer.ts';
 import { writeBytesAtomicallySync } from '../../engine/safetensors/atomicWrite.ts';
 

@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium() || !hasAdapter)('image prompt and style transfer 
     await expect.poll(() => page.getByTestId('recipe-line').textContent()).toMatch(/image prompt \(scale [\d.]+\), style and layout/);
 
     // The exported PNG carries the image prompt in its recipe; re-opening it and restoring brings the reference back.
-    const exported = join(e2e.home, 'with-image-prompt.png');
+    const exported = join(e2e.home, 'out', 'with-image-prompt.png'); // inside the output folder
     await page.keyboard.press('Control+e');
     await page.getByTestId('export-path').fill('with-image-prompt.png');
     // Served to a browser, the export is a download.

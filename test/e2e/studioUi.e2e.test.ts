@@ -286,7 +286,7 @@ describe.skipIf(!hasChromium() || !modelsDir)('studio UI in Chromium over the lo
 
     step('Export a PNG with its recipe (Ctrl+E), then read the reci');
     // Export a PNG with its recipe (Ctrl+E), then read the recipe back from the file.
-    const out = join(work, 'exported.png');
+    const out = join(work, 'out', 'exported.png'); // exports go inside the output folder
     await page.keyboard.press('Control+e');
     await page.getByTestId('export-path').fill('exported.png');
     await shot('ui-export.png');

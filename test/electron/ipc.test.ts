@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { OPERATIONS } from '../../engine/api/contract.ts';
 import type { Envelope } from '../../engine/api/dispatch.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
+import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
 import { fakeStudio } from '../support/fakeStudio.ts';
 
 const registered = new Map<string, (event: unknown, payload: unknown) => Promise<Envelope>>();
@@ -24,7 +25,7 @@ const { exposeStudioBridge } = await import('../../electron/ipc-preload.ts');
 
 describe('Electron IPC transport', () => {
   const studio = fakeStudio();
-  const channels = registerIpcHandlers(createHandlers(studio));
+  const channels = registerIpcHandlers(createHandlers(studio), () => true);
   exposeStudioBridge();
   const bridge = exposed.studio as Record<string, Record<string, (p?: unknown) => Promise<Envelope>>>;
 
@@ -60,7 +61,7 @@ describe('Electron IPC transport', () => {
       isDestroyed: () => false,
       once: ((_: string, fn: () => void) => (destroyed = fn)) as never,
     });
-    const env = await bridge.jobs.generate({ model: 'm', prompt: 'p', steps: 2, width: 64, height: 64 });
+    const env = await bridge.jobs.generate({ model: BUNDLED_DEFAULT_MODEL, prompt: 'p', steps: 2, width: 64, height: 64 });
     expect(env.ok).toBe(true);
     await studio.queue.waitFor((env as { result: { jobId: string } }).result.jobId);
     expect(sent.map((e) => (e as { type: string }).type)).toEqual(['queued', 'started', 'progress', 'progress', 'done']);

@@ -41,12 +41,46 @@ describe('window state', () => {
 
 describe('security', () => {
   it('allows only the app’s own content', () => {
-    expect(isAllowedUrl('file:///app/renderer/dist/index.html')).toBe(true);
-    expect(isAllowedUrl('https://example.com/x.js')).toBe(false);
-    expect(isAllowedUrl('http://127.0.0.1:7860/')).toBe(false);
+    const app = '/app/renderer/dist';
+    expect(isAllowedUrl('file:///app/renderer/dist/index.html', app)).toBe(true);
+    expect(isAllowedUrl('file:///app/renderer/dist/assets/index-abc.js', app)).toBe(true);
+    // A packaged app's install path, percent-encoded in the URL.
+    expect(isAllowedUrl('file:///opt/Latent%20Studio/resources/app.asar/renderer/dist/index.html', '/opt/Latent Studio/resources/app.asar/renderer/dist')).toBe(true);
+    expect(isAllowedUrl('https://example.com/x.js', app)).toBe(false);
+    expect(isAllowedUrl('http://127.0.0.1:7860/', app)).toBe(false);
     expect(CSP).toContain("script-src 'self'");
     expect(CSP).toContain("object-src 'none'");
     expect(CSP).not.toContain('unsafe');
+  });
+
+  it('refuses file:// URLs outside the built UI, however they are spelled', () => {
+    const app = '/app/renderer/dist';
+    for (const url of [
+      'file:///etc/passwd',
+      'file:///home/user/.ssh/id_ed25519',
+      'file:///app/renderer/dist/../../../etc/passwd',
+      'file:///app/renderer/dist/%2e%2e/%2e%2e/secret',
+      'file:///app/renderer/dist%2f..%2f..%2fetc/passwd',
+      'file:///app/renderer/dist-evil/index.html',
+      'file:///app/renderer/dist',
+      'file://evil.example/app/renderer/dist/index.html',
+      'file:',
+    ]) {
+      expect(isAllowedUrl(url, app), url).toBe(false);
+    }
+  });
+
+  it('takes IPC only from the app page in a top frame', async () => {
+    const { appFrameOnly } = await import('../../electron/ipc-main.ts');
+    const trusted = appFrameOnly('/app/renderer/dist/index.html');
+    const frame = (url: string, parent: unknown = null) => ({ senderFrame: { url, parent } as never });
+    expect(trusted(frame('file:///app/renderer/dist/index.html'))).toBe(true);
+    expect(trusted(frame('file:///app/renderer/dist/index.html?x=1#top'))).toBe(true);
+    expect(trusted(frame('file:///app/renderer/dist/other.html'))).toBe(false);
+    expect(trusted(frame('file:///tmp/index.html'))).toBe(false);
+    expect(trusted(frame('https://evil.example/index.html'))).toBe(false);
+    expect(trusted(frame('file:///app/renderer/dist/index.html', {}))).toBe(false);
+    expect(trusted({ senderFrame: null })).toBe(false);
   });
 
   it('cancels remote requests, denies permissions, blocks navigation and new windows', () => {
@@ -57,7 +91,7 @@ describe('security', () => {
       setPermissionRequestHandler: (fn: typeof permission) => (permission = fn),
       setPermissionCheckHandler: vi.fn(),
     };
-    hardenSession(session as never);
+    hardenSession(session as never, '/app');
     const answers: boolean[] = [];
     before!({ url: 'https://cdn.example/x.js' }, (r) => answers.push(r.cancel));
     before!({ url: 'file:///app/index.html' }, (r) => answers.push(r.cancel));
@@ -116,13 +150,15 @@ describe('packaging', () => {
 
 describe('desktop shell channels', () => {
   it('validate their payloads at the main-process edge', async () => {
-    const { registerShellHandlers, SHELL_CHANNELS } = await import('../../electron/ipc-main.ts');
+    const { registerShellHandlers } = await import('../../electron/ipc-main.ts');
+    const { SHELL_CHANNELS } = await import('../../electron/channels.ts');
     const handles = new Map<string, (e: { sender: unknown }, p: unknown) => unknown>();
     const ons = new Map<string, (e: { sender: unknown }, p: unknown) => void>();
     const picked: string[] = [];
     const dragged: string[] = [];
     const channels = registerShellHandlers(
       { pickFolder: async (_c, title) => (picked.push(title), '/models'), openImage: async () => null, startDrag: (_c, id) => void dragged.push(id) },
+      () => true,
       { handle: (c: string, fn: never) => handles.set(c, fn), on: (c: string, fn: never) => ons.set(c, fn) } as never,
     );
     expect(channels.sort()).toEqual(Object.values(SHELL_CHANNELS).sort());

@@ -6,7 +6,7 @@ import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
 import { TOY_ADAPTER_FILE } from '../../engine/eval/toyWorld/evaluate.ts';
 import { imagePromptSuite } from '../../engine/eval/toyWorld/imagePromptSuite.ts';
 import { StudioRunner } from '../../engine/eval/toyWorld/studioRunner.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { exportImage } from '../../engine/export/exportImage.ts';
-import type { LoadedImage } from '../../engine/export/loadImage.ts';
+import type { LoadedImage } from '../../engine/image/loadImage.ts';
 
 const N = 8;
 

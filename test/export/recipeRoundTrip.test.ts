@@ -7,7 +7,7 @@ import { main } from '../../engine/cli/main.ts';
 import { exportImage } from '../../engine/export/exportImage.ts';
 import { readEmbeddedRecipe } from '../../engine/export/readRecipe.ts';
 import { formatParameters, parseParameters } from '../../engine/pipelines/parameters.ts';
-import type { Recipe } from '../../engine/results/store.ts';
+import type { Recipe } from '../../engine/studio/results/store.ts';
 import { captureOutput } from '../support/captureOutput.ts';
 
 const parameters = formatParameters({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../engine/api/events.ts';
 import { StudioError } from '../../engine/api/errors.ts';
-import { JobQueue } from '../../engine/jobs/queue.ts';
+import { JobQueue } from '../../engine/studio/jobs/queue.ts';
 
 const steps = (n: number, delay = 2) => async (ctx: Parameters<Parameters<JobQueue['submit']>[1]>[0]) => {
   for (let i = 1; i <= n; i++) {

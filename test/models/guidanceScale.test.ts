@@ -7,7 +7,7 @@ import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
 import { hintsFromConfig } from '../../engine/models/configHints.ts';
 import { detectModel } from '../../engine/models/detect.ts';
 import type { StableDiffusionSpec } from '../../engine/models/spec.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectModel } from '../../engine/models/detect.ts';
-import { expectedUNetTensors, type UNetShapes } from '../../engine/models/ldm/unet.ts';
-import { expectedVAETensors } from '../../engine/models/ldm/vae.ts';
+import { expectedUNetTensors, type UNetShapes } from '../../engine/models/unet/shapes.ts';
+import { expectedVAETensors } from '../../engine/models/vae/shapes.ts';
 import type { StableDiffusionSpec } from '../../engine/models/spec.ts';
 import { f32, writeHeaderOnly, type KeySpec } from './fixtures.ts';
 

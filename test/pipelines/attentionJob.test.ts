@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('jobs.attention', () => {
-  const studio = createStudio({ settings: new SettingsStore(join(mkdtempSync(join(tmpdir(), 'ls-attn-')), 'settings.json')) });
+  const studio = createStudio({ settings: new SettingsStore(join(mkdtempSync(join(tmpdir(), 'ls-attn-')), 'settings.json')), paths: allowFolders(SHARED_DIR) });
   const handlers = createHandlers(studio);
 
   it('returns the image, then one grey map per prompt word, labelled with the word', async () => {

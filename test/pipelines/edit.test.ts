@@ -10,16 +10,18 @@ import { encodeLatent, prepareImage } from '../../engine/pipelines/inputImage.ts
 import { inversionCacheHits } from '../../engine/pipelines/inversion.ts';
 import { loadBundle } from '../../engine/pipelines/modelBundle.ts';
 import { prepareEdit, renderEdit } from '../../engine/pipelines/edit.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { imageSizing } from '../../engine/pipelines/size.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import type { EditParams } from '../../engine/studio/context.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const photoPath = sharedPath('images', 'vermeer.jpg');
 const dir = mkdtempSync(join(tmpdir(), 'ls-edit-'));
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 const raw = (png: Buffer) => sharp(png).raw().toBuffer();
 
@@ -45,7 +47,7 @@ const psnr = (a: Uint8Array, b: Uint8Array) => {
 /** The photo at the working size through the VAE and back: what an unedited photo edit returns. */
 async function vaeRoundTrip(width: number, height: number) {
   const bundle = await loadBundle(tiny);
-  const photo = await prepareImage({ path: photoPath }, studio.results, 8, width, height);
+  const photo = await prepareImage({ path: photoPath }, studio.results, imageSizing(bundle.spec), width, height);
   const latent = await encodeLatent(bundle, photo.tensor);
   return raw(await decodeToPng(bundle, latent, [1, 4, height / 8, width / 8]));
 }

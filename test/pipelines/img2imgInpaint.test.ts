@@ -9,12 +9,13 @@ import { writeSafetensors, type TensorToWrite } from '../../engine/safetensors/w
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const dir = mkdtempSync(join(tmpdir(), 'ls-inpaint-'));
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 
 async function run(op: 'jobs.img2img' | 'jobs.inpaint', req: Record<string, unknown>) {

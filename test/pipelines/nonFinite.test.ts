@@ -10,7 +10,7 @@ import { writeSafetensors, type TensorToWrite } from '../../engine/safetensors/w
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { captureOutput } from '../support/captureOutput.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
 

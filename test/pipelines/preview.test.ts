@@ -7,10 +7,11 @@ import { dispatch } from '../../engine/api/dispatch.ts';
 import type { JobEvent } from '../../engine/api/events.ts';
 import { loadBundle } from '../../engine/pipelines/modelBundle.ts';
 import { findTaesdDecoder, previewDecoderFor } from '../../engine/pipelines/previewDecoder.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const ready = hasShared('golden', 'sd15-tiny') && hasShared('weights', 'taesd');
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
@@ -57,7 +58,7 @@ describe.skipIf(!ready)('step previews', () => {
     const home = mkdtempSync(join(tmpdir(), 'ls-preview-'));
     const settings = new SettingsStore(join(home, 'settings.json'));
     await settings.set({ previewEvery: 2, modelsDir: taesdFolder() });
-    const studio = createStudio({ settings });
+    const studio = createStudio({ settings, paths: allowFolders(home, SHARED_DIR) });
     const events: JobEvent[] = [];
     studio.queue.onEvent((e) => events.push(e));
     const started = await dispatch(createHandlers(studio), 'jobs.generate', { model: tiny, prompt: 'a cat', steps: 5, seed: 3, sampler: 'euler', cfg: 1, width: 256, height: 192 });

@@ -5,14 +5,15 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.ts';
 import { lastStylizeMemory } from '../../engine/pipelines/stylize.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
-import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR, sharedPath } from '../support/shared.ts';
 
 const tiny = sharedPath('golden', 'sd15-tiny', 'sd15-tiny.f32.safetensors');
 const dir = mkdtempSync(join(tmpdir(), 'ls-stylize-'));
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 
 async function run(req: Record<string, unknown>) {

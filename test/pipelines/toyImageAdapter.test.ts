@@ -15,7 +15,7 @@ import { unetSites } from '../../engine/models/unet/sites.ts';
 import { BUNDLED_MODELS_DIR } from '../../engine/paths.ts';
 import { findImageEncoder } from '../../engine/pipelines/imagePrompts.ts';
 import { readSafetensorsHeader } from '../../engine/safetensors/header.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 

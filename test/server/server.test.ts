@@ -8,6 +8,7 @@ import type { JobEvent } from '../../engine/api/events.ts';
 import { OPERATIONS } from '../../engine/api/contract.ts';
 import { startServer, type RunningServer } from '../../engine/server/server.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
+import { BUNDLED_DEFAULT_MODEL } from '../../engine/catalog/defaultModel.ts';
 import { fakeStudio } from '../support/fakeStudio.ts';
 
 let srv: RunningServer;
@@ -95,7 +96,7 @@ describe('local server', () => {
         if (e.type === 'done') resolve();
       }),
     );
-    const started = await call('/api/op/jobs.generate', { headers: auth(), body: JSON.stringify({ model: 'm', prompt: 'p', steps: 3, width: 64, height: 64 }) });
+    const started = await call('/api/op/jobs.generate', { headers: auth(), body: JSON.stringify({ model: BUNDLED_DEFAULT_MODEL, prompt: 'p', steps: 3, width: 64, height: 64 }) });
     expect(started).toMatchObject({ status: 200, json: { ok: true } });
     await finished;
     ws.close();

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { StudioError } from '../../engine/api/errors.ts';
 import type { AttentionController, ControllerPlan } from '../../engine/controllers/controller.ts';
 import type { NetworkSites } from '../../engine/controllers/site.ts';
 
@@ -10,4 +12,15 @@ export function testController(fields: Partial<ControllerPlan> & { name: string 
       return { priority: 100, conflicts: [], signature: '', inputs: [], outputs: [], ...fields };
     },
   };
+}
+
+/** The StudioError `fn` throws (fails the test when it throws nothing). */
+export function refusal(fn: () => unknown): StudioError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudioError);
+    return e as StudioError;
+  }
+  throw new Error('expected a refusal');
 }

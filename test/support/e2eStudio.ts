@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import type { Settings } from '../../engine/api/schemas.ts';
 import { PACKAGE_ROOT } from '../../engine/paths.ts';
 import { startServer, type RunningServer } from '../../engine/server/server.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { launchChromium } from './browser.ts';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../engine/api/errors.ts';
 import type { ModelEntry } from '../../engine/api/schemas.ts';
-import { JobQueue } from '../../engine/jobs/queue.ts';
-import { ResultStore } from '../../engine/results/store.ts';
-import { SettingsStore } from '../../engine/settings/store.ts';
+import { JobQueue } from '../../engine/studio/jobs/queue.ts';
+import { ResultStore } from '../../engine/studio/results/store.ts';
+import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import type { Pipelines, StudioContext } from '../../engine/studio/context.ts';
 
 /**

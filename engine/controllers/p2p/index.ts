@@ -7,5 +7,4 @@ export * from './schedule.ts';
 export * from './plan.ts';
 export * from './layout.ts';
 export * from './replace.ts';
-export * from './attentionStore.ts';
 export * from './localBlend.ts';

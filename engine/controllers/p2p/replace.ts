@@ -6,7 +6,7 @@ import type { Attend, AttendOptions, AttentionController, ControllerGraphContext
 import type { AttentionSite } from '../site.ts';
 import { type BranchLayout, layoutSignature } from './layout.ts';
 import { type EditPlan, crossFeeds, selfFeed } from './plan.ts';
-import { sumOverSites } from './sumMaps.ts';
+import { sumOverSites } from '../attentionStore/sumMaps.ts';
 
 export interface PromptToPromptOptions {
   plan: EditPlan;

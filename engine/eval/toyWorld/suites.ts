@@ -7,7 +7,7 @@ export type JobRunner = Pick<StudioRunner, 'run'>;
 import { singleObjectPrompts, swapColour, withColour, type SingleObjectPrompt } from './prompts.ts';
 import { dilate, invert, iou, psnrWhere } from './regionMetrics.ts';
 import { psnr } from '../../image/metrics.ts';
-import { median } from '../../stats/median.ts';
+import { median } from '../../bench/median.ts';
 
 export interface EvalSettings {
   model: string;

@@ -1,10 +1,10 @@
 import type { TensorInfo } from '../../safetensors/types.ts';
 import { unexpectedWarning } from '../completeness.ts';
 import type { RenameRule } from '../keyRules.ts';
-import { detectTextEncoderShapes, expectedTextEncoderTensors, type TextEncoderShapes } from '../ldm/clipText.ts';
-import { unsupported } from '../ldm/shapeTools.ts';
-import { detectUNetShapes, expectedUNetTensors, type UNetShapes } from '../ldm/unet.ts';
-import { detectVAEConfig, expectedVAETensors } from '../ldm/vae.ts';
+import { detectTextEncoderShapes, expectedTextEncoderTensors, type TextEncoderShapes } from '../clip/shapes.ts';
+import { unsupported } from '../shapeTools.ts';
+import { detectUNetShapes, expectedUNetTensors, type UNetShapes } from '../unet/shapes.ts';
+import { detectVAEConfig, expectedVAETensors } from '../vae/shapes.ts';
 import type {
   CheckpointLayout,
   ConfigHints,

@@ -2,7 +2,7 @@ import { StudioError } from '../../api/errors.ts';
 import type { TensorInfo } from '../../safetensors/types.ts';
 import { checkCompleteness, unexpectedWarning } from '../completeness.ts';
 import { renameTensors, type RenameRule } from '../keyRules.ts';
-import { ShapeTable, dimOf } from '../ldm/shapeTools.ts';
+import { ShapeTable, dimOf } from '../shapeTools.ts';
 import type { CheckpointLayout, TAESDConfig, TAESDSpec } from '../spec.ts';
 import { WeightStore } from '../weightStore.ts';
 import { weightDType } from './dtype.ts';

@@ -1,5 +1,5 @@
 import type { RenameRule } from '../keyRules.ts';
-import { countIndexed } from '../ldm/shapeTools.ts';
+import { countIndexed } from '../shapeTools.ts';
 
 /**
  * diffusers UNet2DConditionModel → LDM `model.diffusion_model` names.

@@ -1,5 +1,5 @@
 import type { RenameRule } from '../keyRules.ts';
-import { countIndexed } from '../ldm/shapeTools.ts';
+import { countIndexed } from '../shapeTools.ts';
 
 /**
  * diffusers AutoencoderKL → LDM `first_stage_model` names.

@@ -1,7 +1,7 @@
 import { StudioError } from '../../api/errors.ts';
 import type { TensorInfo } from '../../safetensors/types.ts';
 import { checkCompleteness } from '../completeness.ts';
-import { countIndexed } from '../ldm/shapeTools.ts';
+import { countIndexed } from '../shapeTools.ts';
 import { PIXART_NULL_CAPTION } from '../layouts/pixartOriginal.ts';
 import type { ValueSource } from '../spec.ts';
 

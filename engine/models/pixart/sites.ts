@@ -1,4 +1,4 @@
-import type { AttentionKind, AttentionSite, BlockSite, NetworkSites, TokenCount } from '../../controllers/site.ts';
+import { type AttentionKind, type AttentionSite, type BlockSite, type IndexedSites, type TokenCount, indexSites } from '../../controllers/site.ts';
 import type { PixArtConfig } from './config.ts';
 
 /** Fixed sizes, when a graph is built for them; token counts stay symbolic otherwise. */
@@ -10,10 +10,7 @@ export interface DiTExtent {
   tokens?: number;
 }
 
-export interface PixArtSites extends NetworkSites {
-  /** The block at a checkpoint path (`transformer_blocks.N`). */
-  block(path: string): BlockSite;
-}
+export type PixArtSites = IndexedSites;
 
 /**
  * The transformer's attention sites from its config alone (no graph, no weights). Every
@@ -46,14 +43,5 @@ export function pixartSites(c: PixArtConfig, extent: DiTExtent = {}, prefix = ''
     attention.push(self, cross);
     blocks.push({ path, ordinal: b, channels: c.width, grid, queryTokens, self, cross, tags });
   }
-  const byPath = new Map(blocks.map((b) => [b.path, b]));
-  return {
-    attention,
-    blocks,
-    block(path) {
-      const b = byPath.get(path);
-      if (!b) throw new Error(`PixArt builder reached ${path}, which the site plan does not list`);
-      return b;
-    },
-  };
+  return indexSites('PixArt', attention, blocks);
 }

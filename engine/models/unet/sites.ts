@@ -1,5 +1,5 @@
 import { StudioError } from '../../api/errors.ts';
-import type { AttentionSite, BlockSite, NetworkSites, SiteTags, TokenCount } from '../../controllers/site.ts';
+import { type AttentionSite, type BlockSite, type IndexedSites, type SiteTags, type TokenCount, indexSites } from '../../controllers/site.ts';
 import type { UNetConfig } from '../spec.ts';
 
 /** The LDM UNet's stages; a fact of this family, carried in its sites' tags. */
@@ -61,10 +61,7 @@ function tokensAt(level: number, e: LatentExtent): TokenCount {
   return level === 0 ? 'h·w' : `⌈h/${f}⌉·⌈w/${f}⌉`;
 }
 
-export interface UNetSites extends NetworkSites {
-  /** The block at a full checkpoint path (`…transformer_blocks.N`). */
-  block(path: string): BlockSite;
-}
+export type UNetSites = IndexedSites;
 
 /** diffusers' stage order of `unet.attn_processors`: UNet2DConditionModel builds down, up, then mid. */
 const PROCESSOR_STAGE_ORDER = { down: 0, up: 1, mid: 2 } as const;
@@ -116,14 +113,5 @@ export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'mo
       blocks.push({ path, ordinal: blocks.length, channels: p.channels, grid, queryTokens, self, cross, tags: { ...tagsFor(0), processorOrder: undefined } });
     }
   }
-  const byPath = new Map(blocks.map((b) => [b.path, b]));
-  return {
-    attention,
-    blocks,
-    block(path) {
-      const b = byPath.get(path);
-      if (!b) throw new StudioError('RUNTIME_FAILURE', `UNet builder reached ${path}, which the site plan does not list`);
-      return b;
-    },
-  };
+  return indexSites('UNet', attention, blocks);
 }

@@ -1,5 +1,8 @@
 import type { OperationName, StudioClient } from '../../../engine/api/contract.ts';
+import type { Envelope } from '../../../engine/api/dispatch.ts';
 import type { JobEvent } from '../../../engine/api/events.ts';
+
+export type { Envelope };
 
 /** What the UI talks to, whichever transport carries it. */
 export interface StudioConnection {
@@ -16,8 +19,6 @@ export class StudioCallError extends Error {
     super(message);
   }
 }
-
-export type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
 export function unwrapEnvelope(op: OperationName, envelope: Envelope): unknown {
   if (envelope && typeof envelope === 'object' && 'ok' in envelope) {

@@ -1,25 +1,23 @@
 import type { StudioClient } from '../../../engine/api/contract.ts';
 import type { JobEvent } from '../../../engine/api/events.ts';
 import { OPERATION_NAMES, splitOperation } from '../../../engine/api/operations.ts';
+import type { StudioBridge } from '../../../electron/bridge.ts';
 import { type Envelope, type StudioConnection, StudioCallError, unwrapEnvelope } from './client.ts';
-
-type Bridge = Record<string, Record<string, (payload?: unknown) => Promise<Envelope>>> & {
-  onJobEvent(listener: (event: JobEvent) => void): () => void;
-  /** Electron only: commands chosen in the native menu (same ids as the shortcuts). */
-  onMenuCommand?(listener: (command: string) => void): () => void;
-};
 
 declare global {
   interface Window {
-    studio?: Bridge;
+    /** Electron's preload bridge; absent in the browser (serve mode). */
+    studio?: StudioBridge;
   }
 }
 
-function fromBridge(bridge: Bridge): StudioConnection {
+function fromBridge(bridge: StudioBridge): StudioConnection {
   const client = {} as Record<string, (req: unknown) => Promise<unknown>>;
   for (const op of OPERATION_NAMES) {
     const [domain, method] = splitOperation(op);
-    client[op] = async (req) => unwrapEnvelope(op, await bridge[domain][method](req));
+    // Looked up by name from the same operation list the bridge's type is derived from.
+    const call = (bridge as unknown as Record<string, Record<string, (req: unknown) => Promise<Envelope>>>)[domain][method];
+    client[op] = async (req) => unwrapEnvelope(op, await call(req));
   }
   return { client: client as unknown as StudioClient, onJobEvent: (l) => bridge.onJobEvent(l), transport: 'ipc' };
 }

@@ -15,6 +15,7 @@ import { maxAbsDiff, randomArray } from '../../graph/reference.ts';
 import { goldenUNetCase, type UNetCase } from '../../support/goldenUnet.ts';
 import { testController } from '../../support/controllers.ts';
 import { hasShared } from '../../support/shared.ts';
+import { refusal } from '../../support/controllers.ts';
 
 let dir: string;
 let spec: StableDiffusionSpec;
@@ -25,16 +26,6 @@ const run = async (controllers: AttentionController[]) => {
   return unet.evaluate(input.x, input.xDims, input.t, input.context, input.contextDims);
 };
 
-/** The StudioError `fn` throws (fails the test when it throws nothing). */
-function refusal(fn: () => unknown): StudioError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(StudioError);
-    return e as StudioError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('IP-Adapter on the sd15-tiny UNet (golden inputs)', () => {
   let cross: AttentionSite[];

@@ -3,7 +3,6 @@ import { planChain } from '../../../engine/controllers/chain.ts';
 import type { AttentionController, StepInfo } from '../../../engine/controllers/controller.ts';
 import {
   EDITED_MAPS,
-  attentionStore,
   branchLayout,
   crossFeeds,
   type EditPlan,
@@ -12,6 +11,7 @@ import {
   promptToPrompt,
   selfFeed,
 } from '../../../engine/controllers/p2p/index.ts';
+import { attentionStore } from '../../../engine/controllers/attentionStore/index.ts';
 import * as op from '../../../engine/graph/ops/index.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
 import { loadTextEncoder } from '../../../engine/models/clip/textEncoder.ts';

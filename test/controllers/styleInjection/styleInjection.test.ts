@@ -20,6 +20,7 @@ import { testController } from '../../support/controllers.ts';
 import { hasShared, sharedPath } from '../../support/shared.ts';
 import { SD15_UNET } from '../ipAdapter/fixtures.ts';
 import { mha, rows } from '../ipAdapter/reference.ts';
+import { refusal } from '../../support/controllers.ts';
 
 const cache = new SessionCache({ intraOpNumThreads: 1 });
 afterAll(() => cache.clear());
@@ -27,16 +28,6 @@ const step = { index: 0, count: 1, timesteps: [500, 500, 500] };
 /** The site test's latent: its 6 tokens as a 2×3 grid at downsample 2. */
 const latent = { height: 4, width: 6 };
 
-/** The StudioError `fn` throws (fails the test when it throws nothing). */
-function refusal(fn: () => unknown): StudioError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(StudioError);
-    return e as StudioError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('style injection at one site against a TypeScript reference', () => {
   const site: AttentionSite = {

@@ -8,7 +8,7 @@ import { loadTextEncoder, type TextEncoderSource } from '../../../engine/models/
 import { TEXT } from '../../../engine/models/families/ldmFamily.ts';
 import { sd2 } from '../../../engine/models/families/sd2.ts';
 import { renameTensors } from '../../../engine/models/keyRules.ts';
-import { detectTextEncoderShapes } from '../../../engine/models/ldm/clipText.ts';
+import { detectTextEncoderShapes } from '../../../engine/models/clip/shapes.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';
 import { tokenizerFor } from '../../../engine/tokenizer/forModel.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';

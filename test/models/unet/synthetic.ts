@@ -1,5 +1,5 @@
-import { expectedUNetTensors, type UNetShapes } from '../../../engine/models/ldm/unet.ts';
-import { expectedVAETensors } from '../../../engine/models/ldm/vae.ts';
+import { expectedUNetTensors, type UNetShapes } from '../../../engine/models/unet/shapes.ts';
+import { expectedVAETensors } from '../../../engine/models/vae/shapes.ts';
 import type { SafetensorsDType } from '../../../engine/safetensors/types.ts';
 import { type TensorToWrite, writeSafetensors } from '../../../engine/safetensors/writer.ts';
 import { writeHeaderOnly } from '../fixtures.ts';

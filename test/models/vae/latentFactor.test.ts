@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectVAEConfig, expectedVAETensors } from '../../../engine/models/ldm/vae.ts';
+import { detectVAEConfig, expectedVAETensors } from '../../../engine/models/vae/shapes.ts';
 import type { VAEConfig } from '../../../engine/models/spec.ts';
 import { latentFactor } from '../../../engine/models/vae/latent.ts';
 import { WeightStore } from '../../../engine/models/weightStore.ts';

@@ -1,6 +1,6 @@
 import type { UNetConfig } from '../spec.ts';
 import type { WeightStore } from '../weightStore.ts';
-import { ShapeTable, countIndexed, dimOf, indicesOf, ratio, unsupported } from './shapeTools.ts';
+import { ShapeTable, countIndexed, dimOf, indicesOf, ratio, unsupported } from '../shapeTools.ts';
 
 /** Everything about the LDM UNet that tensor shapes tell; heads are resolved by the family. */
 export type UNetShapes = Omit<UNetConfig, 'numHeads' | 'numHeadChannels' | 'headsPerLevel' | 'headsSource'>;

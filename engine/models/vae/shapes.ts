@@ -1,6 +1,6 @@
 import type { VAEConfig } from '../spec.ts';
 import type { WeightStore } from '../weightStore.ts';
-import { ShapeTable, countIndexed, dimOf, ratio, unsupported } from './shapeTools.ts';
+import { ShapeTable, countIndexed, dimOf, ratio, unsupported } from '../shapeTools.ts';
 
 /** Reads AutoencoderKL hyper-parameters from canonical keys under `first_stage_model`. */
 export function detectVAEConfig(w: WeightStore): VAEConfig {

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { StudioError } from '../api/errors.ts';
-import { MAX_IMAGE_SIDE, type ImageInput } from '../api/schemas.ts';
-import type { Recipe, ResultStore } from '../results/store.ts';
+import { MAX_ENCODED_IMAGE_BYTES, MAX_IMAGE_SIDE, type ImageInput } from '../api/schemas.ts';
+import type { Recipe, ResultStore } from '../studio/results/store.ts';
+import { readRegularFile } from '../studio/pathPolicy.ts';
 
 export interface LoadedImage {
   bytes: Buffer;
@@ -18,7 +18,7 @@ export async function loadImageInput(input: ImageInput, results: ResultStore): P
     const img = results.get(input.imageId);
     return { bytes: img.png, width: img.width, height: img.height, parameters: img.parameters, recipe: img.recipe };
   }
-  const bytes = 'path' in input ? await readFile(input.path) : Buffer.from(input.base64, 'base64');
+  const bytes = 'path' in input ? await readRegularFile(input.path, MAX_ENCODED_IMAGE_BYTES) : Buffer.from(input.base64, 'base64');
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE * 4 }).metadata();

@@ -1,5 +1,5 @@
-import { StudioError } from '../../api/errors.ts';
-import type { WeightStore } from '../weightStore.ts';
+import { StudioError } from '../api/errors.ts';
+import type { WeightStore } from './weightStore.ts';
 
 /**
  * Small helpers for reading dimensions out of a key set. Detection tries several

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { StudioError } from '../api/errors.ts';
-import { SettingsSchema, type Settings } from '../api/schemas.ts';
-import { BUNDLED_MODELS_DIR, studioHome } from '../paths.ts';
-import { writeBytesAtomically } from '../safetensors/atomicWrite.ts';
+import { StudioError } from '../../api/errors.ts';
+import { SettingsSchema, type Settings } from '../../api/schemas.ts';
+import { BUNDLED_MODELS_DIR, studioHome } from '../../paths.ts';
+import { writeBytesAtomically } from '../../safetensors/atomicWrite.ts';
 import { backUpSettingsFile, loadSettingsFile, type SettingsProblem } from './load.ts';
 
 export type { SettingsProblem } from './load.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { StudioError } from '../api/errors.ts';
-import type { ImageRef } from '../api/schemas.ts';
+import { StudioError } from '../../api/errors.ts';
+import type { ImageRef } from '../../api/schemas.ts';
 
 export interface StoredImage {
   imageId: string;

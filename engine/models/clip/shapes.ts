@@ -1,6 +1,6 @@
 import type { TextEncoderConfig } from '../spec.ts';
 import type { WeightStore } from '../weightStore.ts';
-import { ShapeTable, countIndexed, dimOf, unsupported } from './shapeTools.ts';
+import { ShapeTable, countIndexed, dimOf, unsupported } from '../shapeTools.ts';
 
 export type TextEncoderShapes = Pick<
   TextEncoderConfig,

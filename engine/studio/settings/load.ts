@@ -1,8 +1,8 @@
 import { copyFile, link, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StudioError } from '../api/errors.ts';
-import { SettingsSchema, type Settings } from '../api/schemas.ts';
-import { removeStaleTemps } from '../safetensors/atomicWrite.ts';
+import { StudioError } from '../../api/errors.ts';
+import { SettingsSchema, type Settings } from '../../api/schemas.ts';
+import { removeStaleTemps } from '../../safetensors/atomicWrite.ts';
 
 /** Something wrong with the settings file, in words a user can act on. */
 export interface SettingsProblem {

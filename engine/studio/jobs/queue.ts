@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { StudioError, toStudioError } from '../api/errors.ts';
-import type { JobEvent, JobKind, JobSummary } from '../api/events.ts';
-import type { ImageRef } from '../api/schemas.ts';
+import { StudioError, toStudioError } from '../../api/errors.ts';
+import type { JobEvent, JobKind, JobSummary } from '../../api/events.ts';
+import type { ImageRef } from '../../api/schemas.ts';
 
 /** What a running job can tell the queue. */
 export interface JobContext {
