@@ -1,9 +1,9 @@
 import { StudioError } from '../../api/errors.ts';
 import { unexpectedWarning } from '../completeness.ts';
 import { SDXL_EXTRAS, SDXL_TEXT_G, SDXL_TEXT_G_PROJECTION, SDXL_TEXT_L } from '../layouts/sdxl.ts';
-import { detectTextEncoderShapes, expectedTextEncoderTensors, type TextEncoderShapes } from '../ldm/clipText.ts';
-import { detectUNetShapes, expectedUNetTensors } from '../ldm/unet.ts';
-import { detectVAEConfig, expectedVAETensors } from '../ldm/vae.ts';
+import { detectTextEncoderShapes, expectedTextEncoderTensors, type TextEncoderShapes } from '../clip/shapes.ts';
+import { detectUNetShapes, expectedUNetTensors } from '../unet/shapes.ts';
+import { detectVAEConfig, expectedVAETensors } from '../vae/shapes.ts';
 import type { ConfigHints, SDXLSpec, TextEncoderConfig, UNetConfig } from '../spec.ts';
 import type { WeightStore } from '../weightStore.ts';
 import { type AssembleInput, UNET, VAE, resolveText, resolveUNetHeads, specHead } from './ldmFamily.ts';

@@ -1,6 +1,6 @@
-import { expectedTextEncoderTensors } from '../ldm/clipText.ts';
-import { type UNetShapes, expectedUNetTensors } from '../ldm/unet.ts';
-import { expectedVAETensors } from '../ldm/vae.ts';
+import { expectedTextEncoderTensors } from '../clip/shapes.ts';
+import { type UNetShapes, expectedUNetTensors } from '../unet/shapes.ts';
+import { expectedVAETensors } from '../vae/shapes.ts';
 import type { VAEConfig } from '../spec.ts';
 
 /** SDXL base 1.0's UNet as sd_xl_base.yaml states it (2.57 B parameters). */

@@ -6,7 +6,7 @@ import { describeModel } from '../../../engine/catalog/describe.ts';
 import { SessionCache } from '../../../engine/graph/session.ts';
 import { loadSDXLTextEncoders } from '../../../engine/models/clip/sdxlTextEncoder.ts';
 import { detectLdm, detectModel } from '../../../engine/models/detect.ts';
-import { expectedUNetTensors } from '../../../engine/models/ldm/unet.ts';
+import { expectedUNetTensors } from '../../../engine/models/unet/shapes.ts';
 import type { ModelSpec, SDXLSpec } from '../../../engine/models/spec.ts';
 import { readSafetensorsHeader } from '../../../engine/safetensors/header.ts';
 import type { TensorInfo } from '../../../engine/safetensors/types.ts';
