@@ -1,13 +1,12 @@
 import type { RenameRule } from '../keyRules.ts';
 
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * OpenCLIP text tower (SD 2.x single files, `cond_stage_model.model.*`) → the canonical
  * transformers CLIPTextModel names, so one text-encoder builder serves SD 1.x and 2.x.
  * The fused attention input projection [3·d, d] is split into q/k/v row blocks.
- */
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
+ *
  * The rules for an OpenCLIP text tower under `src` (e.g. `cond_stage_model.model.`) into
  * CLIPTextModel names under `dst` (`….text_model.`). Rules placed before these win, so a
  * family that needs `text_projection` (SDXL's pooled vector) maps it first.
