@@ -13,6 +13,7 @@ import { createStudio } from '../../engine/studio/create.ts';
 import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { captureOutput } from '../support/captureOutput.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
 
 describe('non-finite check', () => {
   it('finds the first NaN or Inf and names the network in a typed error', () => {
@@ -43,7 +44,7 @@ async function spoiled(name: string, tensor: string, value: number): Promise<str
 }
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('damaged weights fail with the network named, not a black image (issue 23 item 3)', () => {
-  const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+  const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir) });
   const handlers = createHandlers(studio);
   const models: Record<string, string> = {};
   beforeAll(async () => {

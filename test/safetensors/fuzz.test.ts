@@ -16,9 +16,10 @@ import { DTYPE_SIZES } from '../../engine/safetensors/types.ts';
  */
 const SEED = Number(process.env.LATENT_STUDIO_FUZZ_SEED ?? 23_2026);
 const BUDGET_MS = Number(process.env.LATENT_STUDIO_FUZZ_MS ?? 4000);
-const SLOW_MS = 1000;
+/** A hang, not a speed goal: small headers parse in microseconds, so only a loop that never ends (or a blow-up) gets near this, even on a loaded machine. */
+const SLOW_MS = 5000;
 /** 20,000-tensor headers (8× SDXL's count) parse in ~0.3 s here; a quadratic step would take minutes. */
-const WIDE_SLOW_MS = 5000;
+const WIDE_SLOW_MS = 30_000;
 
 interface Tally { cases: number; parsed: number; typed: number; crashes: string[]; slow: number }
 const tallies = new Map<string, Tally>();
