@@ -25,11 +25,11 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     conv(cout, cout, 3, hw);
     if (cin !== cout) conv(cin, cout, 1, hw);
   };
-  const transformer = (ch: number, hw: number, level: number) => {
+  const transformer = (ch: number, hw: number, level: number, depth: number) => {
     linear(hw, ch, ch); // proj_in
     const merging = merge && merge.ratio > 0 && 2 ** level <= merge.maxDownsample;
     const n = (part: 'attn1' | 'attn2' | 'ff') => (merging && merge.merge.includes(part) ? hw - Math.floor(hw * merge.ratio) : hw);
-    for (let d = 0; d < c.transformerDepth; d++) {
+    for (let d = 0; d < depth; d++) {
       if (merging) {
         const dst = Math.floor(hw / merge.window);
         flops += 2 * batch * (hw - dst) * dst * ch; // similarity of sources to destinations
@@ -51,9 +51,13 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
   const sizes = [[height, width]];
   for (let l = 1; l < levels; l++) sizes.push(sizes[l - 1].map((s) => Math.ceil(s / 2)));
   const hw = (l: number) => sizes[l][0] * sizes[l][1];
-  const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth > 0;
+  const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth[l] > 0;
   linear(1, c.modelChannels, T);
   linear(1, T, T);
+  if (c.admInChannels > 0) {
+    linear(1, c.admInChannels, T); // label_emb
+    linear(1, T, T);
+  }
   conv(c.inChannels, c.modelChannels, 3, hw(0));
   const skips = [c.modelChannels];
   let ch = c.modelChannels;
@@ -62,7 +66,7 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     for (let j = 0; j < c.numResBlocks; j++) {
       res(ch, out, hw(l));
       ch = out;
-      if (attn(l)) transformer(ch, hw(l), l);
+      if (attn(l)) transformer(ch, hw(l), l, c.transformerDepth[l]);
       skips.push(ch);
     }
     if (l < levels - 1) {
@@ -71,14 +75,14 @@ export function unetFlops(c: UNetConfig, batch: number, height: number, width: n
     }
   }
   res(ch, ch, hw(levels - 1));
-  if (c.midBlockAttention) transformer(ch, hw(levels - 1), levels - 1);
+  if (c.midBlockAttention) transformer(ch, hw(levels - 1), levels - 1, c.midTransformerDepth);
   res(ch, ch, hw(levels - 1));
   for (let l = levels - 1; l >= 0; l--) {
     const out = c.channelMult[l] * c.modelChannels;
     for (let j = 0; j <= c.numResBlocks; j++) {
       res(ch + skips.pop()!, out, hw(l));
       ch = out;
-      if (attn(l)) transformer(ch, hw(l), l);
+      if (attn(l)) transformer(ch, hw(l), l, c.transformerDepth[l]);
       if (l > 0 && j === c.numResBlocks) conv(ch, ch, 3, hw(l - 1));
     }
   }

@@ -12,7 +12,7 @@ export function sd15UNetShapes(): UNetShapes {
   return {
     inChannels: 4, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
     attentionLevels: [0, 1, 2], attentionResolutions: [1, 2, 4], midBlockAttention: true,
-    transformerDepth: 1, contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280,
+    transformerDepth: [1, 1, 1, 0], midTransformerDepth: 1, contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280, admInChannels: 0,
   };
 }
 

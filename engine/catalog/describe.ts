@@ -3,7 +3,7 @@ import type { ModelSpec } from '../models/spec.ts';
 import { latentFactor } from '../models/vae/latent.ts';
 import { describePixArt } from './describePixArt.ts';
 
-const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', taesd: 'TAESD preview autoencoder' } as const;
+const FAMILY_NAMES = { sd1: 'Stable Diffusion 1.x', sd2: 'Stable Diffusion 2.x', sdxl: 'Stable Diffusion XL', taesd: 'TAESD preview autoencoder' } as const;
 
 /** A model's detected architecture in plain words for the model list. */
 export function describeModel(spec: ModelSpec): Architecture {
@@ -16,7 +16,8 @@ export function describeModel(spec: ModelSpec): Architecture {
     };
   }
   if (spec.family === 'pixart') return describePixArt(spec);
-  const { unet, textEncoder } = spec;
+  const { unet } = spec;
+  const text = spec.family === 'sdxl' ? { textEncoders: { ...spec.textEncoders }, microConditions: spec.microConditions } : { textEncoder: { ...spec.textEncoder } };
   const flags = [
     spec.inpainting ? 'inpainting' : null,
     spec.prediction === 'v' ? 'v-prediction' : 'eps',
@@ -24,7 +25,7 @@ export function describeModel(spec: ModelSpec): Architecture {
   ].filter(Boolean);
   return {
     family: spec.family,
-    summary: `${FAMILY_NAMES[spec.family]} UNet ${unet.modelChannels}×[${unet.channelMult.join(',')}], ${flags.join(', ')}`,
+    summary: `${FAMILY_NAMES[spec.family]}${spec.family === 'sdxl' ? ` ${spec.variant}` : ''} UNet ${unet.modelChannels}×[${unet.channelMult.join(',')}], ${flags.join(', ')}`,
     details: {
       layout: spec.layout,
       prediction: spec.prediction,
@@ -34,7 +35,7 @@ export function describeModel(spec: ModelSpec): Architecture {
       nativeSize: spec.nativeSize,
       guidanceScale: spec.guidanceScale,
       unet: { ...unet },
-      textEncoder: { ...textEncoder },
+      ...text,
       vae: { ...spec.vae },
       weightDType: spec.weightDType,
       configFile: spec.configFile ?? null,

@@ -2,7 +2,7 @@ import { StudioError } from '../api/errors.ts';
 import type { HostTensor } from '../graph/session.ts';
 import { loadImageEncoder } from '../models/clipVision/encoder.ts';
 import { detectModel } from '../models/detect.ts';
-import type { StableDiffusionSpec, TAESDSpec } from '../models/spec.ts';
+import type { SDXLSpec, StableDiffusionSpec, TAESDSpec } from '../models/spec.ts';
 import { TAESDDecoder, TAESDEncoder, taesdFromSpec } from '../models/taesd/taesd.ts';
 import { VAEDecoder, VAEEncoder, vaeFromSpec } from '../models/vae/vae.ts';
 import { type NpyArray, npyToFloat32 } from '../npy/npy.ts';
@@ -26,7 +26,7 @@ function nchw(inputs: Map<string, NpyArray>, module: string, name: string, chann
 
 const toNpy = (t: HostTensor): NpyArray => ({ dtype: '<f4', shape: [...t.dims], data: t.data as Float32Array });
 
-async function sdSpec(checkpoint: string, config: string | undefined, module: string): Promise<StableDiffusionSpec> {
+async function sdSpec(checkpoint: string, config: string | undefined, module: string): Promise<StableDiffusionSpec | SDXLSpec> {
   const spec = await detectModel(checkpoint, config ? { configPath: config } : {});
   if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpoint} is a TAESD model: use debug ${module.replace('vae', 'taesd')}`);
   return spec;

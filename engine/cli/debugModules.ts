@@ -2,6 +2,8 @@ import { textEncoderDebugModule } from '../models/clip/debug.ts';
 import { t5EncoderDebugModule } from '../models/t5/debug.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
 import { ditDebugModule } from '../models/pixart/debug.ts';
+import { sdxlPooledDebugModule, sdxlTextEncodersDebugModule } from '../models/clip/sdxlDebug.ts';
+import { sdxlUNetDebugModule, sdxlVectorDebugModule } from '../models/unet/sdxlDebug.ts';
 import type { NpyArray } from '../npy/npy.ts';
 import {
   clipVisionDebugModule,
@@ -34,6 +36,11 @@ export const DEBUG_MODULES: Record<string, DebugModule> = {
   'clip-vision': clipVisionDebugModule,
   'clip-vision-penultimate': clipVisionPenultimateDebugModule,
   dit: ditDebugModule,
+  // SDXL; its VAE runs on vae-decoder / vae-encoder (scale factor 0.13025 from the checkpoint's family).
+  'sdxl-text-encoders': sdxlTextEncodersDebugModule,
+  'sdxl-pooled': sdxlPooledDebugModule,
+  'sdxl-vector': sdxlVectorDebugModule,
+  'sdxl-unet': sdxlUNetDebugModule,
 };
 
 export type DebugModuleName = keyof typeof DEBUG_MODULES;

@@ -31,7 +31,8 @@ async function tokenize(opts: TokenizeOptions): Promise<unknown> {
     try {
       const spec = await detectModel(path, opts.config ? { configPath: resolve(opts.config) } : {});
       if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${opts.checkpoint} has no text encoder`);
-      clip = await tokenizerFor({ family: spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
+      // SDXL's first tokenizer is CLIP-L's (EOS padding); the second differs only in padding with 0.
+      clip = await tokenizerFor({ family: spec.family === 'sdxl' ? 'sd1' : spec.family, tokenizerDir: spec.tokenizerDir, checkpoint: path });
     } catch (e) {
       // Not an SD model: a T5 encoder file or a PixArt folder (which has model_index.json but
       // no unet/) takes the SentencePiece path; when that fails too, the SD error stands.

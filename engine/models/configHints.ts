@@ -38,9 +38,11 @@ export function hintsFromConfig(config: unknown, source: string): ConfigHints | 
   let text: Obj;
   let cond: Obj = {};
   const ldm = obj(obj(config.model).params);
-  if (isObj(ldm.unet_config)) {
+  // sgm (SDXL) inference configs name the UNet `network_config`.
+  const network = isObj(ldm.unet_config) ? ldm.unet_config : isObj(ldm.network_config) ? ldm.network_config : undefined;
+  if (network) {
     top = ldm;
-    unet = obj(ldm.unet_config.params);
+    unet = obj(network.params);
     vae = obj(obj(obj(ldm.first_stage_config).params).ddconfig);
     cond = obj(ldm.cond_stage_config);
     text = {};
@@ -85,6 +87,12 @@ export function hintsFromConfig(config: unknown, source: string): ConfigHints | 
   } else if (target.includes('CLIP')) {
     hints.family = 'sd1';
   }
+  // SDXL: the studio JSON's `conditioner` section, or an sgm config (network_config + conditioner_config).
+  const embedders = obj(config.conditioner);
+  const l = pos(obj(embedders['embedders.0']).num_attention_heads);
+  const g = pos(obj(embedders['embedders.1']).heads);
+  if (l !== undefined || g !== undefined) hints.sdxlTextHeads = { ...(l ? { clipL: l } : {}), ...(g ? { clipG: g } : {}) };
+  if (hints.sdxlTextHeads || isObj(ldm.conditioner_config) || isObj(ldm.network_config)) hints.family = 'sdxl';
   const layer = obj(cond.params).layer;
   if (layer === 'penultimate') hints.textSkipLastLayers = 1;
   else if (layer === 'last') hints.textSkipLastLayers = 0;

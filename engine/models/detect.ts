@@ -8,6 +8,9 @@ import { loadDiffusersFolder, type DiffusersOptions } from './diffusersFolder.ts
 import { assembleStableDiffusion, type LdmFamilyRecord } from './families/ldmFamily.ts';
 import { sd1 } from './families/sd1.ts';
 import { sd2 } from './families/sd2.ts';
+import { SDXL_FAMILIES, type SDXLFamilyRecord, sdxlBase } from './families/sdxl.ts';
+import { assembleSDXL } from './families/sdxlAssemble.ts';
+import { detectSDXLFolder, isSDXLFolder } from './families/sdxlDiffusers.ts';
 import { TAESD_FINGERPRINTS, assembleTaesd, canonicalTaesd, taesdFileRole } from './families/taesd.ts';
 import { renameTensors } from './keyRules.ts';
 import { isPixArtTensors } from './pixart/open.ts';
@@ -67,6 +70,11 @@ export async function detectModel(path: string, options: DetectOptions = {}): Pr
 /** Detection over an in-memory key set (e.g. a header from elsewhere); `label` names it in errors. */
 export function detectLdm(label: string, tensors: ReadonlyMap<string, TensorInfo>, hints?: ConfigHints): ModelSpec {
   const warnings: string[] = [];
+  const xl = sdxlRecordFor(tensors, hints);
+  if (xl) {
+    const { canonical } = renameTensors(tensors.values(), xl.singleFileRules, undefined, { passthrough: true });
+    return assembleSDXL(xl, { label, layout: 'ldm-single-file', tensors: canonical, hints, warnings });
+  }
   let record = LDM_FAMILIES.find((f) => f.fingerprint.every((p) => hasPrefix(tensors, p)));
   if (!record) {
     // A UNet without a recognisable text tower: let the config or context width decide,
@@ -79,6 +87,18 @@ export function detectLdm(label: string, tensors: ReadonlyMap<string, TensorInfo
   }
   const { canonical } = renameTensors(tensors.values(), record.singleFileRules, undefined, { passthrough: true });
   return assembleStableDiffusion(record, { label, layout: 'ldm-single-file', tensors: canonical, hints, warnings });
+}
+
+/**
+ * SDXL by its text towers (`conditioner.embedders.*`), or — for a UNet alone — by its
+ * `label_emb`, so a file missing a whole tower is reported as an incomplete SDXL file.
+ */
+function sdxlRecordFor(tensors: ReadonlyMap<string, TensorInfo>, hints?: ConfigHints): SDXLFamilyRecord | undefined {
+  const found = SDXL_FAMILIES.find((f) => f.fingerprint.every((p) => hasPrefix(tensors, p)));
+  if (found) return found;
+  if (LDM_FAMILIES.some((f) => f.fingerprint.every((p) => hasPrefix(tensors, p)))) return undefined;
+  const vector = tensors.has(`${UNET_PREFIX}label_emb.0.0.weight`) || hasPrefix(tensors, 'conditioner.embedders.');
+  return vector || hints?.family === 'sdxl' ? sdxlBase : undefined;
 }
 
 async function detectFolder(dir: string, explicit: ConfigHints | undefined, options: DetectOptions): Promise<ModelSpec> {
@@ -100,6 +120,7 @@ async function detectFolder(dir: string, explicit: ConfigHints | undefined, opti
       { file: dir },
     );
   }
+  if (await isSDXLFolder(dir)) return detectSDXLFolder(dir, explicit, options);
   const folder = await loadDiffusersFolder(dir, options);
   // An explicit config overrides individual facts; diffusers' own configs fill the rest.
   const hints: ConfigHints = explicit ? { ...folder.hints, ...defined(explicit) } : folder.hints;
@@ -150,7 +171,7 @@ function unsupportedFile(path: string, tensors: ReadonlyMap<string, TensorInfo>)
   const keys = [...tensors.keys()];
   const diffusersPart = keys.some((k) => /^(down_blocks|mid_block|up_blocks|encoder\.down_blocks|text_model)\./.test(k));
   const lookedFor = [
-    ...LDM_FAMILIES.map((f) => `${f.description}: ${f.fingerprint.map((p) => `${p}*`).join(' + ')}`),
+    ...[...SDXL_FAMILIES, ...LDM_FAMILIES].map((f) => `${f.description}: ${f.fingerprint.map((p) => `${p}*`).join(' + ')}`),
     ...TAESD_FINGERPRINTS.map((f) => `TAESD ${f}`),
     'PixArt: t_block.1.weight (original) or adaln_single.linear.weight + caption_projection.* (diffusers)',
     'diffusers: a folder with model_index.json',

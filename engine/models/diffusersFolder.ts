@@ -75,7 +75,7 @@ export async function componentFiles(dir: string, base: string, prefer: 'fp32' |
   });
 }
 
-async function loadComponent<C>(
+export async function loadComponent<C>(
   dir: string,
   base: string,
   prefer: 'fp32' | 'fp16',
@@ -137,7 +137,7 @@ export async function loadDiffusersFolder(dir: string, options: DiffusersOptions
 
 const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : undefined);
 
-function hintsFromDiffusers(unet: Json, vae: Json, text: Json, scheduler: Json, source: string): ConfigHints {
+export function hintsFromDiffusers(unet: Json, vae: Json, text: Json, scheduler: Json, source: string): ConfigHints {
   const blocks = Array.isArray(unet.block_out_channels) ? (unet.block_out_channels as number[]) : undefined;
   const vaeBlocks = Array.isArray(vae.block_out_channels) ? (vae.block_out_channels as number[]) : undefined;
   const levels = blocks?.length ?? (Array.isArray(unet.down_block_types) ? unet.down_block_types.length : 0);

@@ -11,7 +11,7 @@ import type { WeightStore } from './weightStore.ts';
  * `*Source` fields say which.
  */
 
-export type ModelFamily = 'sd1' | 'sd2' | 'pixart' | 'taesd';
+export type ModelFamily = 'sd1' | 'sd2' | 'sdxl' | 'pixart' | 'taesd';
 export type Prediction = 'eps' | 'v';
 /** How the weights were laid out on disk before mapping into the canonical LDM key space. */
 export type CheckpointLayout = 'ldm-single-file' | 'diffusers' | 'pixart-original' | 'taesd' | 'diffusers-taesd';
@@ -28,8 +28,20 @@ export interface UNetConfig {
   /** The same as LDM's `attention_resolutions`: downsampling factors 2^level. */
   attentionResolutions: number[];
   midBlockAttention: boolean;
-  transformerDepth: number;
+  /**
+   * Transformer blocks per SpatialTransformer at each level (index = level), the same in the
+   * input and output blocks of that level; 0 where a level has no attention. SD 1.x/2.x: one
+   * depth everywhere ([1, 1, 1, 0]); SDXL base [0, 2, 10], the refiner [0, 4, 4, 0].
+   */
+  transformerDepth: number[];
+  /** Transformer blocks in the middle block's SpatialTransformer (0 without one). */
+  midTransformerDepth: number;
   contextDim: number;
+  /**
+   * Width of the vector conditioning `y` (LDM `adm_in_channels`, `label_emb`), 0 when the
+   * UNet has none. SDXL base 2816 (pooled text ‖ six size embeddings), refiner 2560.
+   */
+  admInChannels: number;
   /** Linear proj_in/proj_out (SD 2.x) instead of 1x1 convolutions (SD 1.x). */
   useLinearProjection: boolean;
   timeEmbedDim: number;
@@ -95,8 +107,8 @@ interface SpecBase {
   warnings: string[];
 }
 
-export interface StableDiffusionSpec extends SpecBase {
-  family: 'sd1' | 'sd2';
+/** What every LDM-UNet model (SD 1.x, 2.x, XL) states beside its text encoders. */
+interface LdmModelFields {
   prediction: Prediction;
   predictionSource: ValueSource;
   inpainting: boolean;
@@ -107,9 +119,13 @@ export interface StableDiffusionSpec extends SpecBase {
   guidanceScale: number;
   unet: UNetConfig;
   vae: VAEConfig;
-  textEncoder: TextEncoderConfig;
   /** Folder with vocab.json / merges.txt when the checkpoint ships its tokenizer (diffusers). */
   tokenizerDir?: string;
+}
+
+export interface StableDiffusionSpec extends SpecBase, LdmModelFields {
+  family: 'sd1' | 'sd2';
+  textEncoder: TextEncoderConfig;
 }
 
 export interface TAESDSpec extends SpecBase {
@@ -149,8 +165,35 @@ export interface PixArtPipelineSpec extends SpecBase {
 }
 
 /** Anything the generating pipelines can run. */
+
+/** What the vector conditioning `y` holds after the pooled text vector, in order (sgm's embedders). */
+export type SDXLMicroCondition = 'original_size' | 'crop_coords_top_left' | 'target_size' | 'aesthetic_score';
+
+export interface SDXLTextEncoders {
+  /** CLIP ViT-L/14 (base only): its penultimate hidden states, no final LayerNorm, are context[…, :hidden]. */
+  clipL?: TextEncoderConfig;
+  /**
+   * OpenCLIP ViT-bigG/14: penultimate states (no ln_final) for the context, and the pooled
+   * vector ln_final(last layer)[EOS] · text_projection, `projectionDim` wide, for `y`.
+   */
+  clipG: TextEncoderConfig & { projectionDim: number };
+}
+
+export interface SDXLSpec extends SpecBase, LdmModelFields {
+  family: 'sdxl';
+  /** Base (CLIP-L + bigG, size micro-conditions) or refiner (bigG only, aesthetic score). */
+  variant: 'base' | 'refiner';
+  textEncoders: SDXLTextEncoders;
+  /** y = [pooled ‖ the Fourier embeddings of these, 256 wide per number], as wide as unet.admInChannels. */
+  microConditions: SDXLMicroCondition[];
+  /** diffusers `tokenizer_2/` (bigG's; `tokenizerDir` is CLIP-L's) when the folder ships it. */
+  tokenizer2Dir?: string;
+}
+
+
+/** Anything the generating pipelines can run (SDXL: its networks load, its pipelines are not wired yet). */
 export type ImageModelSpec = StableDiffusionSpec | PixArtPipelineSpec;
-export type ModelSpec = ImageModelSpec | TAESDSpec;
+export type ModelSpec = ImageModelSpec | SDXLSpec | TAESDSpec;
 
 /**
  * Facts a config file can supply. Dimensions in `declared` are only cross-checked
@@ -172,7 +215,9 @@ export interface ConfigHints {
   textHiddenAct?: 'quick_gelu' | 'gelu';
   textSkipLastLayers?: number;
   /** Family hint from the config (e.g. an OpenCLIP text tower or a 1024-wide context). */
-  family?: 'sd1' | 'sd2';
+  family?: 'sd1' | 'sd2' | 'sdxl';
+  /** SDXL's two towers (heads cannot be read from shapes; the real ones are 64 wide). */
+  sdxlTextHeads?: { clipL?: number; clipG?: number };
   declared?: Partial<{
     modelChannels: number;
     channelMult: number[];

@@ -62,6 +62,9 @@ async function load(path: string, runtime: BundleRuntime, vaePath?: string): Pro
   if (spec.family === 'taesd') {
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is a TAESD preview autoencoder, not an image model`);
   }
+  if (spec.family === 'sdxl') {
+    throw new StudioError('CHECKPOINT_UNSUPPORTED', `${path} is an SDXL ${spec.variant} checkpoint: its networks load (debug sdxl-*), the pipelines do not run it yet`);
+  }
   const rt = { threads: runtime.threads, provider: runtime.provider };
   // No arena for the VAE: its activations at full image size are large and needed once per image.
   const vaeRuntime = { runtime: { provider: rt.provider, intraOpNumThreads: rt.threads, memArena: false } };

@@ -29,7 +29,7 @@ async function errorOf(p: Promise<unknown>): Promise<StudioError> {
 }
 
 function asSD(spec: ModelSpec): StableDiffusionSpec {
-  if (spec.family === 'taesd' || spec.family === 'pixart') throw new Error('expected a Stable Diffusion spec');
+  if (spec.family === 'taesd' || spec.family === 'pixart' || spec.family === 'sdxl') throw new Error('expected a Stable Diffusion spec');
   return spec;
 }
 
@@ -43,7 +43,9 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
       modelChannels: 32,
       channelMult: [1, 2, 3, 3],
       numResBlocks: 2,
-      transformerDepth: 1,
+      transformerDepth: [1, 1, 1, 0],
+      midTransformerDepth: 1,
+      admInChannels: 0,
       contextDim: 64,
       useLinearProjection: false,
       timeEmbedDim: 128,

@@ -21,10 +21,12 @@ const SD15_UNET: UNetShapes = {
   attentionLevels: [0, 1, 2],
   attentionResolutions: [1, 2, 4],
   midBlockAttention: true,
-  transformerDepth: 1,
+  transformerDepth: [1, 1, 1, 0],
+  midTransformerDepth: 1,
   contextDim: 768,
   useLinearProjection: false,
   timeEmbedDim: 1280,
+  admInChannels: 0,
 };
 const SD_VAE: VAEConfig = { inChannels: 3, outChannels: 3, ch: 128, chMult: [1, 2, 4, 4], numResBlocks: 2, attnLevels: [], zChannels: 4, embedDim: 4, doubleZ: true };
 const CLIP_L = { vocabSize: 49408, hiddenSize: 768, numLayers: 12, intermediateSize: 3072, maxPositions: 77, hasPositionIds: true };

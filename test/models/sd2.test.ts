@@ -47,10 +47,12 @@ const tinyUNet: UNetShapes = {
   attentionLevels: [0, 1],
   attentionResolutions: [1, 2],
   midBlockAttention: true,
-  transformerDepth: 1,
+  transformerDepth: [1, 1, 0],
+  midTransformerDepth: 1,
   contextDim: 128,
   useLinearProjection: true,
   timeEmbedDim: 256,
+  admInChannels: 0,
 };
 const tinyVAE = { inChannels: 3, outChannels: 3, ch: 32, chMult: [1, 2], numResBlocks: 1, attnLevels: [], zChannels: 4, embedDim: 4, doubleZ: true };
 

@@ -17,7 +17,7 @@ export const sd15Tiny = (...p: string[]): string => sharedPath('golden', 'sd15-t
 /** The sd15-tiny F32 checkpoint with its config, and one of its golden UNet inputs. */
 export async function goldenUNetCase(name = 'unet_case1'): Promise<{ spec: StableDiffusionSpec; input: UNetCase }> {
   const spec = await detectModel(sd15Tiny('sd15-tiny.f32.safetensors'), { configPath: sd15Tiny('config.json') });
-  if (spec.family === 'taesd' || spec.family === 'pixart') throw new Error('expected Stable Diffusion');
+  if (spec.family === 'taesd' || spec.family === 'pixart' || spec.family === 'sdxl') throw new Error('expected Stable Diffusion');
   const d = sd15Tiny('golden', name);
   const [x, t, context] = await Promise.all(['x', 't', 'context'].map((a) => readNpy(join(d, `${a}.npy`))));
   return {

@@ -16,6 +16,7 @@ export const textEncoderDebugModule = {
   async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is a TAESD model: it has no text encoder`);
+    if (spec.family === 'sdxl') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is SDXL, with two text encoders: use debug sdxl-text-encoders`);
     const encoder = await loadTextEncoder(spec, runtime);
     const P = encoder.sequenceLength;
     return async (inputs) => {

@@ -32,7 +32,7 @@ export interface TextEncoderGraphOptions {
 }
 
 /** transformers' CLIPTextConfig.layer_norm_eps and torch's nn.LayerNorm default alike. */
-const LAYER_NORM_EPS = 1e-5;
+export const LAYER_NORM_EPS = 1e-5;
 
 /**
  * Clip skip N, as AUTOMATIC1111 ("CLIP_stop_at_last_layers") and ComfyUI
@@ -74,21 +74,26 @@ export function buildTextEncoderGraph(w: WeightScope, config: TextEncoderConfig,
   if (H % numHeads !== 0) throw new StudioError('SHAPE_MISMATCH', `text encoder width ${H} does not split into ${numHeads} heads`);
   const g = new GraphBuilder({ name: 'text-encoder', computeType: opts.computeType ?? 'float32' });
   const ids = g.input('ids', 'int64', ['batch', P]);
-
-  // Position ids are always 0..P-1: the stored `embeddings.position_ids` buffer is ignored,
-  // as current transformers does (some merged files carry it damaged, e.g. as floats).
-  const emb = w.scope('embeddings');
-  const tokens = g.within('embeddings', () => op.gather(g, g.weight(emb.get('token_embedding.weight')), ids)); // [B, P, H]
-  let x = op.add(g, tokens, g.weight(emb.get('position_embedding.weight')), 'embeddings/add_positions'); // + [P, H]
-
+  let x = textEmbeddings(g, w, ids);
   for (let i = 0; i < layers; i++) x = encoderLayer(g, w.scope(`encoder.layers.${i}`), x, config, opts.kernel ?? 'fused');
   x = layerNorm(g, w.scope('final_layer_norm'), x, { eps: LAYER_NORM_EPS }); // [B, P, H]
   g.output(op.cast(g, x, 'float32'), 'last_hidden_state', ['batch', P, H]);
   return g;
 }
 
+/**
+ * Token + position embeddings: ids int64 [B, P] → [B, P, H]. Position ids are always 0..P-1:
+ * the stored `embeddings.position_ids` buffer is ignored, as current transformers does (some
+ * merged files carry it damaged, e.g. as floats).
+ */
+export function textEmbeddings(g: GraphBuilder, w: WeightScope, ids: Value): Value {
+  const emb = w.scope('embeddings');
+  const tokens = g.within('embeddings', () => op.gather(g, g.weight(emb.get('token_embedding.weight')), ids)); // [B, P, H]
+  return op.add(g, tokens, g.weight(emb.get('position_embedding.weight')), 'embeddings/add_positions'); // + [P, H]
+}
+
 /** transformers' CLIPEncoderLayer / OpenCLIP's ResidualAttentionBlock: x [B, P, H] → [B, P, H]. */
-function encoderLayer(g: GraphBuilder, w: WeightScope, x: Value, c: TextEncoderConfig, kernel: TextAttentionKernel): Value {
+export function encoderLayer(g: GraphBuilder, w: WeightScope, x: Value, c: TextEncoderConfig, kernel: TextAttentionKernel): Value {
   return g.within(w.prefix, () => {
     const a = w.scope('self_attn');
     const h = layerNorm(g, w.scope('layer_norm1'), x, { eps: LAYER_NORM_EPS });

@@ -18,3 +18,6 @@ export {
   type TextEncoderSource,
 } from './textEncoder.ts';
 export { textEncoderDebugModule } from './debug.ts';
+export { buildSDXLTextGraph, sdxlTextSignature, type SDXLTextGraphOptions } from './sdxlGraph.ts';
+export { SDXLTextEncoders, loadSDXLTextEncoders, zeroTextEmbedding, type SDXLTextEmbedding, type SDXLTextRuntime, type SDXLTextSource, type SDXLTokenizers } from './sdxlTextEncoder.ts';
+export { sdxlPooledDebugModule, sdxlTextEncodersDebugModule } from './sdxlDebug.ts';

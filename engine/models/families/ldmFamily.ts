@@ -1,6 +1,5 @@
-import { StudioError, isStudioError } from '../../api/errors.ts';
 import type { TensorInfo } from '../../safetensors/types.ts';
-import { checkCompleteness, unexpectedWarning } from '../completeness.ts';
+import { unexpectedWarning } from '../completeness.ts';
 import type { RenameRule } from '../keyRules.ts';
 import { detectTextEncoderShapes, expectedTextEncoderTensors, type TextEncoderShapes } from '../clip/shapes.ts';
 import { unsupported } from '../shapeTools.ts';
@@ -15,8 +14,9 @@ import type {
   UNetConfig,
   VAEConfig,
 } from '../spec.ts';
-import { WeightStore } from '../weightStore.ts';
+import type { WeightStore } from '../weightStore.ts';
 import { weightDType } from './dtype.ts';
+import { PartCheck } from './partCheck.ts';
 
 /** Classifier-free guidance for a model whose config names none: the scale SD 1.x/2.x are used at. */
 export const DEFAULT_GUIDANCE_SCALE = 7.5;
@@ -72,39 +72,13 @@ export interface AssembleInput {
 /** Detects every dimension from canonical shapes, checks completeness, fills the rest from config or convention. */
 export function assembleStableDiffusion(record: LdmFamilyRecord, input: AssembleInput): StableDiffusionSpec {
   const { label, tensors, hints } = input;
-  const store = WeightStore.from(tensors, label);
-  const missing: string[] = [];
-  // Each part is detected even if another fails, so one error lists every missing key.
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (e) {
-      if (isStudioError(e) && e.code === 'CHECKPOINT_INCOMPLETE') {
-        missing.push(...((e.details?.missing as string[] | undefined) ?? []));
-        return undefined;
-      }
-      throw e;
-    }
-  };
-  const unetShapes = attempt(() => detectUNetShapes(store.scope(UNET)));
-  const vae = attempt(() => detectVAEConfig(store.scope(VAE)));
-  const text = attempt(() => detectTextEncoderShapes(store.scope(TEXT)));
-
-  const expected = new Map<string, number[]>();
-  const addAll = (prefix: string, m: Map<string, number[]>) => m.forEach((s, k) => expected.set(`${prefix}.${k}`, s));
-  if (unetShapes) addAll(UNET, expectedUNetTensors(unetShapes));
-  if (vae) addAll(VAE, expectedVAETensors(vae));
-  if (text) addAll(TEXT, expectedTextEncoderTensors(text));
-  missing.push(...[...expected.keys()].filter((k) => !tensors.has(k)));
-  if (missing.length > 0 || !unetShapes || !vae || !text) {
-    const shown = missing.slice(0, 12).join(', ') + (missing.length > 12 ? `, … (${missing.length} in all)` : '');
-    throw new StudioError(
-      'CHECKPOINT_INCOMPLETE',
-      `${label}: ${record.description} checkpoint with ${missing.length} missing weight(s): ${shown}`,
-      { file: label, family: record.family, missing },
-    );
-  }
-  const { unexpected } = checkCompleteness(label, tensors, expected, LDM_EXTRAS);
+  const parts = new PartCheck(label, tensors);
+  const store = parts.store;
+  const unetShapes = parts.part(UNET, detectUNetShapes, expectedUNetTensors);
+  const vae = parts.part(VAE, detectVAEConfig, expectedVAETensors);
+  const text = parts.part(TEXT, detectTextEncoderShapes, expectedTextEncoderTensors);
+  const unexpected = parts.finish(record.description, record.family, LDM_EXTRAS);
+  if (!unetShapes || !vae || !text) throw new Error('unreachable: finish() throws for a part that failed');
 
   const warnings = [...(input.warnings ?? [])];
   const d = record.defaults;
@@ -119,13 +93,7 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
 
   return {
     family: record.family,
-    layout: input.layout,
-    files: store.files(),
-    ...(hints?.source ? { configFile: hints.source } : {}),
-    weights: store,
-    weightDType: weightDType(tensors.values()),
-    unexpectedKeys: unexpected,
-    warnings,
+    ...specHead(input, store, unexpected, warnings),
     prediction,
     predictionSource: hints?.prediction ? 'config' : 'family-default',
     inpainting: unet.inChannels === 9,
@@ -139,9 +107,25 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
   };
 }
 
-type Heads = Pick<UNetConfig, 'numHeads' | 'numHeadChannels' | 'headsPerLevel' | 'headsSource'>;
+/** The fields every detected checkpoint states about its files and how they were read. */
+export function specHead(input: AssembleInput, store: WeightStore, unexpected: string[], warnings: string[]) {
+  return {
+    layout: input.layout,
+    files: store.files(),
+    ...(input.hints?.source ? { configFile: input.hints.source } : {}),
+    weights: store,
+    weightDType: weightDType(input.tensors.values()),
+    unexpectedKeys: unexpected,
+    warnings,
+  };
+}
 
-function resolveUNetHeads(label: string, s: UNetShapes, hints: ConfigHints | undefined, record: LdmFamilyRecord): Heads {
+type Heads = Pick<UNetConfig, 'numHeads' | 'numHeadChannels' | 'headsPerLevel' | 'headsSource'>;
+/** What head and text conventions a family supplies (the SD records, SDXL's). */
+export type HeadConvention = { family: string; defaults: Pick<LdmFamilyRecord['defaults'], 'unetHeads'> };
+export type TextConvention = { defaults: Pick<LdmFamilyRecord['defaults'], 'textHeadDim' | 'textHiddenAct' | 'textSkipLastLayers'> };
+
+export function resolveUNetHeads(label: string, s: UNetShapes, hints: ConfigHints | undefined, record: HeadConvention): Heads {
   const levels = s.channelMult.length;
   const list = hints?.unetHeadsPerLevel;
   let numHeads: number | null = null;
@@ -175,11 +159,11 @@ function resolveUNetHeads(label: string, s: UNetShapes, hints: ConfigHints | und
   return { numHeads, numHeadChannels, headsPerLevel, headsSource: source };
 }
 
-function resolveText(
+export function resolveText(
   label: string,
   s: TextEncoderShapes,
   hints: ConfigHints | undefined,
-  record: LdmFamilyRecord,
+  record: TextConvention,
 ): TextEncoderConfig {
   const d = record.defaults;
   const numHeads = hints?.textNumHeads ?? s.hiddenSize / d.textHeadDim;
@@ -206,7 +190,7 @@ function declaredMismatches(hints: ConfigHints | undefined, u: UNetShapes, v: VA
     ['UNet channel_mult', decl.channelMult, u.channelMult],
     ['UNet num_res_blocks', decl.numResBlocks, u.numResBlocks],
     ['UNet context_dim', decl.contextDim, u.contextDim],
-    ['UNet transformer_depth', decl.transformerDepth, u.transformerDepth],
+    ['UNet transformer_depth', decl.transformerDepth, uniformDepth(u)],
     ['UNet in_channels', decl.inChannels, u.inChannels],
     ['VAE ch', decl.vaeCh, v.ch],
     ['VAE ch_mult', decl.vaeChMult, v.chMult],
@@ -216,4 +200,10 @@ function declaredMismatches(hints: ConfigHints | undefined, u: UNetShapes, v: VA
   return pairs
     .filter(([, said, got]) => said !== undefined && JSON.stringify(said) !== JSON.stringify(got))
     .map(([what, said, got]) => `${hints!.source}: ${what} says ${JSON.stringify(said)} but the weights have ${JSON.stringify(got)}; using the weights`);
+}
+
+/** The one depth of an SD 1.x/2.x UNet as an LDM yaml states it (an int), or the per-level list when levels differ. */
+function uniformDepth(u: UNetShapes): number | number[] {
+  const used = new Set([...u.attentionLevels.map((l) => u.transformerDepth[l]), ...(u.midBlockAttention ? [u.midTransformerDepth] : [])]);
+  return used.size === 1 ? [...used][0] : u.transformerDepth;
 }

@@ -5,7 +5,8 @@ import { loadUNet } from './runner.ts';
 import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
 import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
-const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
+/** A named input of the given rank, or a typed error naming what is wrong. */
+export const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
   const a = inputs.get(name);
   if (!a) throw new StudioError('INVALID_REQUEST', `unet: missing input ${name}`);
   if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `unet: ${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);
@@ -23,6 +24,7 @@ export const unetDebugModule = {
   async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number } } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
+    if (spec.family === 'sdxl') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is SDXL, whose UNet also takes the vector y: use debug sdxl-unet`);
     const controllers = tokenMergingControllers(options.tokenMerging);
     const unet = await loadUNet(spec, { controllers });
     return async (inputs) => {

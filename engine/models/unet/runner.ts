@@ -5,10 +5,14 @@ import { type DenoiserNetwork, graphDenoiser } from '../../denoiser/graphDenoise
 import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import type { NetworkRuntime } from '../../graph/network.ts';
-import type { CompiledSession, SessionCache } from '../../graph/session.ts';
-import type { StableDiffusionSpec, UNetConfig } from '../spec.ts';
+import type { CompiledSession, HostTensor, SessionCache } from '../../graph/session.ts';
+import type { SDXLSpec, StableDiffusionSpec, UNetConfig } from '../spec.ts';
 import { buildUNetGraph } from './graph.ts';
 import { type UNetSites, unetSites } from './sites.ts';
+import { vectorConditioning } from './vectorConditioning.ts';
+
+/** Checkpoints with an LDM UNet: SD 1.x/2.x, and SDXL (whose UNet also takes the vector y). */
+export type UNetSpec = StableDiffusionSpec | SDXLSpec;
 
 const UNET_PREFIX = 'model.diffusion_model';
 
@@ -41,7 +45,7 @@ export interface UNetRunner extends Denoiser {
 }
 
 /** The UNet as a backbone the shared graph denoiser runs. */
-function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): DenoiserNetwork {
+function unetNetwork(spec: UNetSpec, kernel: AttentionKernel): DenoiserNetwork {
   const config = spec.unet;
   const w = spec.weights.scope(UNET_PREFIX);
   return {
@@ -56,11 +60,17 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
     build: (computeType, chain, extent) => buildUNetGraph(computeType, w, config, chain, { kernel, extent }),
     feeds(x, t, c) {
       const [B, C, h, wd] = checkInputs(config, x.data, x.dims, t, c.context.data, c.context.dims);
-      return {
+      const feeds: Record<string, HostTensor> = {
         x: { data: x.data, dims: [B, C, h, wd] },
         t: { data: Float32Array.from(t), dims: [B] },
         context: { data: c.context.data, dims: [...c.context.dims] },
       };
+      if (config.admInChannels > 0) {
+        const micro = spec.family === 'sdxl' ? spec.microConditions : [];
+        const y = vectorConditioning(c, micro, config.admInChannels, B, h, wd);
+        feeds.y = { data: y.data, dims: [...y.dims] };
+      }
+      return feeds;
     },
   };
 }
@@ -69,7 +79,7 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
  * Builds (or takes from the session cache) the UNet of `spec` with its controllers.
  * Incompatible controllers or sites they refuse fail here, before any graph is built.
  */
-export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
+export async function loadUNet(spec: UNetSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
   const rt = options.runtime ?? {};
   const net = unetNetwork(spec, options.kernel ?? 'fused');
   const d = await graphDenoiser(net, {

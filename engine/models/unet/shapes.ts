@@ -49,14 +49,7 @@ export function detectUNetShapes(w: WeightStore): UNetShapes {
   }
 
   const attnKeys = keys.filter((k) => k.includes('.transformer_blocks.'));
-  const depths = new Set<number>();
-  for (const block of new Set(attnKeys.map((k) => k.slice(0, k.indexOf('.transformer_blocks.'))))) {
-    depths.add(countIndexed(attnKeys.filter((k) => k.startsWith(`${block}.`)), /\.transformer_blocks\.(\d+)\./));
-  }
-  if (depths.size > 1) {
-    throw unsupported(label, `transformer depth varies between blocks (${[...depths].join(', ')}); SD 1.x/2.x use one depth`);
-  }
-  const transformerDepth = depths.size ? [...depths][0] : 0;
+  const { transformerDepth, midTransformerDepth } = transformerDepths(label, attnKeys, levels, numResBlocks);
   const toK = attnKeys.find((k) => k.endsWith('.attn2.to_k.weight'));
   const contextDim = toK ? w.get(toK).shape[1] : 0;
   const projIn = keys.find((k) => k.endsWith('.proj_in.weight'));
@@ -72,10 +65,42 @@ export function detectUNetShapes(w: WeightStore): UNetShapes {
     attentionResolutions: attentionLevels.map((l) => 2 ** l),
     midBlockAttention: keys.some((k) => k.startsWith('middle_block.1.') && !k.includes('_layers.')),
     transformerDepth,
+    midTransformerDepth,
     contextDim,
     useLinearProjection,
     timeEmbedDim,
+    // SDXL's `label_emb.0.0`: Linear(adm_in_channels → time_embed_dim) over the vector conditioning.
+    admInChannels: w.tryGet('label_emb.0.0.weight')?.shape[1] ?? 0,
   };
+}
+
+/**
+ * Transformer depth per level from the `transformer_blocks.N` keys of every SpatialTransformer.
+ * LDM (and sgm, which SDXL uses) gives the input and output blocks of a level one depth; a
+ * file whose blocks disagree within a level is a pruned variant this layout does not describe.
+ */
+function transformerDepths(label: string, attnKeys: string[], levels: number, R: number): Pick<UNetShapes, 'transformerDepth' | 'midTransformerDepth'> {
+  const perLevel: Array<Map<string, number>> = Array.from({ length: levels }, () => new Map());
+  let mid = 0;
+  for (const block of new Set(attnKeys.map((k) => k.slice(0, k.indexOf('.transformer_blocks.'))))) {
+    const depth = countIndexed(attnKeys.filter((k) => k.startsWith(`${block}.`)), /\.transformer_blocks\.(\d+)\./);
+    const m = /^(input|output)_blocks\.(\d+)\.1$/.exec(block);
+    if (block === 'middle_block.1') mid = depth;
+    else if (m) {
+      const i = Number(m[2]);
+      const level = m[1] === 'input' ? Math.floor((i - 1) / (R + 1)) : levels - 1 - Math.floor(i / (R + 1));
+      if (level >= 0 && level < levels) perLevel[level].set(block, depth);
+    }
+  }
+  const transformerDepth = perLevel.map((blocks, l) => {
+    const depths = new Set(blocks.values());
+    if (depths.size > 1) {
+      const listed = [...blocks].map(([b, d]) => `${b}: ${d}`).join(', ');
+      throw unsupported(label, `UNet level ${l} has transformers of different depths (${listed}); LDM gives every block of a level one depth`);
+    }
+    return depths.size ? [...depths][0] : 0;
+  });
+  return { transformerDepth, midTransformerDepth: mid };
 }
 
 /**
@@ -94,10 +119,10 @@ export function expectedUNetTensors(c: UNetShapes): Map<string, number[]> {
     if (cin !== cout) t.conv(`${p}.skip_connection`, cout, cin, 1);
   };
   const proj = (p: string, ch: number) => (c.useLinearProjection ? t.linear(p, ch, ch) : t.conv(p, ch, ch, 1));
-  const transformer = (p: string, ch: number) => {
+  const transformer = (p: string, ch: number, depth: number) => {
     t.norm(`${p}.norm`, ch);
     proj(`${p}.proj_in`, ch);
-    for (let d = 0; d < c.transformerDepth; d++) {
+    for (let d = 0; d < depth; d++) {
       const b = `${p}.transformer_blocks.${d}`;
       for (const [attn, kv] of [['attn1', ch], ['attn2', c.contextDim]] as const) {
         t.linear(`${b}.${attn}.to_q`, ch, ch, false);
@@ -116,6 +141,11 @@ export function expectedUNetTensors(c: UNetShapes): Map<string, number[]> {
 
   t.linear('time_embed.0', T, c.modelChannels);
   t.linear('time_embed.2', T, T);
+  if (c.admInChannels > 0) {
+    // sgm's `label_emb` for num_classes "sequential": Sequential(Linear, SiLU, Linear).
+    t.linear('label_emb.0.0', T, c.admInChannels);
+    t.linear('label_emb.0.2', T, T);
+  }
   t.conv('input_blocks.0.0', c.modelChannels, c.inChannels, 3);
   const skips = [c.modelChannels];
   let ch = c.modelChannels;
@@ -125,7 +155,7 @@ export function expectedUNetTensors(c: UNetShapes): Map<string, number[]> {
     for (let j = 0; j < c.numResBlocks; j++, idx++) {
       res(`input_blocks.${idx}.0`, ch, out);
       ch = out;
-      if (hasAttn(l)) transformer(`input_blocks.${idx}.1`, ch);
+      if (hasAttn(l)) transformer(`input_blocks.${idx}.1`, ch, c.transformerDepth[l]);
       skips.push(ch);
     }
     if (l < levels - 1) {
@@ -135,7 +165,7 @@ export function expectedUNetTensors(c: UNetShapes): Map<string, number[]> {
     }
   }
   res('middle_block.0', ch, ch);
-  if (c.midBlockAttention) transformer('middle_block.1', ch);
+  if (c.midBlockAttention) transformer('middle_block.1', ch, c.midTransformerDepth);
   res(`middle_block.${c.midBlockAttention ? 2 : 1}`, ch, ch);
 
   idx = 0;
@@ -146,7 +176,7 @@ export function expectedUNetTensors(c: UNetShapes): Map<string, number[]> {
       ch = out;
       // The upsampler's sub-index is 2 after a transformer, 1 otherwise (Sequential position).
       let sub = 1;
-      if (hasAttn(l)) transformer(`output_blocks.${idx}.${sub++}`, ch);
+      if (hasAttn(l)) transformer(`output_blocks.${idx}.${sub++}`, ch, c.transformerDepth[l]);
       if (l > 0 && j === c.numResBlocks) t.conv(`output_blocks.${idx}.${sub}.conv`, ch, ch, 3);
     }
   }

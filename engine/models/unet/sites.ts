@@ -13,6 +13,8 @@ export interface TransformerPlacement {
   readonly level: number;
   readonly blockIndex: number;
   readonly channels: number;
+  /** Transformer blocks inside it (SDXL: 2 at level 1, 10 at level 2 and in the middle). */
+  readonly depth: number;
 }
 
 /** Fixed sizes, when the graph is built for them; otherwise token counts stay symbolic. */
@@ -31,17 +33,20 @@ export interface LatentExtent {
  */
 export function transformerPlacements(c: UNetConfig): TransformerPlacement[] {
   const levels = c.channelMult.length;
-  const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth > 0;
+  const attn = (l: number) => c.attentionLevels.includes(l) && c.transformerDepth[l] > 0;
   const out: TransformerPlacement[] = [];
   const counters = { down: 0, mid: 0, up: 0 };
   const add = (path: string, stage: UNetStage, level: number) =>
-    out.push({ path, stage, level, blockIndex: counters[stage]++, channels: c.channelMult[level] * c.modelChannels });
+    out.push({
+      path, stage, level, blockIndex: counters[stage]++, channels: c.channelMult[level] * c.modelChannels,
+      depth: stage === 'mid' ? c.midTransformerDepth : c.transformerDepth[level],
+    });
   let idx = 1;
   for (let l = 0; l < levels; l++) {
     for (let j = 0; j < c.numResBlocks; j++, idx++) if (attn(l)) add(`input_blocks.${idx}.1`, 'down', l);
     if (l < levels - 1) idx++;
   }
-  if (c.midBlockAttention && c.transformerDepth > 0) add('middle_block.1', 'mid', levels - 1);
+  if (c.midBlockAttention && c.midTransformerDepth > 0) add('middle_block.1', 'mid', levels - 1);
   idx = 0;
   for (let l = levels - 1; l >= 0; l--) {
     for (let j = 0; j <= c.numResBlocks; j++, idx++) if (attn(l)) add(`output_blocks.${idx}.1`, 'up', l);
@@ -75,11 +80,12 @@ function diffusersBlockName(p: TransformerPlacement, all: readonly TransformerPl
 export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'model.diffusion_model'): UNetSites {
   const placements = transformerPlacements(c);
   // attn1 and attn2 of every transformer block, in diffusers' processor order.
-  const processorBase = new Map(
-    [...placements]
-      .sort((a, b) => PROCESSOR_STAGE_ORDER[a.stage] - PROCESSOR_STAGE_ORDER[b.stage])
-      .map((p, i) => [p, 2 * c.transformerDepth * i]),
-  );
+  const processorBase = new Map<TransformerPlacement, number>();
+  let processors = 0;
+  for (const p of [...placements].sort((a, b) => PROCESSOR_STAGE_ORDER[a.stage] - PROCESSOR_STAGE_ORDER[b.stage])) {
+    processorBase.set(p, processors);
+    processors += 2 * p.depth;
+  }
   const attention: AttentionSite[] = [];
   const blocks: BlockSite[] = [];
   for (const p of placements) {
@@ -91,7 +97,7 @@ export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'mo
     const grid = { downsample: 2 ** p.level, tokens: queryTokens };
     const ldmBlock = p.path.replace(/\.1$/, '');
     const outputBlock = p.stage === 'up' ? Number(ldmBlock.split('.')[1]) : undefined;
-    for (let depth = 0; depth < c.transformerDepth; depth++) {
+    for (let depth = 0; depth < p.depth; depth++) {
       const path = `${prefix}.${p.path}.transformer_blocks.${depth}`;
       const tagsFor = (sub: number): SiteTags => ({
         diffusersBlock: diffusersBlockName(p, placements, c.channelMult.length),

@@ -34,3 +34,12 @@ export function timeEmbedding(g: GraphBuilder, w: WeightScope, t: Value): Value 
     return linear(g, w.scope('time_embed.2'), op.silu(g, linear(g, w.scope('time_embed.0'), s)));
   });
 }
+
+/**
+ * sgm's `label_emb` for the vector conditioning (num_classes "sequential"): Linear → SiLU →
+ * Linear, added to the time embedding before any ResBlock sees it. `w` is the UNet scope.
+ * y [B, admInChannels] → [B, timeEmbedDim].
+ */
+export function labelEmbedding(g: GraphBuilder, w: WeightScope, y: Value): Value {
+  return g.within(w.scope('label_emb').prefix, () => linear(g, w.scope('label_emb.0.2'), op.silu(g, linear(g, w.scope('label_emb.0.0'), y))));
+}

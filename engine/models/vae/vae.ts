@@ -3,7 +3,7 @@ import { checkpointIdentity } from '../../graph/identity.ts';
 import { Network, type NetworkGraph } from '../../graph/network.ts';
 import type { HostTensor, RuntimeOptions, SessionCache } from '../../graph/session.ts';
 import type { WeightScope } from '../../nn/types.ts';
-import type { ImageModelSpec, VAEConfig } from '../spec.ts';
+import type { ImageModelSpec, SDXLSpec, VAEConfig } from '../spec.ts';
 import { buildVAEDecoder, buildVAEEncoder } from './graphs.ts';
 import { latentFactor } from './latent.ts';
 import { type ImagePartRole, runImagePart } from './imagePart.ts';
@@ -17,7 +17,8 @@ export interface VAEModel {
   files: readonly string[];
 }
 
-export function vaeFromSpec(spec: Pick<ImageModelSpec, 'weights' | 'vae' | 'scaleFactor' | 'files'>): VAEModel {
+/** The VAE of an SD 1.x/2.x, SDXL (scale 0.13025) or PixArt pipeline: the same kl-f8 network. */
+export function vaeFromSpec(spec: Pick<ImageModelSpec | SDXLSpec, 'weights' | 'vae' | 'scaleFactor' | 'files'>): VAEModel {
   return { weights: spec.weights.scope('first_stage_model'), config: spec.vae, scaleFactor: spec.scaleFactor, files: spec.files };
 }
 

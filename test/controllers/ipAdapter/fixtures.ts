@@ -5,8 +5,8 @@ import type { TensorInfo } from '../../../engine/safetensors/types.ts';
 /** SD 1.5's UNet as its v1-inference.yaml states it (ALGORITHMS §0.1). */
 export const SD15_UNET: UNetConfig = {
   inChannels: 4, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
-  attentionLevels: [0, 1, 2], attentionResolutions: [4, 2, 1], midBlockAttention: true, transformerDepth: 1,
-  contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280, numHeads: 8, numHeadChannels: null,
+  attentionLevels: [0, 1, 2], attentionResolutions: [4, 2, 1], midBlockAttention: true, transformerDepth: [1, 1, 1, 0],
+  midTransformerDepth: 1, contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280, admInChannels: 0, numHeads: 8, numHeadChannels: null,
   headsPerLevel: [8, 8, 8, 8], headsSource: 'config' as UNetConfig['headsSource'],
 };
 

@@ -108,7 +108,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('prompt-to-prompt on the sd15
 
   beforeAll(async () => {
     const s = await detectModel(tiny);
-    if (s.family === 'taesd' || s.family === 'pixart') throw new Error('expected Stable Diffusion');
+    if (s.family === 'taesd' || s.family === 'pixart' || s.family === 'sdxl') throw new Error('expected Stable Diffusion');
     spec = s;
   });
   afterAll(() => cache.clear());

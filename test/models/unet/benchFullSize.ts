@@ -45,7 +45,7 @@ try {
   const file = join(dir, 'sd15-zero.f16.safetensors');
   await writeZeroCheckpoint(file, syntheticKeys('sd1', sd15Shapes()), 'F16');
   const spec = await detectModel(file);
-  if (spec.family === 'taesd' || spec.family === 'pixart') throw new Error('unexpected family');
+  if (spec.family === 'taesd' || spec.family === 'pixart' || spec.family === 'sdxl') throw new Error('unexpected family');
   const [B, h, w, T] = [2, 64, 64, 77];
   const flops = unetFlops(spec.unet, B, h, w, T);
   const cache = new SessionCache({ intraOpNumThreads: threads, maxEntries: 2 });

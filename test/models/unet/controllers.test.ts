@@ -33,7 +33,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'unet-controllers-'));
   await writeRandomCheckpoint(join(dir, 'tiny.safetensors'), syntheticKeys('sd2', tinySD2Shapes()), 'F32', 5);
   const s = await detectModel(join(dir, 'tiny.safetensors'));
-  if (s.family === 'taesd' || s.family === 'pixart') throw new Error('expected Stable Diffusion');
+  if (s.family === 'taesd' || s.family === 'pixart' || s.family === 'sdxl') throw new Error('expected Stable Diffusion');
   spec = s;
 });
 afterAll(async () => {

@@ -21,7 +21,7 @@ const runtime = () => ({ threads: 1, placement: { cacheDir: join(dir, 'graphs') 
 
 async function sd(file: string): Promise<StableDiffusionSpec> {
   const s = await detectModel(tiny(file), { configPath: CONFIG });
-  if (s.family === 'taesd' || s.family === 'pixart') throw new Error('expected Stable Diffusion');
+  if (s.family === 'taesd' || s.family === 'pixart' || s.family === 'sdxl') throw new Error('expected Stable Diffusion');
   return s;
 }
 

@@ -18,7 +18,7 @@ const runtime = () => ({ threads: 1, placement: { cacheDir: join(dir, 'graphs') 
 
 async function detect(path: string): Promise<StableDiffusionSpec> {
   const s = await detectModel(path);
-  if (s.family === 'taesd' || s.family === 'pixart') throw new Error('expected Stable Diffusion');
+  if (s.family === 'taesd' || s.family === 'pixart' || s.family === 'sdxl') throw new Error('expected Stable Diffusion');
   return s;
 }
 

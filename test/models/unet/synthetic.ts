@@ -9,7 +9,7 @@ export function tinySD2Shapes(inChannels = 4): UNetShapes {
   return {
     inChannels, outChannels: 4, modelChannels: 64, channelMult: [1, 2, 2], numResBlocks: 1,
     attentionLevels: [0, 1], attentionResolutions: [1, 2], midBlockAttention: true,
-    transformerDepth: 1, contextDim: 32, useLinearProjection: true, timeEmbedDim: 256,
+    transformerDepth: [1, 1, 0], midTransformerDepth: 1, contextDim: 32, useLinearProjection: true, timeEmbedDim: 256, admInChannels: 0,
   };
 }
 
@@ -18,7 +18,7 @@ export function sd15Shapes(): UNetShapes {
   return {
     inChannels: 4, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
     attentionLevels: [0, 1, 2], attentionResolutions: [1, 2, 4], midBlockAttention: true,
-    transformerDepth: 1, contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280,
+    transformerDepth: [1, 1, 1, 0], midTransformerDepth: 1, contextDim: 768, useLinearProjection: false, timeEmbedDim: 1280, admInChannels: 0,
   };
 }
 
