@@ -2,6 +2,7 @@ import { StudioError } from '../../api/errors.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
 import { Network, type NetworkGraph, type NetworkRuntime } from '../../graph/network.ts';
 import type { CompiledSession } from '../../graph/session.ts';
+import type { LoraBinding } from '../../lora/adapters.ts';
 import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 import type { PromptChunk } from '../../tokenizer/chunking.ts';
 import { TEXT } from '../families/ldmFamily.ts';
@@ -15,6 +16,8 @@ export interface TextEncoderRuntime extends NetworkRuntime {
   /** Default clip skip for every call (1 = last layer); default: the family's (SD 1.x 1, SD 2.x single file 2). */
   clipSkip?: number;
   kernel?: TextAttentionKernel;
+  /** LoRAs on the encoder's layers: their multipliers are feeds, not graph. */
+  lora?: LoraBinding;
 }
 
 export interface EncodeOptions {
@@ -86,9 +89,10 @@ export class CLIPTextEncoder implements TextEncoder {
   /** The graph for a clip skip (cached by checkpoint, layers run, heads, kernel, provider). */
   private graph(clipSkip: number): NetworkGraph {
     const opts = { clipSkip, kernel: this.runtime.kernel };
+    const lora = this.runtime.lora;
     return {
-      signature: textEncoderSignature(this.config, opts),
-      build: (computeType) => buildTextEncoderGraph(this.spec.weights.scope(TEXT), this.config, { ...opts, computeType }),
+      signature: textEncoderSignature(this.config, opts) + (lora ? `;${lora.signature}` : ''),
+      build: (computeType) => buildTextEncoderGraph(this.spec.weights.scope(TEXT).withAdapters(lora?.adapters), this.config, { ...opts, computeType }),
     };
   }
 
@@ -99,7 +103,7 @@ export class CLIPTextEncoder implements TextEncoder {
   async encodeIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, options: EncodeOptions = {}): Promise<TextEmbedding> {
     const flat = this.checkIds(ids, batch);
     const B = flat.length / this.sequenceLength;
-    const out = await this.network.run(this.graph(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip)), { ids: { data: flat, dims: [B, this.sequenceLength] } });
+    const out = await this.network.run(this.graph(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip)), { ids: { data: flat, dims: [B, this.sequenceLength] }, ...this.runtime.lora?.feeds() });
     const y = out.last_hidden_state;
     return { data: y.data as Float32Array, dims: [B, this.sequenceLength, this.hiddenSize] };
   }

@@ -6,6 +6,7 @@ import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import type { NetworkRuntime } from '../../graph/network.ts';
 import type { CompiledSession, SessionCache } from '../../graph/session.ts';
+import type { LoraBinding } from '../../lora/adapters.ts';
 import type { StableDiffusionSpec, UNetConfig } from '../spec.ts';
 import { buildUNetGraph } from './graph.ts';
 import { type UNetSites, unetSites } from './sites.ts';
@@ -26,6 +27,8 @@ export interface LoadUNetOptions {
    */
   fixedShapes?: boolean;
   cache?: SessionCache;
+  /** LoRAs on the UNet's layers (`lora/bind.ts`): their multipliers are feeds, not graph. */
+  lora?: LoraBinding;
 }
 
 /** The LDM UNet as a Denoiser, plus the array-level calls its own tests and the bench use. */
@@ -41,9 +44,9 @@ export interface UNetRunner extends Denoiser {
 }
 
 /** The UNet as a backbone the shared graph denoiser runs. */
-function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): DenoiserNetwork {
+function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel, lora?: LoraBinding): DenoiserNetwork {
   const config = spec.unet;
-  const w = spec.weights.scope(UNET_PREFIX);
+  const w = spec.weights.scope(UNET_PREFIX).withAdapters(lora?.adapters);
   return {
     architecture: `unet:${spec.family}`,
     label: 'UNet',
@@ -52,7 +55,7 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
     latentChannels: config.outChannels,
     contextDim: config.contextDim,
     sites: unetSites(config, {}, w.prefix),
-    signature: `kernel=${kernel}`,
+    signature: `kernel=${kernel}${lora ? `;${lora.signature}` : ''}`,
     build: (computeType, chain, extent) => buildUNetGraph(computeType, w, config, chain, { kernel, extent }),
     feeds(x, t, c) {
       const [B, C, h, wd] = checkInputs(config, x.data, x.dims, t, c.context.data, c.context.dims);
@@ -60,6 +63,7 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
         x: { data: x.data, dims: [B, C, h, wd] },
         t: { data: Float32Array.from(t), dims: [B] },
         context: { data: c.context.data, dims: [...c.context.dims] },
+        ...lora?.feeds(),
       };
     },
   };
@@ -71,7 +75,7 @@ function unetNetwork(spec: StableDiffusionSpec, kernel: AttentionKernel): Denois
  */
 export async function loadUNet(spec: StableDiffusionSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
   const rt = options.runtime ?? {};
-  const net = unetNetwork(spec, options.kernel ?? 'fused');
+  const net = unetNetwork(spec, options.kernel ?? 'fused', options.lora);
   const d = await graphDenoiser(net, {
     controllers: options.controllers,
     runtime: { ...rt, cache: options.cache },
