@@ -35,5 +35,13 @@ export async function applyLoras(spec: StableDiffusionSpec, uses: readonly LoraU
   if (!uses.length) return { loras: [], scales: [] };
   const loras = await Promise.all(uses.map(async (u) => resolveLora(await loraFile(u.path), spec)));
   const scales = uses.map((u) => u.scale);
-  return { loras, scales, unet: bindLoras(loras, scales, 'unet', mode), text: bindLoras(loras, scales, 'text', mode) };
+  // A LoRA at 0 is not applied at all (A1111 does the same), so the result is exactly the bare
+  // model's: onnxruntime fuses a layer with a branch differently, which moves the last bit.
+  const active = loras.filter((_, i) => scales[i] !== 0);
+  const activeScales = scales.filter((s) => s !== 0);
+  return {
+    loras, scales,
+    unet: bindLoras(active, activeScales, 'unet', mode),
+    text: bindLoras(active, activeScales, 'text', mode),
+  };
 }
