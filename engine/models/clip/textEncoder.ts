@@ -5,6 +5,7 @@ import type { CompiledSession } from '../../graph/session.ts';
 import type { LoraBinding } from '../../lora/adapters.ts';
 import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 import type { PromptChunk } from '../../tokenizer/chunking.ts';
+import { applyEmphasis, encodeWeightedChunks } from '../../tokenizer/weightedChunks.ts';
 import { TEXT } from '../families/ldmFamily.ts';
 import type { StableDiffusionSpec, TextEncoderConfig } from '../spec.ts';
 import { type TextAttentionKernel, buildTextEncoderGraph, resolveClipSkip, textEncoderSignature } from './graph.ts';
@@ -119,10 +120,12 @@ export class CLIPTextEncoder implements TextEncoder {
   async encodePrompt(text: string, tokenizer: CLIPTokenizer, options: EncodeOptions & { commaBacktrack?: number } = {}): Promise<PromptEmbedding> {
     this.checkTokenizer(tokenizer);
     const clipSkip = resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip);
-    const prompt = tokenizer.encodeChunks(text, options.commaBacktrack === undefined ? {} : { commaBacktrack: options.commaBacktrack });
+    // A1111 syntax: weights, emphasis, escapes, BREAK; extra-network tags never reach the encoder.
+    const prompt = encodeWeightedChunks(tokenizer, text, options.commaBacktrack === undefined ? {} : { commaBacktrack: options.commaBacktrack });
     const ids = prompt.chunks.map((c) => c.ids);
     // The chunks are independent sequences: one batched run is the same as N runs.
     const out = await this.encodeIds(ids, ids.length, { clipSkip });
+    if (prompt.weighted) applyEmphasis(out.data, prompt.multipliers, this.hiddenSize);
     return {
       data: out.data,
       dims: [1, ids.length * this.sequenceLength, this.hiddenSize],
