@@ -46,6 +46,14 @@ export const IpAdapterSchema = z
   })
   .strict();
 
+/** A LoRA from the models folder's `loras/` by file stem (or `ss_output_name`), with its multiplier. */
+export const LoraChoiceSchema = z
+  .object({
+    name: z.string().min(1).max(4096),
+    scale: z.number().min(-10).max(10).default(1),
+  })
+  .strict();
+
 /** Settings every generating operation shares. */
 export const SamplingSchema = z
   .object({
@@ -65,6 +73,8 @@ export const SamplingSchema = z
     /** IP-Adapter image prompts; needs `ipAdapter`. */
     imagePrompts: z.array(ImagePromptSchema).max(8).optional(),
     ipAdapter: IpAdapterSchema.optional(),
+    /** LoRAs besides the prompt's `<lora:name:m>` tags (a name in both: this multiplier). */
+    loras: z.array(LoraChoiceSchema).max(16).optional(),
   })
   .strict();
 

@@ -1,0 +1,60 @@
+import type { Settings } from '../api/schemas.ts';
+import { applyLoras } from '../lora/apply.ts';
+import { formatHashes, loraHash } from '../lora/hashes.ts';
+import { findLora } from '../lora/library.ts';
+import { loadTextEncoder } from '../models/clip/textEncoder.ts';
+import { loadDenoiser } from '../models/families/loadDenoiser.ts';
+import { loraTags } from '../tokenizer/promptSyntax.ts';
+import type { Recipe } from '../results/store.ts';
+import { guardNonFinite } from './finite.ts';
+import { type ModelBundle, runtimeFromSettings } from './modelBundle.ts';
+
+/** A LoRA a request names (the studio's picker), besides the prompt's `<lora:…>` tags. */
+export interface LoraChoice {
+  readonly name: string;
+  readonly scale: number;
+}
+
+/** One LoRA as a result records it: what a replay needs to find the same file. */
+export interface UsedLora {
+  readonly name: string;
+  readonly file: string;
+  readonly hash: string;
+  readonly scale: number;
+}
+
+export interface RunLoras {
+  /** The bundle with LoRA'd text encoder and denoiser (the bundle itself when none). */
+  readonly bundle: ModelBundle;
+  readonly used: readonly UsedLora[];
+  /** A1111 infotext pairs (`Lora hashes`). */
+  readonly parameters: Record<string, string>;
+}
+
+/**
+ * The LoRAs of a request — `<lora:name:m>` tags of its prompt, then the picker's choices (the
+ * picker wins for a name given twice) — found in the models folder and bound to the bundle's
+ * networks. The multipliers are feeds, so a request that only moves them compiles nothing.
+ */
+export async function withRequestLoras(bundle: ModelBundle, request: { prompt?: string; loras?: readonly LoraChoice[] }, settings: Settings): Promise<RunLoras> {
+  const chosen = new Map<string, number>();
+  for (const t of loraTags(request.prompt ?? '')) chosen.set(t.name, t.multiplier);
+  for (const c of request.loras ?? []) chosen.set(c.name, c.scale);
+  if (!chosen.size) return { bundle, used: [], parameters: {} };
+  const used = await Promise.all([...chosen].map(async ([name, scale]): Promise<UsedLora> => {
+    const file = await findLora(name, settings.modelsDir);
+    return { name, file, hash: await loraHash(file), scale };
+  }));
+  const applied = await applyLoras(bundle.spec, used.map((u) => ({ path: u.file, scale: u.scale })));
+  const rt = runtimeFromSettings(settings);
+  const textEncoder = applied.text ? await loadTextEncoder(bundle.spec, { ...rt, lora: applied.text }) : bundle.textEncoder;
+  const denoiser = applied.unet ? await loadDenoiser(bundle.spec, { runtime: rt, lora: applied.unet }) : bundle.denoiser;
+  // Only the new text encoder needs the NaN guard; the rest of the bundle is guarded already.
+  const guarded = textEncoder === bundle.textEncoder ? textEncoder : guardNonFinite({ ...bundle, textEncoder }).textEncoder;
+  return { bundle: { ...bundle, textEncoder: guarded, denoiser }, used, parameters: { 'Lora hashes': formatHashes(used) } };
+}
+
+/** The result's metadata with the LoRA files named in its recipe (what a replay must find again). */
+export function withLoraRecipe<M extends { recipe: Recipe }>(meta: M, used: readonly UsedLora[]): M {
+  return used.length ? { ...meta, recipe: { ...meta.recipe, loras: used.map((u) => ({ ...u })) } } : meta;
+}
