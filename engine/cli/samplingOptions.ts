@@ -8,8 +8,9 @@ import type { StudioContext } from '../studio/context.ts';
 import { progressPrinter } from './progress.ts';
 import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 import { addIpAdapterOptions, ipAdapterRequest, type IpAdapterCliOptions } from './ipAdapterOptions.ts';
+import { addLoraOptions, loraRequest, type LoraCliOptions } from './loraOptions.ts';
 
-export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions {
+export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions, LoraCliOptions {
   model?: string;
   prompt: string;
   negative: string;
@@ -28,6 +29,7 @@ export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image')
   const fallback = sizeDefault === 'model' ? "the model's training resolution" : "the image's";
   addTomeOptions(cmd);
   addIpAdapterOptions(cmd);
+  addLoraOptions(cmd);
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--prompt <text>', 'what to draw')
@@ -57,6 +59,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     batchCount: Number(o.batch),
     ...(o.tome !== undefined ? { tokenMerging: tomeCliOptions(o) } : {}),
     ...ipAdapterRequest(o),
+    ...loraRequest(o),
   };
 }
 
