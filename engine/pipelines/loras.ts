@@ -1,3 +1,4 @@
+import { basename, extname } from 'node:path';
 import type { Settings } from '../api/schemas.ts';
 import { applyLoras } from '../lora/apply.ts';
 import { formatHashes, loraHash } from '../lora/hashes.ts';
@@ -43,7 +44,9 @@ export async function withRequestLoras(bundle: ModelBundle, request: { prompt?: 
   if (!chosen.size) return { bundle, used: [], parameters: {} };
   const used = await Promise.all([...chosen].map(async ([name, scale]): Promise<UsedLora> => {
     const file = await findLora(name, settings.modelsDir);
-    return { name, file, hash: await loraHash(file), scale };
+    // A path (the CLI's --lora) is named by its stem, as a tag would name it.
+    const label = /[\\/]/.test(name) ? basename(name, extname(name)) : name;
+    return { name: label, file, hash: await loraHash(file), scale };
   }));
   const applied = await applyLoras(bundle.spec, used.map((u) => ({ path: u.file, scale: u.scale })));
   const rt = runtimeFromSettings(settings);
