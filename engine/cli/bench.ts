@@ -15,6 +15,8 @@ interface BenchCliOptions extends TomeCliOptions {
   interleave: boolean;
   ratios: string;
   sizes: string;
+  loraRank?: string;
+  loraSize: string;
 }
 
 /** Outside the repository: the synthetic checkpoint is 2 GB. */
@@ -39,12 +41,22 @@ export function registerBenchCommand(program: Command): void {
     .option('--tome-only', 'only the token-merging rows (and the MatMul ceiling)')
     .option('--no-interleave', 'token-merging rows one after another instead of in rounds alternating off and every ratio')
     .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
-    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024');
+    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024')
+    .option('--lora-rank <r>', 'only the LoRA rows: a LoRA of this rank on every attention and feed-forward linear, as branches and merged, against none')
+    .option('--lora-size <px>', 'image size for the LoRA rows', '512');
   addTomeOptions(cmd, { ratio: false });
   cmd.action(async (o: BenchCliOptions) => {
     const dir = resolve(o.dir ?? defaultBenchDir());
     await mkdir(dir, { recursive: true });
     const repeats = Number(o.repeats ?? (o.quick ? 1 : 3));
+    if (o.loraRank) {
+      const { runLoraBench } = await import('../bench/loraCost.ts');
+      const rows = await runLoraBench({ dir, threads: Number(o.threads), rank: Number(o.loraRank), size: Number(o.loraSize), repeats, log: (line) => process.stderr.write(`${line}\n`) });
+      const file = join(dir, 'bench-lora.json');
+      await writeFile(file, `${JSON.stringify(rows, null, 2)}\n`);
+      process.stdout.write(`${rows.map((r) => `${r.mode.padEnd(7)} ${r.seconds.toFixed(2)} s/step  load ${r.loadSeconds.toFixed(1)} s  new multiplier ${r.rescaleSeconds.toFixed(1)} s`).join('\n')}\n\nfigures: ${file}\n`);
+      return;
+    }
     const sizes = numbers(o.sizes, 'sizes').filter((s) => !o.quick || s <= 512);
     if (sizes.some((s) => s % 64 !== 0)) throw new StudioError('INVALID_REQUEST', '--sizes must be multiples of 64');
     const { runBench } = await import('../bench/run.ts');
