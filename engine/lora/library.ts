@@ -26,9 +26,10 @@ export async function listLoraFiles(modelsDir: string): Promise<string[]> {
   return (await Promise.all(LORA_FOLDERS.map((f) => listFiles(join(modelsDir, f), ['.safetensors'])))).flat();
 }
 
-/** Every textual-inversion file under the models folder's `embeddings/`. */
-export async function listEmbeddingFiles(modelsDir: string): Promise<string[]> {
-  return (await Promise.all(EMBEDDING_FOLDERS.map((f) => listFiles(join(modelsDir, f), ['.safetensors', '.pt', '.bin'])))).flat();
+/** Every textual-inversion file under the models folder's `embeddings/` (or in `dir` itself when `isFolder`). */
+export async function listEmbeddingFiles(dir: string, isFolder = false): Promise<string[]> {
+  const folders = isFolder ? [dir] : EMBEDDING_FOLDERS.map((f) => join(dir, f));
+  return (await Promise.all(folders.map((f) => listFiles(f, ['.safetensors'])))).flat();
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Settings } from '../api/schemas.ts';
 import { applyLoras } from '../lora/apply.ts';
 import { formatHashes, loraHash } from '../lora/hashes.ts';
 import { findLora } from '../lora/library.ts';
+import { embeddingHashes, embeddingsIn, loadEmbeddings } from '../lora/embeddings.ts';
 import { loadTextEncoder } from '../models/clip/textEncoder.ts';
 import { loadDenoiser } from '../models/families/loadDenoiser.ts';
 import { loraTags } from '../tokenizer/promptSyntax.ts';
@@ -37,11 +38,18 @@ export interface RunLoras {
  * picker wins for a name given twice) — found in the models folder and bound to the bundle's
  * networks. The multipliers are feeds, so a request that only moves them compiles nothing.
  */
-export async function withRequestLoras(bundle: ModelBundle, request: { prompt?: string; loras?: readonly LoraChoice[] }, settings: Settings): Promise<RunLoras> {
+export async function withRequestLoras(
+  bundle: ModelBundle,
+  request: { prompt?: string; negativePrompt?: string; loras?: readonly LoraChoice[]; embeddingsDir?: string },
+  settings: Settings,
+): Promise<RunLoras> {
   const chosen = new Map<string, number>();
   for (const t of loraTags(request.prompt ?? '')) chosen.set(t.name, t.multiplier);
   for (const c of request.loras ?? []) chosen.set(c.name, c.scale);
-  if (!chosen.size) return { bundle, used: [], parameters: {} };
+  const width = bundle.textEncoder.hiddenSize;
+  const available = await loadEmbeddings(request.embeddingsDir ? { folder: request.embeddingsDir } : { modelsDir: settings.modelsDir }, width);
+  const embeddings = embeddingsIn([request.prompt ?? '', request.negativePrompt ?? ''], available);
+  if (!chosen.size && !embeddings.length) return { bundle, used: [], parameters: {} };
   const used = await Promise.all([...chosen].map(async ([name, scale]): Promise<UsedLora> => {
     const file = await findLora(name, settings.modelsDir);
     // A path (the CLI's --lora) is named by its stem, as a tag would name it.
@@ -50,11 +58,16 @@ export async function withRequestLoras(bundle: ModelBundle, request: { prompt?: 
   }));
   const applied = await applyLoras(bundle.spec, used.map((u) => ({ path: u.file, scale: u.scale })));
   const rt = runtimeFromSettings(settings);
-  const textEncoder = applied.text ? await loadTextEncoder(bundle.spec, { ...rt, lora: applied.text }) : bundle.textEncoder;
+  const newEncoder = applied.text || embeddings.length;
+  const textEncoder = newEncoder ? await loadTextEncoder(bundle.spec, { ...rt, lora: applied.text, embeddings }) : bundle.textEncoder;
   const denoiser = applied.unet ? await loadDenoiser(bundle.spec, { runtime: rt, lora: applied.unet }) : bundle.denoiser;
   // Only the new text encoder needs the NaN guard; the rest of the bundle is guarded already.
-  const guarded = textEncoder === bundle.textEncoder ? textEncoder : guardNonFinite({ ...bundle, textEncoder }).textEncoder;
-  return { bundle: { ...bundle, textEncoder: guarded, denoiser }, used, parameters: { 'Lora hashes': formatHashes(used) } };
+  const guarded = newEncoder ? guardNonFinite({ ...bundle, textEncoder }).textEncoder : textEncoder;
+  const parameters: Record<string, string> = {
+    ...(used.length ? { 'Lora hashes': formatHashes(used) } : {}),
+    ...(embeddings.length ? { 'TI hashes': formatHashes(await embeddingHashes(embeddings)) } : {}),
+  };
+  return { bundle: { ...bundle, textEncoder: guarded, denoiser }, used, parameters };
 }
 
 /** The result's metadata with the LoRA files named in its recipe (what a replay must find again). */

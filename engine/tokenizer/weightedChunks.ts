@@ -8,6 +8,14 @@ export interface ChunkingTokenizer {
   chunkLayout(commaBacktrack?: number): ChunkLayout;
 }
 
+/** A textual-inversion embedding as the chunker sees it: its name's tokens, and the ids of its vectors. */
+export interface ChunkEmbedding {
+  readonly ids: readonly number[];
+  /** Ids firstId … firstId + count - 1 stand for its vectors. */
+  readonly firstId: number;
+  readonly count: number;
+}
+
 export interface WeightedChunks {
   chunks: PromptChunk[];
   words: string[];
@@ -16,6 +24,33 @@ export interface WeightedChunks {
   multipliers: number[][];
   /** True when some multiplier is not 1 (the hidden states then need reweighting). */
   weighted: boolean;
+  /** Indices (into the `embeddings` option) of the embeddings the prompt used. */
+  usedEmbeddings: number[];
+}
+
+/** Replaces each embedding name's token run (longest first) by the embedding's vector ids. */
+function substituteEmbeddings(t: { ids: number[]; tokens: string[]; tokenWordIndex: number[] }, embeddings: readonly ChunkEmbedding[], used: Set<number>) {
+  if (!embeddings.length) return t;
+  const order = embeddings.map((e, i) => ({ e, i })).filter(({ e }) => e.ids.length).sort((a, b) => b.e.ids.length - a.e.ids.length);
+  const out = { ids: [] as number[], tokens: [] as string[], tokenWordIndex: [] as number[] };
+  for (let p = 0; p < t.ids.length;) {
+    const hit = order.find(({ e }) => e.ids.every((id, k) => t.ids[p + k] === id));
+    if (!hit) {
+      out.ids.push(t.ids[p]);
+      out.tokens.push(t.tokens[p]);
+      out.tokenWordIndex.push(t.tokenWordIndex[p]);
+      p++;
+      continue;
+    }
+    used.add(hit.i);
+    for (let k = 0; k < hit.e.count; k++) {
+      out.ids.push(hit.e.firstId + k);
+      out.tokens.push(`<embedding ${hit.i}:${k}>`);
+      out.tokenWordIndex.push(t.tokenWordIndex[p]);
+    }
+    p += hit.e.ids.length;
+  }
+  return out;
 }
 
 /**
@@ -23,7 +58,8 @@ export interface WeightedChunks {
  * tokenised on its own (as A1111 does), BREAK closing a chunk, every token carrying its run's
  * multiplier. Plain text gives exactly `tokenizer.encodeChunks`.
  */
-export function encodeWeightedChunks(tokenizer: ChunkingTokenizer, prompt: string, options: { commaBacktrack?: number } = {}): WeightedChunks {
+export function encodeWeightedChunks(tokenizer: ChunkingTokenizer, prompt: string, options: { commaBacktrack?: number; embeddings?: readonly ChunkEmbedding[] } = {}): WeightedChunks {
+  const used = new Set<number>();
   const layout = tokenizer.chunkLayout(options.commaBacktrack);
   const segments: Array<{ ids: number[]; tokens: string[]; tokenWordIndex: number[]; weights: number[] }> = [{ ids: [], tokens: [], tokenWordIndex: [], weights: [] }];
   const words: string[] = [];
@@ -32,7 +68,8 @@ export function encodeWeightedChunks(tokenizer: ChunkingTokenizer, prompt: strin
       segments.push({ ids: [], tokens: [], tokenWordIndex: [], weights: [] });
       continue;
     }
-    const t = tokenizer.tokenize(piece.text);
+    const plain = tokenizer.tokenize(piece.text);
+    const t = { ...substituteEmbeddings(plain, options.embeddings ?? [], used), words: plain.words };
     const seg = segments[segments.length - 1];
     seg.ids.push(...t.ids);
     seg.tokens.push(...t.tokens);
@@ -55,7 +92,7 @@ export function encodeWeightedChunks(tokenizer: ChunkingTokenizer, prompt: strin
     }
     offset += seg.ids.length;
   });
-  return { chunks, words, numTokens: offset, multipliers, weighted: multipliers.some((m) => m.some((v) => v !== 1)) };
+  return { chunks, words, numTokens: offset, multipliers, weighted: multipliers.some((m) => m.some((v) => v !== 1)), usedEmbeddings: [...used].sort((a, b) => a - b) };
 }
 
 /**
