@@ -4,18 +4,24 @@ import * as op from '../graph/ops/index.ts';
 import type { HostTensor } from '../graph/session.ts';
 import type { ConvPlacement, ModuleAdapters } from '../nn/types.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
-import { deltaWeight, lowRankBranch } from './deltaGraph.ts';
+import { deltaWeight, loraWeight, lowRankBranch } from './deltaGraph.ts';
 import type { LoraComponent } from './nameTables.ts';
 import type { LoraTarget, ResolvedLora } from './resolve.ts';
 
 /**
  * How a LoRA reaches the graph:
- * - `branch`: a low-rank branch y + m·s·up(down(x)) beside each layer (LoHa/LoKr: W + m·s·ΔW),
- *   m a per-request feed — moving the multiplier reuses the compiled session;
+ * - `delta`: each step the layer uses W + (m·s·up) @ down, m a per-request feed — a cost of
+ *   out·in·rank per layer whatever the image size, and moving m reuses the compiled session;
+ * - `branch`: a low-rank branch y + m·s·up(down(x)) beside each layer, m a feed — its cost
+ *   grows with the token count (the bench measured it far slower at 256²);
  * - `merge`: W + m·s·ΔW folded into constants when the session is made; m is part of the
  *   graph, so a new multiplier compiles anew, and the steps cost what the bare model costs.
+ * LoHa and LoKr always run as W + m·s·ΔW (their ΔW is folded, m fed unless merged).
  */
-export type LoraMode = 'branch' | 'merge';
+export type LoraMode = 'delta' | 'branch' | 'merge';
+
+/** The default, chosen from `latent-studio bench --lora-rank 32` (engine/bench/README.md). */
+export const DEFAULT_LORA_MODE: LoraMode = 'delta';
 
 /** The graph input carrying every LoRA's multiplier, [number of LoRAs]. */
 export const LORA_SCALES_INPUT = 'lora/scales';
@@ -35,7 +41,7 @@ interface SlotTarget { readonly slot: number; readonly target: LoraTarget }
  * LoRA is a slot whose multiplier is `scales[slot]`. Undefined when no LoRA touches it, so
  * the network keeps its plain graph and cache key.
  */
-export function bindLoras(loras: readonly ResolvedLora[], scales: readonly number[], component: LoraComponent, mode: LoraMode = 'branch'): LoraBinding | undefined {
+export function bindLoras(loras: readonly ResolvedLora[], scales: readonly number[], component: LoraComponent, mode: LoraMode = DEFAULT_LORA_MODE): LoraBinding | undefined {
   const byPath = new Map<string, SlotTarget[]>();
   loras.forEach((l, slot) => {
     for (const target of l.targets) {
@@ -72,16 +78,21 @@ class LoraAdapters implements ModuleAdapters {
     if (!own) return weight;
     let w = weight;
     for (const { slot, target } of own) {
-      if (this.mode === 'branch' && target.module.kind === 'lora') continue;
-      const delta = deltaWeight(g, slot, target.module, info.shape);
-      w = op.add(g, w, op.mul(g, delta, this.multiplier(g, slot, scaleOf(target))));
+      const m = target.module;
+      if (this.mode === 'branch' && m.kind === 'lora') continue;
+      const multiplier = this.multiplier(g, slot, scaleOf(target));
+      // Scaling `up` before the product keeps it out of constant folding: no second copy of W.
+      const delta = this.mode === 'delta' && m.kind === 'lora'
+        ? op.reshape(g, op.matmul(g, op.mul(g, op.reshape(g, loraWeight(g, slot, m.up), [m.up.shape[0], m.rank]), multiplier), op.reshape(g, loraWeight(g, slot, m.down), [m.rank, -1])), [...info.shape])
+        : op.mul(g, deltaWeight(g, slot, m, info.shape), multiplier);
+      w = op.add(g, w, delta);
     }
     return w;
   }
 
   output(g: GraphBuilder, path: string, x: Value, y: Value, conv: ConvPlacement | null): Value {
     const own = this.byPath.get(path);
-    if (!own || this.mode === 'merge') return y;
+    if (!own || this.mode !== 'branch') return y;
     let out = y;
     for (const { slot, target } of own) {
       if (target.module.kind !== 'lora') continue;

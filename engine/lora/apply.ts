@@ -1,5 +1,5 @@
 import type { StableDiffusionSpec } from '../models/spec.ts';
-import { type LoraBinding, type LoraMode, bindLoras } from './adapters.ts';
+import { DEFAULT_LORA_MODE, type LoraBinding, type LoraMode, bindLoras } from './adapters.ts';
 import { type LoraFile, readLoraFile } from './loraFile.ts';
 import { type ResolvedLora, resolveLora } from './resolve.ts';
 
@@ -31,7 +31,7 @@ export function loraFile(path: string): Promise<LoraFile> {
 }
 
 /** Reads, matches and binds every LoRA of a request; refusals name the file and the family it was made for. */
-export async function applyLoras(spec: StableDiffusionSpec, uses: readonly LoraUse[], mode: LoraMode = 'branch'): Promise<AppliedLoras> {
+export async function applyLoras(spec: StableDiffusionSpec, uses: readonly LoraUse[], mode: LoraMode = DEFAULT_LORA_MODE): Promise<AppliedLoras> {
   if (!uses.length) return { loras: [], scales: [] };
   const loras = await Promise.all(uses.map(async (u) => resolveLora(await loraFile(u.path), spec)));
   const scales = uses.map((u) => u.scale);

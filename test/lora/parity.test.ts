@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../engine/graph/session.ts';
-import { type LoraMode } from '../../engine/lora/adapters.ts';
+import { DEFAULT_LORA_MODE, type LoraMode } from '../../engine/lora/adapters.ts';
 import { applyLoras } from '../../engine/lora/apply.ts';
 import { loadTextEncoder } from '../../engine/models/clip/index.ts';
 import { detectModel } from '../../engine/models/detect.ts';
@@ -26,7 +26,7 @@ const cache = new SessionCache({ intraOpNumThreads: 1 });
 const runtime = () => ({ threads: 1, placement: { cacheDir: join(dir, 'graphs') } });
 const cases: Array<{ x: NpyArray; t: number[]; context: NpyArray }> = [];
 
-async function unetEps(file: string | null, scale: number, mode: LoraMode = 'branch'): Promise<Float32Array[]> {
+async function unetEps(file: string | null, scale: number, mode: LoraMode = DEFAULT_LORA_MODE): Promise<Float32Array[]> {
   const applied = file ? await applyLoras(spec, [{ path: set(`sd15-tiny.${file}.safetensors`), scale }], mode) : undefined;
   const unet = await loadUNet(spec, { runtime: runtime(), cache, lora: applied?.unet });
   const out: Float32Array[] = [];
@@ -34,7 +34,7 @@ async function unetEps(file: string | null, scale: number, mode: LoraMode = 'bra
   return out;
 }
 
-async function text(file: string | null, scale: number, mode: LoraMode = 'branch'): Promise<Float32Array> {
+async function text(file: string | null, scale: number, mode: LoraMode = DEFAULT_LORA_MODE): Promise<Float32Array> {
   const applied = file ? await applyLoras(spec, [{ path: set(`sd15-tiny.${file}.safetensors`), scale }], mode) : undefined;
   const enc = await loadTextEncoder(spec, { ...runtime(), cache, lora: applied?.text });
   return (await enc.encodeIds(ids.data as BigInt64Array, 3)).data;
@@ -71,6 +71,13 @@ describe.skipIf(!hasShared('golden', 'lora-sd15'))('LoRA parity with lora-sd15 (
       });
     }
   }
+
+  it('the low-rank branch form agrees with the goldens too (locon: linears, 1x1 and strided 3x3 convs)', async () => {
+    const eps = await unetEps('locon', 1, 'branch');
+    for (const [i, e] of eps.entries()) expect(maxAbsDiff(e, await golden('locon', 'scale_1', `unet_case${i + 1}`, 'eps.npy'))).toBeLessThan(LIMIT);
+    const te = await text('lora', 0.6, 'branch');
+    expect(maxAbsDiff(te, await golden('lora', 'scale_0p6', 'text', 'last_hidden_state.npy'))).toBeLessThan(LIMIT);
+  });
 
   it('merged weights agree with the goldens too (locon, the file with 3x3 convs)', async () => {
     const eps = await unetEps('locon', 0.6, 'merge');
