@@ -193,6 +193,42 @@ export const ModelEntrySchema = z
   .strict();
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
+/** A LoRA / LyCORIS file of the models folder's `loras/`, as its header describes it. */
+export const LoraEntrySchema = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    sizeBytes: z.number(),
+    format: z.enum(['kohya', 'peft', 'lycoris']).nullable(),
+    kinds: z.array(z.enum(['lora', 'loha', 'lokr'])),
+    /** The base family it was made for (metadata or shapes), null when nothing tells. */
+    family: z.enum(['sd1', 'sd2', 'sdxl', 'dit']).nullable(),
+    familyLabel: z.string().nullable(),
+    ranks: z.array(z.number()),
+    modules: z.number(),
+    targets: z.object({ unet: z.number(), text: z.number() }).strict(),
+    /** `ss_output_name`: the alias `<lora:…>` may use. */
+    outputName: z.string().nullable(),
+    /** The most frequent training tags (`ss_tag_frequency`). */
+    triggerWords: z.array(z.string()),
+    error: z.string().nullable(),
+  })
+  .strict();
+export type LoraEntry = z.infer<typeof LoraEntrySchema>;
+
+/** A textual-inversion file of the models folder's `embeddings/`. */
+export const EmbeddingEntrySchema = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    vectors: z.number(),
+    width: z.number(),
+    family: z.enum(['sd1', 'sd2', 'sdxl']).nullable(),
+    error: z.string().nullable(),
+  })
+  .strict();
+export type EmbeddingEntry = z.infer<typeof EmbeddingEntrySchema>;
+
 export const SettingsSchema = z
   .object({
     modelsDir: z.string().min(1).max(4096),

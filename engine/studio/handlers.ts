@@ -1,3 +1,4 @@
+import { describeEmbeddings, describeLoras } from '../catalog/networks.ts';
 import type { Handlers } from '../api/contract.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { encodeExport, exportImage } from '../export/exportImage.ts';
@@ -14,7 +15,7 @@ export function createHandlers(studio: StudioContext): Handlers {
       const candidates = await scanModelsDir(folder);
       const models = [];
       for (const c of candidates) models.push(await studio.inspect(c.path));
-      return { dir: folder, models };
+      return { dir: folder, models, loras: await describeLoras(folder), embeddings: await describeEmbeddings(folder) };
     },
     'models.inspect': async ({ path, config }) => studio.inspect(path, config),
     'jobs.generate': async (params) => ({
