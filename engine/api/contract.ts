@@ -85,9 +85,12 @@ export const CONTRACT = {
             operation: z.string(),
             request: z.record(z.string(), z.unknown()),
             modelHash: z.string().nullable(),
+            loras: z.array(z.object({ name: z.string(), file: z.string(), hash: z.string(), scale: z.number() }).strict()).optional(),
           })
           .strict()
           .nullable(),
+        /** LoRAs the recipe names that this studio cannot find (by path, name or hash): a replay would differ. */
+        missingLoras: z.array(z.object({ name: z.string(), hash: z.string() }).strict()).optional(),
       })
       .strict(),
   },

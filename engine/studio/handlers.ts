@@ -1,4 +1,5 @@
 import { describeEmbeddings, describeLoras } from '../catalog/networks.ts';
+import { missingLoras } from '../lora/recipeCheck.ts';
 import type { Handlers } from '../api/contract.ts';
 import { scanModelsDir } from '../catalog/scan.ts';
 import { encodeExport, exportImage } from '../export/exportImage.ts';
@@ -51,7 +52,7 @@ export function createHandlers(studio: StudioContext): Handlers {
     'images.recipe': async ({ image }) => {
       if ('imageId' in image) {
         const stored = results.get(image.imageId);
-        return { parameters: stored.parameters ?? null, recipe: stored.recipe ?? null };
+        return { parameters: stored.parameters ?? null, recipe: stored.recipe ?? null, ...(await missingLoras(stored.recipe?.loras, (await settings.get()).modelsDir)) };
       }
       const { bytes } = await loadImageInput(image, results);
       const found = await readEmbeddedRecipeFromBytes(bytes, 'path' in image ? image.path : 'the image');
@@ -60,7 +61,8 @@ export function createHandlers(studio: StudioContext): Handlers {
       const usable = r && r.format === 'latent-studio-recipe' && r.version === 1 && typeof r.operation === 'string' && r.request && typeof r.request === 'object';
       return {
         parameters: found.parameters,
-        recipe: usable ? { format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null } : null,
+        recipe: usable ? { format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null, ...(Array.isArray(r.loras) ? { loras: r.loras } : {}) } : null,
+        ...(usable ? await missingLoras(r.loras, (await settings.get()).modelsDir) : {}),
       };
     },
     'settings.get': async () => settings.get(),

@@ -33,3 +33,19 @@ describe.skipIf(!hasShared('golden', 'lora-sd15'))('models listing shows LoRAs a
     expect(table.out).toMatch(/xl-style .* for SDXL, rank 16, 0 UNet \+ 1 text modules \(alias inkStyle\)\n\s+trigger words: monochrome, ink drawing/);
   });
 });
+
+describe.skipIf(!hasShared('golden', 'lora-sd15'))('restoring a recipe says which LoRAs are missing', () => {
+  it('finds a LoRA at its path or by name with the same hash, and names the rest', async () => {
+    const { missingLoras } = await import('../../engine/lora/recipeCheck.ts');
+    const { loraHash } = await import('../../engine/lora/hashes.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'ls-lora-restore-'));
+    mkdirSync(join(dir, 'loras'));
+    copyFileSync(sharedPath('golden', 'lora-sd15', 'sd15-tiny.lora.safetensors'), join(dir, 'loras', 'moved.safetensors'));
+    const hash = await loraHash(join(dir, 'loras', 'moved.safetensors'));
+    expect(await missingLoras([{ name: 'moved', file: '/gone/moved.safetensors', hash }], dir)).toEqual({});
+    expect(await missingLoras([
+      { name: 'moved', file: '/gone/moved.safetensors', hash: '000000000000' },
+      { name: 'absent', file: '/gone/absent.safetensors', hash: 'abcdefabcdef' },
+    ], dir)).toEqual({ missingLoras: [{ name: 'moved', hash: '000000000000' }, { name: 'absent', hash: 'abcdefabcdef' }] });
+  });
+});
