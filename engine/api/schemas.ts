@@ -75,6 +75,8 @@ export const SamplingSchema = z
     ipAdapter: IpAdapterSchema.optional(),
     /** LoRAs besides the prompt's `<lora:name:m>` tags (a name in both: this multiplier). */
     loras: z.array(LoraChoiceSchema).max(16).optional(),
+    /** `branch` (default): multipliers are feeds, moving one compiles nothing; `merge`: folded into the weights, faster steps, a new session per multiplier. */
+    loraMode: z.enum(['branch', 'merge']).optional(),
     /** Textual-inversion folder; default the models folder's `embeddings/`. */
     embeddingsDir: z.string().min(1).max(4096).optional(),
   })

@@ -76,7 +76,7 @@ export async function runLoraBench(o: LoraBenchOptions): Promise<LoraBenchRow[]>
   const context = pseudoRandom(B * T * 768, 2, 1);
   const placement = { cacheDir: join(o.dir, 'graphs') };
   const rows: LoraBenchRow[] = [];
-  for (const mode of ['none', 'delta', 'branch', 'merge'] as const) {
+  for (const mode of ['none', 'branch', 'merge'] as const) {
     // One UNet in memory at a time: each row gets its own cache, cleared after it.
     const cache = new SessionCache({ intraOpNumThreads: o.threads, maxEntries: 1 });
     const load = async (scale: number) => {

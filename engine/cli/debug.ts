@@ -56,8 +56,8 @@ export function registerDebugCommand(program: Command): void {
         const config = opts.config ? resolve(opts.config) : undefined;
         // Only the UNet merges tokens; --tome on it times one evaluation with merging (ratio 0 = the plain graph).
         const loras = loraUses(opts);
-        const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging, loras })
-          : name === 'text-encoder' ? await textEncoderDebugModule.load(resolve(opts.checkpoint), config, {}, loras)
+        const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging, loras, loraMode: opts.loraMerge ? 'merge' : undefined })
+          : name === 'text-encoder' ? await textEncoderDebugModule.load(resolve(opts.checkpoint), config, {}, loras, opts.loraMerge ? 'merge' : undefined)
             : await mod.load(resolve(opts.checkpoint), config);
         const output = await run(inputs);
         assertFinite(output.data, name === 'unet' ? 'UNet' : 'text encoder');

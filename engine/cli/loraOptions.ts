@@ -5,6 +5,7 @@ import type { LoraUse } from '../lora/apply.ts';
 
 export interface LoraCliOptions {
   lora?: string[];
+  loraMerge?: boolean;
   embeddings?: string;
 }
 
@@ -14,6 +15,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function addLoraOptions(cmd: Command): Command {
   return cmd
     .option('--lora <file[:scale]>', 'apply a LoRA / LyCORIS file at this multiplier (default 1; repeatable)', collect)
+    .option('--lora-merge', 'fold the LoRAs into the weights: faster steps, but each new multiplier builds a new session')
     .option('--embeddings <dir>', 'textual-inversion embeddings folder (default: the models folder\'s embeddings/)');
 }
 
@@ -35,6 +37,7 @@ export function loraRequest(o: LoraCliOptions): Record<string, unknown> {
   const uses = loraUses(o);
   return {
     ...(uses.length ? { loras: uses.map((u) => ({ name: u.path, scale: u.scale })) } : {}),
+    ...(o.loraMerge ? { loraMode: 'merge' } : {}),
     ...(o.embeddings ? { embeddingsDir: resolve(o.embeddings) } : {}),
   };
 }

@@ -4,24 +4,25 @@ import * as op from '../graph/ops/index.ts';
 import type { HostTensor } from '../graph/session.ts';
 import type { ConvPlacement, ModuleAdapters } from '../nn/types.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
-import { deltaWeight, loraWeight, lowRankBranch } from './deltaGraph.ts';
+import { deltaWeight, lowRankBranch } from './deltaGraph.ts';
 import type { LoraComponent } from './nameTables.ts';
 import type { LoraTarget, ResolvedLora } from './resolve.ts';
 
 /**
  * How a LoRA reaches the graph:
- * - `delta`: each step the layer uses W + (m·s·up) @ down, m a per-request feed — a cost of
- *   out·in·rank per layer whatever the image size, and moving m reuses the compiled session;
- * - `branch`: a low-rank branch y + m·s·up(down(x)) beside each layer, m a feed — its cost
- *   grows with the token count (the bench measured it far slower at 256²);
+ * - `branch`: a low-rank branch y + m·s·up(down(x)) beside each layer (LoHa/LoKr: W + m·s·ΔW,
+ *   their ΔW folded at load), m a per-request feed — moving the multiplier reuses the
+ *   compiled session;
  * - `merge`: W + m·s·ΔW folded into constants when the session is made; m is part of the
  *   graph, so a new multiplier compiles anew, and the steps cost what the bare model costs.
- * LoHa and LoKr always run as W + m·s·ΔW (their ΔW is folded, m fed unless merged).
+ * Measured (`bench --lora-rank 32`, README): branches cost 30–70 % per UNet step at 256²,
+ * merging costs a new session (about a minute there) per multiplier. The default keeps the
+ * multiplier free to move; `merge` is the option for long runs at a fixed multiplier.
  */
-export type LoraMode = 'delta' | 'branch' | 'merge';
+export type LoraMode = 'branch' | 'merge';
 
-/** The default, chosen from `latent-studio bench --lora-rank 32` (engine/bench/README.md). */
-export const DEFAULT_LORA_MODE: LoraMode = 'delta';
+/** The default, chosen from the measurement above. */
+export const DEFAULT_LORA_MODE: LoraMode = 'branch';
 
 /** The graph input carrying every LoRA's multiplier, [number of LoRAs]. */
 export const LORA_SCALES_INPUT = 'lora/scales';
@@ -80,11 +81,7 @@ class LoraAdapters implements ModuleAdapters {
     for (const { slot, target } of own) {
       const m = target.module;
       if (this.mode === 'branch' && m.kind === 'lora') continue;
-      const multiplier = this.multiplier(g, slot, scaleOf(target));
-      // Scaling `up` before the product keeps it out of constant folding: no second copy of W.
-      const delta = this.mode === 'delta' && m.kind === 'lora'
-        ? op.reshape(g, op.matmul(g, op.mul(g, op.reshape(g, loraWeight(g, slot, m.up), [m.up.shape[0], m.rank]), multiplier), op.reshape(g, loraWeight(g, slot, m.down), [m.rank, -1])), [...info.shape])
-        : op.mul(g, deltaWeight(g, slot, m, info.shape), multiplier);
+      const delta = op.mul(g, deltaWeight(g, slot, m, info.shape), this.multiplier(g, slot, scaleOf(target)));
       w = op.add(g, w, delta);
     }
     return w;

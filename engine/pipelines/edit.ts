@@ -95,7 +95,7 @@ export async function prepareEdit(
   }
   const settings = await studio.settings.get();
   const runtime = runtimeFromSettings(settings);
-  const loras = await withRequestLoras(await loadBundle(request.model, runtime), { prompt: `${request.sourcePrompt} ${request.targetPrompt}`, negativePrompt: request.negativePrompt, loras: request.loras, embeddingsDir: request.embeddingsDir }, settings);
+  const loras = await withRequestLoras(await loadBundle(request.model, runtime), { prompt: `${request.sourcePrompt} ${request.targetPrompt}`, negativePrompt: request.negativePrompt, loras: request.loras, embeddingsDir: request.embeddingsDir, loraMode: request.loraMode }, settings);
   const { bundle } = loras;
   const params = withModelGuidance(request, bundle.spec);
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;

@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
 import type { Settings } from '../api/schemas.ts';
+import type { LoraMode } from '../lora/adapters.ts';
 import { applyLoras } from '../lora/apply.ts';
 import { formatHashes, loraHash } from '../lora/hashes.ts';
 import { findLora } from '../lora/library.ts';
@@ -40,7 +41,7 @@ export interface RunLoras {
  */
 export async function withRequestLoras(
   bundle: ModelBundle,
-  request: { prompt?: string; negativePrompt?: string; loras?: readonly LoraChoice[]; embeddingsDir?: string },
+  request: { prompt?: string; negativePrompt?: string; loras?: readonly LoraChoice[]; embeddingsDir?: string; loraMode?: LoraMode },
   settings: Settings,
 ): Promise<RunLoras> {
   const chosen = new Map<string, number>();
@@ -56,7 +57,7 @@ export async function withRequestLoras(
     const label = /[\\/]/.test(name) ? basename(name, extname(name)) : name;
     return { name: label, file, hash: await loraHash(file), scale };
   }));
-  const applied = await applyLoras(bundle.spec, used.map((u) => ({ path: u.file, scale: u.scale })));
+  const applied = await applyLoras(bundle.spec, used.map((u) => ({ path: u.file, scale: u.scale })), request.loraMode);
   const rt = runtimeFromSettings(settings);
   const newEncoder = applied.text || embeddings.length;
   const textEncoder = newEncoder ? await loadTextEncoder(bundle.spec, { ...rt, lora: applied.text, embeddings }) : bundle.textEncoder;

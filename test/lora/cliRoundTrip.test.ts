@@ -58,4 +58,22 @@ describe.skipIf(!hasShared('golden', 'lora-sd15'))('LoRA on the command line, in
     expect(await findLora('locon', models)).toBe(join(models, 'loras', 'styles', 'mine.safetensors')); // ss_output_name
     await expect(findLora('absent', models)).rejects.toThrow(/No LoRA named absent/);
   });
+
+  it('debug unet / text-encoder --lora match the lora-sd15 goldens (branches, and merged)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-lora-debug-'));
+    const base = (...p: string[]) => sharedPath('golden', 'sd15-tiny', ...p);
+    const gold = (...p: string[]) => sharedPath('golden', 'lora-sd15', 'golden', 'locon', 'scale_0p6', ...p);
+    const c = base('golden', 'unet_case2');
+    const u = await captureOutput(() => main(['node', 'latent-studio', 'debug', 'unet', '--checkpoint', base('sd15-tiny.f32.safetensors'), '--config', base('config.json'),
+      '--in', `x=${join(c, 'x.npy')}`, '--in', `t=${join(c, 't.npy')}`, '--in', `context=${join(c, 'context.npy')}`, '--lora', `${locon}:0.6`, '--out', join(dir, 'eps.npy')]));
+    expect(u.code, u.err).toBe(0);
+    const t = await captureOutput(() => main(['node', 'latent-studio', 'debug', 'text-encoder', '--checkpoint', base('sd15-tiny.f32.safetensors'), '--config', base('config.json'),
+      '--in', `ids=${base('golden', 'text', 'input_ids.npy')}`, '--lora', `${locon}:0.6`, '--lora-merge', '--out', join(dir, 'text.npy')]));
+    expect(t.code, t.err).toBe(0);
+    const { readNpy, npyToFloat32 } = await import('../../engine/npy/npy.ts');
+    const { maxAbsDiff } = await import('../graph/reference.ts');
+    const read = async (f: string) => npyToFloat32(await readNpy(f));
+    expect(maxAbsDiff(await read(join(dir, 'eps.npy')), await read(gold('unet_case2', 'eps.npy')))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(await read(join(dir, 'text.npy')), await read(gold('text', 'last_hidden_state.npy')))).toBeLessThan(1e-3);
+  });
 });

@@ -3,6 +3,7 @@ import type { NpyArray } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadTextEncoder, type TextEncoderRuntime } from './textEncoder.ts';
 import { applyLoras, type LoraUse } from '../../lora/apply.ts';
+import type { LoraMode } from '../../lora/adapters.ts';
 
 /**
  * `latent-studio debug text-encoder --checkpoint … [--config …] --in ids=ids.npy --out hidden.npy`:
@@ -14,10 +15,10 @@ import { applyLoras, type LoraUse } from '../../lora/apply.ts';
 export const textEncoderDebugModule = {
   description: 'CLIP / OpenCLIP text encoder: token ids to the hidden states the UNet is conditioned on',
   inputs: [{ name: 'ids', meaning: 'int64 [B, 77] token ids' }],
-  async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}, loras: readonly LoraUse[] = []): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+  async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}, loras: readonly LoraUse[] = [], loraMode?: LoraMode): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is a TAESD model: it has no text encoder`);
-    const lora = loras.length ? (await applyLoras(spec, loras)).text : undefined;
+    const lora = loras.length ? (await applyLoras(spec, loras, loraMode)).text : undefined;
     const encoder = await loadTextEncoder(spec, { ...runtime, lora });
     const P = encoder.sequenceLength;
     return async (inputs) => {

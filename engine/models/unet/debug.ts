@@ -3,6 +3,7 @@ import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadUNet } from './runner.ts';
 import { applyLoras, type LoraUse } from '../../lora/apply.ts';
+import type { LoraMode } from '../../lora/adapters.ts';
 import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
 import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
@@ -21,11 +22,11 @@ export const unetDebugModule = {
     { name: 't', meaning: 'int64 or float [B] DDPM timesteps (0..999)' },
     { name: 'context', meaning: 'float32 [B, 77·chunks, context_dim] text-encoder hidden states' },
   ],
-  async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number }; loras?: readonly LoraUse[] } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+  async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number }; loras?: readonly LoraUse[]; loraMode?: LoraMode } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
     const controllers = tokenMergingControllers(options.tokenMerging);
-    const lora = options.loras?.length ? (await applyLoras(spec, options.loras)).unet : undefined;
+    const lora = options.loras?.length ? (await applyLoras(spec, options.loras, options.loraMode)).unet : undefined;
     const unet = await loadUNet(spec, { controllers, lora });
     return async (inputs) => {
       const x = need(inputs, 'x', 4);
