@@ -43,9 +43,22 @@ export const NAME_TABLES: Readonly<Record<'sd1' | 'sd2', readonly ComponentNames
   ],
 };
 
+/**
+ * SDXL's names, for recognising its files until the engine runs SDXL (ALGORITHMS-2 §4.1–4.2):
+ * the kohya UNet names are LDM paths (`lora_unet_input_blocks_4_1_…`), not diffusers ones;
+ * `lora_te1_` is CLIP-L (`conditioner.embedders.0.transformer.` + the transformers path) and
+ * `lora_te2_` OpenCLIP bigG (`conditioner.embedders.1.model.`; its q/k/v deltas stack onto
+ * the fused `in_proj_weight`); PEFT files use `unet.`, `text_encoder.`, `text_encoder_2.`.
+ */
+export const SDXL_NAMES = {
+  unet: { kohya: 'lora_unet_', peft: 'unet.', canonical: 'model.diffusion_model.', paths: 'ldm' },
+  te1: { kohya: 'lora_te1_', peft: 'text_encoder.', canonical: 'conditioner.embedders.0.transformer.', paths: 'transformers' },
+  te2: { kohya: 'lora_te2_', peft: 'text_encoder_2.', canonical: 'conditioner.embedders.1.model.', paths: 'open_clip, q/k/v stacked into in_proj_weight' },
+} as const;
+
 /** Name prefixes only other families' files use. */
 const FOREIGN_PREFIXES: ReadonlyArray<readonly [RegExp, LoraFamily]> = [
-  [/^lora_te[12]_|^text_encoder_2\./, 'sdxl'],
+  [new RegExp(`^(${SDXL_NAMES.te1.kohya}|${SDXL_NAMES.te2.kohya}|${SDXL_NAMES.te2.peft.replace('.', '\\.')})`), 'sdxl'],
   [/^lora_unet_(input_blocks|middle_block|output_blocks|label_emb)_/, 'sdxl'],
   [/^(lora_transformer_|transformer\.|lora_unet_(double|single)_blocks_)/, 'dit'],
 ];
