@@ -10,6 +10,8 @@ import {
   InpaintRequestSchema,
   StylizeRequestSchema,
   ModelEntrySchema,
+  LoraEntrySchema,
+  EmbeddingEntrySchema,
   SettingsSchema,
   EmbeddedRecipeSchema,
 } from './schemas.ts';
@@ -24,7 +26,7 @@ const JobStarted = z.object({ jobId: z.string() }).strict();
 export const CONTRACT = {
   'models.list': {
     request: z.object({ dir: z.string().min(1).max(4096).optional() }).strict(),
-    response: z.object({ dir: z.string(), models: z.array(ModelEntrySchema) }).strict(),
+    response: z.object({ dir: z.string(), models: z.array(ModelEntrySchema), loras: z.array(LoraEntrySchema).optional(), embeddings: z.array(EmbeddingEntrySchema).optional() }).strict(),
   },
   'models.inspect': {
     request: z.object({ path: z.string().min(1).max(4096), config: z.string().max(4096).optional() }).strict(),
@@ -78,6 +80,8 @@ export const CONTRACT = {
       .object({
         parameters: z.string().nullable(),
         recipe: EmbeddedRecipeSchema.nullable(),
+        /** LoRAs the recipe names that this studio cannot find (by path, name or hash): a replay would differ. */
+        missingLoras: z.array(z.object({ name: z.string(), hash: z.string() }).strict()).optional(),
       })
       .strict(),
   },

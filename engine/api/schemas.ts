@@ -74,6 +74,14 @@ export const IpAdapterSchema = z
   })
   .strict();
 
+/** A LoRA from the models folder's `loras/` by file stem (or `ss_output_name`), with its multiplier. */
+export const LoraChoiceSchema = z
+  .object({
+    name: z.string().min(1).max(4096),
+    scale: z.number().min(-10).max(10).default(1),
+  })
+  .strict();
+
 /** Settings every generating operation shares. */
 export const SamplingSchema = z
   .object({
@@ -95,6 +103,12 @@ export const SamplingSchema = z
     ipAdapter: IpAdapterSchema.optional(),
     /** A VAE (diffusers vae/ folder or .safetensors) to decode with, for models that take one apart (PixArt); default the one found with the model. */
     vae: z.string().min(1).max(4096).optional(),
+    /** LoRAs besides the prompt's `<lora:name:m>` tags (a name in both: this multiplier). */
+    loras: z.array(LoraChoiceSchema).max(16).optional(),
+    /** `branch` (default): multipliers are feeds, moving one compiles nothing; `merge`: folded into the weights, faster steps, a new session per multiplier. */
+    loraMode: z.enum(['branch', 'merge']).optional(),
+    /** Textual-inversion folder; default the models folder's `embeddings/`. */
+    embeddingsDir: z.string().min(1).max(4096).optional(),
   })
   .strict();
 
@@ -211,6 +225,42 @@ export const ModelEntrySchema = z
   .strict();
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
+/** A LoRA / LyCORIS file of the models folder's `loras/`, as its header describes it. */
+export const LoraEntrySchema = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    sizeBytes: z.number(),
+    format: z.enum(['kohya', 'peft', 'lycoris']).nullable(),
+    kinds: z.array(z.enum(['lora', 'loha', 'lokr'])),
+    /** The base family it was made for (metadata or shapes), null when nothing tells. */
+    family: z.enum(['sd1', 'sd2', 'sdxl', 'dit']).nullable(),
+    familyLabel: z.string().nullable(),
+    ranks: z.array(z.number()),
+    modules: z.number(),
+    targets: z.object({ unet: z.number(), text: z.number() }).strict(),
+    /** `ss_output_name`: the alias `<lora:…>` may use. */
+    outputName: z.string().nullable(),
+    /** The most frequent training tags (`ss_tag_frequency`). */
+    triggerWords: z.array(z.string()),
+    error: z.string().nullable(),
+  })
+  .strict();
+export type LoraEntry = z.infer<typeof LoraEntrySchema>;
+
+/** A textual-inversion file of the models folder's `embeddings/`. */
+export const EmbeddingEntrySchema = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    vectors: z.number(),
+    width: z.number(),
+    family: z.enum(['sd1', 'sd2', 'sdxl']).nullable(),
+    error: z.string().nullable(),
+  })
+  .strict();
+export type EmbeddingEntry = z.infer<typeof EmbeddingEntrySchema>;
+
 export const SettingsSchema = z
   .object({
     modelsDir: z.string().min(1).max(4096),
@@ -230,6 +280,8 @@ export const EmbeddedRecipeSchema = z
     operation: z.string(),
     request: z.record(z.string(), z.unknown()),
     modelHash: z.string().nullable(),
+    /** The LoRA files a result used (name, file, hash, multiplier): what a replay must find again. */
+    loras: z.array(z.object({ name: z.string(), file: z.string(), hash: z.string(), scale: z.number() }).strict()).optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { StudioError, toStudioError } from '../api/errors.ts';
+import { EMBEDDING_FOLDERS, LORA_FOLDERS } from '../lora/library.ts';
 
 export interface ModelCandidate {
   path: string;
@@ -24,6 +25,7 @@ export interface ScanResult {
 
 /** How deep a models folder is searched (users nest by family or author). */
 const MAX_DEPTH = 3;
+const NETWORK_FOLDERS = [...LORA_FOLDERS, ...EMBEDDING_FOLDERS];
 
 /** Bytes under `dir`; subfolders that cannot be read count as empty rather than failing the total. */
 export async function folderSize(dir: string): Promise<number> {
@@ -88,6 +90,8 @@ export async function scanModelsFolder(dir: string): Promise<ScanResult> {
           continue;
         }
       }
+      // LoRA and embedding files are listed apart (catalog/networks.ts), never as models.
+      if (isDir && depth === 0 && NETWORK_FOLDERS.includes(entry.name)) continue;
       if (isDir && depth < MAX_DEPTH) await walk(full, depth + 1);
       else if (isFile && entry.name.endsWith('.safetensors')) {
         try {

@@ -17,6 +17,8 @@ interface BenchCliOptions extends TomeCliOptions {
   sizes: string;
   pixart?: boolean;
   t5Layers: string;
+  loraRank?: string;
+  loraSize: string;
 }
 
 /** Outside the repository: the synthetic checkpoint is 2 GB. */
@@ -43,7 +45,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
     .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024')
     .option('--pixart', 'the DiT rows instead: full-size PixArt-α 512 (random fp16 weights, 1.2 GB) one guided step at 512², and T5-XXL per prompt')
-    .option('--t5-layers <n>', 'T5-XXL layers built for --pixart (all 24 need ~9.5 GB); time and memory are extrapolated to 24', '4');
+    .option('--t5-layers <n>', 'T5-XXL layers built for --pixart (all 24 need ~9.5 GB); time and memory are extrapolated to 24', '4')
+    .option('--lora-rank <r>', 'only the LoRA rows: a LoRA of this rank on every attention and feed-forward linear, as branches and merged, against none')
+    .option('--lora-size <px>', 'image size for the LoRA rows', '512');
   addTomeOptions(cmd, { ratio: false });
   cmd.action(async (o: BenchCliOptions) => {
     const dir = resolve(o.dir ?? defaultBenchDir());
@@ -55,6 +59,14 @@ export function registerBenchCommand(program: Command): void {
       const file = join(dir, 'bench-pixart-results.json');
       await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
       process.stdout.write(`figures: ${file}\n`);
+      return;
+    }
+    if (o.loraRank) {
+      const { runLoraBench } = await import('../bench/loraCost.ts');
+      const rows = await runLoraBench({ dir, threads: Number(o.threads), rank: Number(o.loraRank), size: Number(o.loraSize), repeats, log: (line) => process.stderr.write(`${line}\n`) });
+      const file = join(dir, 'bench-lora.json');
+      await writeFile(file, `${JSON.stringify(rows, null, 2)}\n`);
+      process.stdout.write(`${rows.map((r) => `${r.mode.padEnd(7)} ${r.seconds.toFixed(2)} s/step  load ${r.loadSeconds.toFixed(1)} s  new multiplier ${r.rescaleSeconds.toFixed(1)} s`).join('\n')}\n\nfigures: ${file}\n`);
       return;
     }
     const sizes = numbers(o.sizes, 'sizes').filter((s) => !o.quick || s <= 512);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { StudioError } from '../api/errors.ts';
 import { readNpy, writeNpy, type NpyArray } from '../npy/npy.ts';
 import { unetDebugModule } from '../models/unet/debug.ts';
+import { textEncoderDebugModule } from '../models/clip/debug.ts';
+import { addLoraOptions, loraUses, type LoraCliOptions } from './loraOptions.ts';
 import { assertFinite } from '../graph/finite.ts';
 import { DEBUG_MODULES, type DebugModuleName } from './debugModules.ts';
 import { registerTokenizeCommand } from './debugTokenize.ts';
@@ -32,6 +34,7 @@ export function registerDebugCommand(program: Command): void {
   for (const [name, mod] of Object.entries(DEBUG_MODULES)) {
     const cmd = debug.command(name);
     if (name === 'unet') addTomeOptions(cmd);
+    if (name === 'unet' || name === 'text-encoder') addLoraOptions(cmd);
     cmd
       .description(`${mod.description}. Inputs: ${mod.inputs.map((i) => `${i.name} (${i.meaning})`).join(', ')}`)
       .requiredOption('--checkpoint <path>', 'checkpoint file or diffusers folder')
@@ -39,7 +42,7 @@ export function registerDebugCommand(program: Command): void {
       .option('--in <name=file.npy>', 'an input array (repeatable)', collect, [])
       .requiredOption('--out <file.npy>', 'where to write the output array')
       .option('--repeat <n>', 'run N more evaluations after the first and print the median seconds of one', '0')
-      .action(async (opts: { checkpoint: string; config?: string; in: string[]; out: string; repeat: string } & TomeCliOptions) => {
+      .action(async (opts: { checkpoint: string; config?: string; in: string[]; out: string; repeat: string } & TomeCliOptions & LoraCliOptions) => {
         const files = parseInputs(opts.in);
         const inputs = new Map<string, NpyArray>();
         for (const spec of mod.inputs) {
@@ -52,7 +55,10 @@ export function registerDebugCommand(program: Command): void {
         const { excludeMasked: _noMask, ...tokenMerging } = tomeCliOptions(opts) ?? { ratio: 0 };
         const config = opts.config ? resolve(opts.config) : undefined;
         // Only the UNet merges tokens; --tome on it times one evaluation with merging (ratio 0 = the plain graph).
-        const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging }) : await mod.load(resolve(opts.checkpoint), config);
+        const loras = loraUses(opts);
+        const run = name === 'unet' ? await unetDebugModule.load(resolve(opts.checkpoint), config, { tokenMerging, loras, loraMode: opts.loraMerge ? 'merge' : undefined })
+          : name === 'text-encoder' ? await textEncoderDebugModule.load(resolve(opts.checkpoint), config, {}, loras, opts.loraMerge ? 'merge' : undefined)
+            : await mod.load(resolve(opts.checkpoint), config);
         const output = await run(inputs);
         assertFinite(output.data, name === 'unet' ? 'UNet' : 'text encoder');
         const repeat = Number(opts.repeat);

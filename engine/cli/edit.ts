@@ -1,3 +1,4 @@
+import { addLoraOptions, loraRequest, type LoraCliOptions } from './loraOptions.ts';
 import { type Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ const pairs = (specs: string[] | undefined): Record<string, number> =>
 /** `edit` and `attention`: prompt-to-prompt editing and the per-word attention maps behind it. */
 export function registerEditCommands(program: Command): void {
   // Image-prompt flags are accepted so the job can refuse them with its reason (see prepareEdit).
-  addIpAdapterOptions(program.command('edit'))
+  addLoraOptions(addIpAdapterOptions(program.command('edit')))
     .description('Prompt-to-prompt edit: change words of a prompt and keep the rest of the image (a seed, or a photo inverted first)')
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .requiredOption('--from <text>', 'source prompt: what the image shows')
@@ -66,7 +67,7 @@ export function registerEditCommands(program: Command): void {
     .option('--height <px>', "height (default: the photo's, else the model's training size)")
     .option('--batch <n>', 'images from consecutive seeds', '1')
     .requiredOption('--out <file.png>', 'output file')
-    .action(async (o: EditCliOptions & IpAdapterCliOptions) => {
+    .action(async (o: EditCliOptions & IpAdapterCliOptions & LoraCliOptions) => {
       if ((o.seed === undefined) === (o.image === undefined)) {
         throw new StudioError('INVALID_REQUEST', 'Give either --seed (edit a generated image) or --image (edit a photo)');
       }
@@ -92,6 +93,7 @@ export function registerEditCommands(program: Command): void {
         ...(o.height ? { height: Number(o.height) } : {}),
         batchCount: Number(o.batch),
         ...ipAdapterRequest(o),
+        ...loraRequest(o),
       };
       const studio = createCommandLineStudio();
       await runJobToFiles(studio, createHandlers(studio), 'jobs.edit', request, o.out);

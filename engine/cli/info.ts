@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { StudioError } from '../api/errors.ts';
 import { readEmbeddedRecipe } from '../export/readRecipe.ts';
 import { parseParameters } from '../pipelines/parameters.ts';
+import { infotextNetworks } from '../lora/infotext.ts';
 
 export function registerInfoCommand(program: Command): void {
   program
@@ -15,10 +16,13 @@ export function registerInfoCommand(program: Command): void {
       if (!found.parameters && !found.recipe) throw new StudioError('NOT_FOUND', `${image} carries no recipe`);
       if (opts.json) {
         const parsed = found.parameters ? parseParameters(found.parameters) : null;
-        process.stdout.write(`${JSON.stringify({ parameters: found.parameters, parsed, recipe: found.recipe }, null, 2)}\n`);
+        const networks = parsed ? infotextNetworks(parsed) : null;
+        process.stdout.write(`${JSON.stringify({ parameters: found.parameters, parsed, ...networks, recipe: found.recipe }, null, 2)}\n`);
         return;
       }
       if (found.parameters) process.stdout.write(`${found.parameters}\n`);
+      const parsed = found.parameters ? parseParameters(found.parameters) : null;
+      for (const l of parsed ? infotextNetworks(parsed).loras : []) process.stdout.write(`LoRA ${l.name} ×${l.multiplier}${l.hash ? ` (hash ${l.hash})` : ''}\n`);
       if (found.recipe) process.stdout.write(`\nRecipe (${found.recipe.operation}):\n${JSON.stringify(found.recipe.request, null, 2)}\n`);
     });
 }

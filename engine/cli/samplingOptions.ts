@@ -8,8 +8,9 @@ import type { StudioContext } from '../studio/context.ts';
 import { progressPrinter } from './progress.ts';
 import { addTomeOptions, tomeCliOptions, type TomeCliOptions } from './tomeOptions.ts';
 import { addIpAdapterOptions, ipAdapterRequest, type IpAdapterCliOptions } from './ipAdapterOptions.ts';
+import { addLoraOptions, loraRequest, type LoraCliOptions } from './loraOptions.ts';
 
-export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions {
+export interface SamplingCliOptions extends TomeCliOptions, IpAdapterCliOptions, LoraCliOptions {
   model?: string;
   prompt: string;
   negative: string;
@@ -29,6 +30,7 @@ export function addSamplingOptions(cmd: Command, sizeDefault: 'model' | 'image')
   const fallback = sizeDefault === 'model' ? "the model's training resolution" : "the image's";
   addTomeOptions(cmd);
   addIpAdapterOptions(cmd);
+  addLoraOptions(cmd);
   return cmd
     .option('--model <file|folder>', 'checkpoint (default: the bundled model)')
     .option('--vae <file|folder>', 'VAE to decode with, for models that keep it apart (PixArt); default: vae/ or a *vae*.safetensors beside the model')
@@ -60,6 +62,7 @@ export async function samplingRequest(o: SamplingCliOptions): Promise<Record<str
     ...(o.tome !== undefined ? { tokenMerging: tomeCliOptions(o) } : {}),
     ...ipAdapterRequest(o),
     ...(o.vae ? { vae: resolve(o.vae) } : {}),
+    ...loraRequest(o),
   };
 }
 

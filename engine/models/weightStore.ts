@@ -1,4 +1,5 @@
 import { StudioError } from '../api/errors.ts';
+import type { ModuleAdapters } from '../nn/types.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
 
 /**
@@ -17,6 +18,8 @@ export class WeightStore {
     readonly prefix: string,
     /** Names the checkpoint in error messages (a path or a folder). */
     readonly label: string,
+    /** LoRA-style adapters every layer built from this view applies (`lora/`). */
+    readonly adapters?: ModuleAdapters,
   ) {}
 
   static from(tensors: ReadonlyMap<string, TensorInfo>, label: string): WeightStore {
@@ -30,7 +33,12 @@ export class WeightStore {
   }
 
   scope(prefix: string): WeightStore {
-    return new WeightStore(this.tensors, this.path(prefix), this.label);
+    return new WeightStore(this.tensors, this.path(prefix), this.label, this.adapters);
+  }
+
+  /** The same view with `adapters` applied by every layer built from it. */
+  withAdapters(adapters: ModuleAdapters | undefined): WeightStore {
+    return new WeightStore(this.tensors, this.prefix, this.label, adapters);
   }
 
   has(name: string): boolean {

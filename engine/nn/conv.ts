@@ -19,9 +19,10 @@ export function conv2d(g: GraphBuilder, w: WeightScope, x: Value, opts: Conv2dOp
   const [, , kh, kw] = weight.shape;
   const s = opts.stride ?? 1;
   const p = opts.padding;
-  const pads = opts.pads ?? (p !== undefined ? [p, p, p, p] : [kh >> 1, kw >> 1, kh >> 1, kw >> 1]);
+  const pads = (opts.pads ?? (p !== undefined ? [p, p, p, p] : [kh >> 1, kw >> 1, kh >> 1, kw >> 1])) as [number, number, number, number];
   const bias = w.has('bias') ? g.weight(w.get('bias')) : null;
-  return op.conv(g, x, g.weight(weight), bias, {
-    strides: [s, s], pads: pads as [number, number, number, number], name: modulePath(w, 'conv'),
-  });
+  let wv = g.weight(weight);
+  if (w.adapters) wv = w.adapters.weight(g, w.prefix, wv, weight);
+  const y = op.conv(g, x, wv, bias, { strides: [s, s], pads, name: modulePath(w, 'conv') });
+  return w.adapters ? w.adapters.output(g, w.prefix, x, y, { strides: [s, s], pads }) : y;
 }

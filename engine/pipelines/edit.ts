@@ -18,6 +18,7 @@ import { encodeLatent, prepareImage } from './inputImage.ts';
 import { invertPhoto, type StoredInversion } from './inversion.ts';
 import { type InpaintMask, loadMask } from './mask.ts';
 import { type StableDiffusionBundle as ModelBundle, loadStableDiffusionBundle, runtimeFromSettings } from './modelBundle.ts';
+import { type RunLoras, withLoraRecipe, withRequestLoras } from './loras.ts';
 import { withModelGuidance } from './modelGuidance.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imageSizing, planModelSize } from './size.ts';
@@ -52,6 +53,7 @@ export function editPlanOf(bundle: ModelBundle, params: EditParams, steps: numbe
 /** Everything an edit run shares between the images of a batch. */
 export interface PreparedEdit {
   bundle: ModelBundle;
+  loras: RunLoras;
   /** The request with the model's defaults filled in (withModelGuidance). */
   params: EditParams & { cfg: number };
   plan: EditPlan;
@@ -92,7 +94,8 @@ export async function prepareEdit(
   }
   const settings = await studio.settings.get();
   const runtime = runtimeFromSettings(settings);
-  const bundle = await loadStableDiffusionBundle(request.model, runtime, 'Edit (prompt-to-prompt)');
+  const loras = await withRequestLoras(await loadStableDiffusionBundle(request.model, runtime, 'Edit (prompt-to-prompt)'), { prompt: `${request.sourcePrompt} ${request.targetPrompt}`, negativePrompt: request.negativePrompt, loras: request.loras, embeddingsDir: request.embeddingsDir, loraMode: request.loraMode }, settings);
+  const bundle = loras.bundle as ModelBundle;
   const params = withModelGuidance(request, bundle.spec);
   const steps = samplerTimesteps(params.sampler, params.steps, bundle.schedule).length;
   const plan = editPlanOf(bundle, params, steps);
@@ -131,7 +134,7 @@ export async function prepareEdit(
         options.onInversionStep,
       )
     : undefined;
-  return { bundle, params, plan, layout, denoiser, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? params.localBlendThreshold };
+  return { bundle, loras, params, plan, layout, denoiser, store, context, contextDims: [layout.rows, T, D], dims, size, painted, inversion, blendThreshold: options.blendThreshold ?? params.localBlendThreshold };
 }
 
 /** One edited image from a seed (ignored for a photo). */
@@ -171,7 +174,7 @@ export async function edit(request: EditParams, job: JobContext, studio: StudioC
     const imageSeed = seed + i;
     const { png } = await renderEdit(e, imageSeed, (done, count) => job.progress(i * count + done, count * params.batchCount), job.signal);
     job.throwIfCancelled();
-    const meta = editMetadata(params, e.plan, { seed: imageSeed, width: e.size.width, height: e.size.height }, { name: e.bundle.name, hash });
+    const meta = withLoraRecipe(editMetadata(params, e.plan, { seed: imageSeed, width: e.size.width, height: e.size.height }, { name: e.bundle.name, hash }, e.loras.parameters), e.loras.used);
     images.push(studio.results.add({ png, width: e.size.width, height: e.size.height, seed: imageSeed, ...meta }));
   }
   return images;

@@ -12,6 +12,8 @@ export function editMetadata(
   plan: EditPlan,
   image: { seed: number; width: number; height: number },
   model: { name: string; hash: string | null },
+  /** Further pairs (the LoRAs' hashes). */
+  more: Record<string, string> = {},
 ): ResultMetadata {
   const list = (r: Record<string, number>) => Object.entries(r).map(([w, v]) => `${w}=${v}`).join(' ');
   const extra: Record<string, string | number> = {
@@ -24,6 +26,7 @@ export function editMetadata(
     ...(params.localBlendWords.length ? { 'Local blend': params.localBlendWords.join(' ') } : {}),
     ...(params.mask ? { 'Edit mask': 'yes' } : {}),
     ...(params.image ? { 'Edit inversion': 'DDIM + direct inversion' } : {}),
+    ...more,
   };
   return resultMetadata('jobs.edit', params, image, model, extra, params.targetPrompt);
 }

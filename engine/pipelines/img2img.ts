@@ -9,6 +9,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
+import { withLoraRecipe, withRequestLoras } from './loras.ts';
 import { tokenMergingParameters } from './tokenMerging.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imagePromptParameters } from './imagePrompts.ts';
@@ -16,7 +17,8 @@ import { imagePromptParameters } from './imagePrompts.ts';
 /** Image to image: the input's latent noised to `strength` of the schedule, then sampled back. */
 export async function img2img(request: Img2ImgParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
+  const loras = await withRequestLoras(await loadBundle(request.model, runtimeFromSettings(settings), request.vae), request, settings);
+  const { bundle } = loras;
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;
@@ -29,7 +31,7 @@ export async function img2img(request: Img2ImgParams, job: JobContext, studio: S
     bundle, params, dims, job, settings, init, strength: params.strength, denoiser,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });
+      const meta = withLoraRecipe(resultMetadata('jobs.img2img', params, { seed, width: size.width, height: size.height }, model, { 'Denoising strength': params.strength, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params), ...loras.parameters }), loras.used);
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

@@ -11,6 +11,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
+import { withLoraRecipe, withRequestLoras } from './loras.ts';
 import { tokenMergingParameters } from './tokenMerging.ts';
 import { denoiserForRun } from './runControllers.ts';
 import { imagePromptParameters } from './imagePrompts.ts';
@@ -37,7 +38,8 @@ async function inpaintingChannels(bundle: ModelBundle, image: { data: Uint8Array
  */
 export async function inpaint(request: InpaintParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
+  const loras = await withRequestLoras(await loadBundle(request.model, runtimeFromSettings(settings), request.vae), request, settings);
+  const { bundle } = loras;
   const params = withModelGuidance(request, bundle.spec);
   const image = await prepareImage(params.image, studio.results, imageSizing(bundle.spec), params.width, params.height);
   const { size } = image;
@@ -70,7 +72,7 @@ export async function inpaint(request: InpaintParams, job: JobContext, studio: S
       const merged = pasteBack(generated.data, image.rgb.data, mask.blend);
       const png = await sharp(Buffer.from(merged), { raw: { width: size.width, height: size.height, channels: 3 } }).png().toBuffer();
       const extra = { 'Denoising strength': params.strength, 'Mask blur': params.maskFeather, ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) };
-      const meta = resultMetadata('jobs.inpaint', params, { seed, width: size.width, height: size.height }, model, extra);
+      const meta = withLoraRecipe(resultMetadata('jobs.inpaint', params, { seed, width: size.width, height: size.height }, model, { ...extra, ...loras.parameters }), loras.used);
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

@@ -7,6 +7,7 @@ import { withModelGuidance } from './modelGuidance.ts';
 import { modelHash } from '../catalog/modelHash.ts';
 import { resultMetadata } from './recipe.ts';
 import { runSampling } from './sampling.ts';
+import { withLoraRecipe, withRequestLoras } from './loras.ts';
 import { planModelSize } from './size.ts';
 import { tokenMergingParameters } from './tokenMerging.ts';
 import { denoiserForRun } from './runControllers.ts';
@@ -15,7 +16,8 @@ import { imagePromptParameters } from './imagePrompts.ts';
 /** Text to image with classifier-free guidance. */
 export async function generate(request: GenerateParams, job: JobContext, studio: StudioContext): Promise<ImageRef[]> {
   const settings = await studio.settings.get();
-  const bundle = await loadBundle(request.model, runtimeFromSettings(settings), request.vae);
+  const loras = await withRequestLoras(await loadBundle(request.model, runtimeFromSettings(settings), request.vae), request, settings);
+  const { bundle } = loras;
   const params = withModelGuidance(request, bundle.spec);
   job.throwIfCancelled();
   const size = planModelSize(bundle.spec, params.width, params.height);
@@ -26,7 +28,7 @@ export async function generate(request: GenerateParams, job: JobContext, studio:
     bundle, params, dims, job, settings, denoiser,
     finish: async (latent, seed) => {
       const png = await decodeToPng(bundle, latent, dims);
-      const meta = resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, { ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params) });
+      const meta = withLoraRecipe(resultMetadata('jobs.generate', params, { seed, width: size.width, height: size.height }, model, { ...tokenMergingParameters(params.tokenMerging), ...imagePromptParameters(params), ...loras.parameters }), loras.used);
       return studio.results.add({ png, width: size.width, height: size.height, seed, ...meta });
     },
   });

@@ -1,3 +1,5 @@
+import { describeEmbeddings, describeLoras } from '../catalog/networks.ts';
+import { missingLoras } from '../lora/recipeCheck.ts';
 import type { Handlers } from '../api/contract.ts';
 import { EmbeddedRecipeSchema, type ImageRef } from '../api/schemas.ts';
 import type { JobContext } from './jobs/queue.ts';
@@ -25,7 +27,7 @@ export function createHandlers(studio: StudioContext): Handlers {
       const candidates = await scanModelsDir(folder);
       const models = [];
       for (const c of candidates) models.push(await studio.inspect(c.path));
-      return { dir: folder, models };
+      return { dir: folder, models, loras: await describeLoras(folder), embeddings: await describeEmbeddings(folder) };
     },
     'models.inspect': async ({ path, config }) => {
       await paths.model(path);
@@ -57,15 +59,16 @@ export function createHandlers(studio: StudioContext): Handlers {
     'images.recipe': async ({ image }) => {
       if ('imageId' in image) {
         const stored = results.get(image.imageId);
-        return { parameters: stored.parameters ?? null, recipe: stored.recipe ?? null };
+        return { parameters: stored.parameters ?? null, recipe: stored.recipe ?? null, ...(await missingLoras(stored.recipe?.loras, (await settings.get()).modelsDir)) };
       }
       await paths.images([image]);
       const { bytes } = await loadImageInput(image, results);
       const found = await readEmbeddedRecipeFromBytes(bytes, 'path' in image ? image.path : 'the image');
       // A recipe from another version or tool, or of any other shape, is reported as absent rather than failing the call.
       const r = found.recipe as Partial<Record<string, unknown>> | null;
-      const usable = r && typeof r === 'object' ? EmbeddedRecipeSchema.safeParse({ format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null }) : null;
-      return { parameters: found.parameters, recipe: usable?.success ? usable.data : null };
+      const usable = r && typeof r === 'object' ? EmbeddedRecipeSchema.safeParse({ format: r.format, version: r.version, operation: r.operation, request: r.request, modelHash: r.modelHash ?? null, ...(Array.isArray(r.loras) ? { loras: r.loras } : {}) }) : null;
+      const recipe = usable?.success ? usable.data : null;
+      return { parameters: found.parameters, recipe, ...(recipe ? await missingLoras(recipe.loras, (await settings.get()).modelsDir) : {}) };
     },
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.set(patch),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { StudioError } from '../api/errors.ts';
 import { BytePairEncoder, END_OF_WORD, type MergeRule } from './bpe.ts';
 import { fromByteSymbols, toByteSymbols } from './byte-unicode.ts';
-import { buildChunks, DEFAULT_COMMA_BACKTRACK, wrapWindow, type PromptChunk } from './chunking.ts';
+import { buildChunks, DEFAULT_COMMA_BACKTRACK, wrapWindow, type ChunkLayout, type PromptChunk } from './chunking.ts';
 import { parseMerges, parseVocab, readFolderConfig, readTextFile } from './files.ts';
 import { normalizeWords } from './normalize.ts';
 import { pretokenizeWords } from './pretokenize.ts';
@@ -210,15 +210,20 @@ export class CLIPTokenizer {
   /** Splits a long prompt into maxLength windows; see chunking.ts for the exact (A1111) rule. */
   encodeChunks(text: string, options: { commaBacktrack?: number } = {}): ChunkedPrompt {
     const all = this.tokenize(text);
-    const chunks = buildChunks(all, {
+    const chunks = buildChunks(all, this.chunkLayout(options.commaBacktrack));
+    return { chunks, words: all.words, numTokens: all.ids.length };
+  }
+
+  /** How windows are cut and wrapped (for the A1111-syntax chunker, `weightedChunks.ts`). */
+  chunkLayout(commaBacktrack?: number): ChunkLayout {
+    return {
       maxLength: this.maxLength,
       bosId: this.bosId,
       eosId: this.eosId,
       padId: this.padId,
       commaId: this.vocab.get(`,${END_OF_WORD}`),
-      commaBacktrack: options.commaBacktrack ?? this.commaBacktrack,
-    });
-    return { chunks, words: all.words, numTokens: all.ids.length };
+      commaBacktrack: commaBacktrack ?? this.commaBacktrack,
+    };
   }
 
   /**

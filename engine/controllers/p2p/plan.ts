@@ -1,5 +1,6 @@
 import { StudioError } from '../../api/errors.ts';
 import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
+import { extractExtraNetworks } from '../../tokenizer/promptSyntax.ts';
 import { parsePromptWeights, type WordWeight } from './promptWeights.ts';
 import { type StepRange, crossReplaceAlpha, selfReplaceActive } from './schedule.ts';
 import { refinementMap } from './seqAlign.ts';
@@ -50,8 +51,9 @@ export interface EditPlan {
 
 export function planEdit(tokenizer: CLIPTokenizer, o: EditOptions): EditPlan {
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new StudioError('INVALID_REQUEST', `steps must be a positive integer, got ${o.steps}`);
-  const src = parsePromptWeights(o.source);
-  const tgt = parsePromptWeights(o.target);
+  // `<lora:…>` tags choose networks; they are not words of the edit.
+  const src = parsePromptWeights(extractExtraNetworks(o.source).text);
+  const tgt = parsePromptWeights(extractExtraNetworks(o.target).text);
   const source = promptTokens(tokenizer, src.text);
   const target = promptTokens(tokenizer, tgt.text);
   if (source.length !== target.length) throw new StudioError('RUNTIME_FAILURE', 'source and target windows differ in length');

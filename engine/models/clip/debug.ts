@@ -2,6 +2,8 @@ import { StudioError } from '../../api/errors.ts';
 import type { NpyArray } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadTextEncoder, type TextEncoderRuntime } from './textEncoder.ts';
+import { applyLoras, type LoraUse } from '../../lora/apply.ts';
+import type { LoraMode } from '../../lora/adapters.ts';
 
 /**
  * `latent-studio debug text-encoder --checkpoint … [--config …] --in ids=ids.npy --out hidden.npy`:
@@ -13,11 +15,12 @@ import { loadTextEncoder, type TextEncoderRuntime } from './textEncoder.ts';
 export const textEncoderDebugModule = {
   description: 'CLIP / OpenCLIP text encoder: token ids to the hidden states the UNet is conditioned on',
   inputs: [{ name: 'ids', meaning: 'int64 [B, 77] token ids' }],
-  async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+  async load(checkpointPath: string, configPath?: string, runtime: TextEncoderRuntime = {}, loras: readonly LoraUse[] = [], loraMode?: LoraMode): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is a TAESD model: it has no text encoder`);
     if (spec.family === 'sdxl') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is SDXL, with two text encoders: use debug sdxl-text-encoders`);
-    const encoder = await loadTextEncoder(spec, runtime);
+    const lora = loras.length ? (await applyLoras(spec, loras, loraMode)).text : undefined;
+    const encoder = await loadTextEncoder(spec, { ...runtime, lora });
     const P = encoder.sequenceLength;
     return async (inputs) => {
       const ids = inputs.get('ids');

@@ -29,7 +29,15 @@ export interface TextEncoderGraphOptions {
   clipSkip?: number;
   kernel?: TextAttentionKernel;
   computeType?: 'float32' | 'float16';
+  /**
+   * Textual inversion: a `ti/vectors` input [extra, hidden] appended to the token table, so
+   * ids from vocabSize on pick those vectors (a separate graph: the plain one stays as it is).
+   */
+  extraTokens?: boolean;
 }
+
+/** The textual-inversion vectors input of a graph built with `extraTokens`. */
+export const EXTRA_TOKENS_INPUT = 'ti/vectors';
 
 /** transformers' CLIPTextConfig.layer_norm_eps and torch's nn.LayerNorm default alike. */
 export const LAYER_NORM_EPS = 1e-5;
@@ -59,7 +67,7 @@ export function resolveClipSkip(config: TextEncoderConfig, clipSkip?: number): n
 /** Everything that changes the graph, for the session cache. */
 export function textEncoderSignature(config: TextEncoderConfig, opts: TextEncoderGraphOptions = {}): string {
   const layers = config.numLayers - resolveClipSkip(config, opts.clipSkip) + 1;
-  return `layers=${layers}/${config.numLayers};heads=${config.numHeads};act=${config.hiddenAct};kernel=${opts.kernel ?? 'fused'}`;
+  return `layers=${layers}/${config.numLayers};heads=${config.numHeads};act=${config.hiddenAct};kernel=${opts.kernel ?? 'fused'}${opts.extraTokens ? ';ti' : ''}`;
 }
 
 /**
@@ -74,7 +82,7 @@ export function buildTextEncoderGraph(w: WeightScope, config: TextEncoderConfig,
   if (H % numHeads !== 0) throw new StudioError('SHAPE_MISMATCH', `text encoder width ${H} does not split into ${numHeads} heads`);
   const g = new GraphBuilder({ name: 'text-encoder', computeType: opts.computeType ?? 'float32' });
   const ids = g.input('ids', 'int64', ['batch', P]);
-  let x = textEmbeddings(g, w, ids);
+  let x = textEmbeddings(g, w, ids, opts.extraTokens ? g.input(EXTRA_TOKENS_INPUT, 'float32', ['extra', H]) : undefined);
   for (let i = 0; i < layers; i++) x = encoderLayer(g, w.scope(`encoder.layers.${i}`), x, config, opts.kernel ?? 'fused');
   x = layerNorm(g, w.scope('final_layer_norm'), x, { eps: LAYER_NORM_EPS }); // [B, P, H]
   g.output(op.cast(g, x, 'float32'), 'last_hidden_state', ['batch', P, H]);
@@ -86,9 +94,14 @@ export function buildTextEncoderGraph(w: WeightScope, config: TextEncoderConfig,
  * the stored `embeddings.position_ids` buffer is ignored, as current transformers does (some
  * merged files carry it damaged, e.g. as floats).
  */
-export function textEmbeddings(g: GraphBuilder, w: WeightScope, ids: Value): Value {
+export function textEmbeddings(g: GraphBuilder, w: WeightScope, ids: Value, extraTokens?: Value): Value {
+  // Position ids are always 0..P-1: the stored `embeddings.position_ids` buffer is ignored,
+  // as current transformers does (some merged files carry it damaged, e.g. as floats).
   const emb = w.scope('embeddings');
-  const tokens = g.within('embeddings', () => op.gather(g, g.weight(emb.get('token_embedding.weight')), ids)); // [B, P, H]
+  const table = g.weight(emb.get('token_embedding.weight'));
+  // Textual-inversion vectors are appended to the table, so their ids follow the vocabulary.
+  const withExtra = extraTokens ? op.concat(g, [table, op.cast(g, extraTokens, table.dtype)], 0) : table;
+  const tokens = g.within('embeddings', () => op.gather(g, withExtra, ids)); // [B, P, H]
   return op.add(g, tokens, g.weight(emb.get('position_embedding.weight')), 'embeddings/add_positions'); // + [P, H]
 }
 

@@ -2,11 +2,24 @@ import { StudioError } from '../../api/errors.ts';
 import { checkpointIdentity } from '../../graph/identity.ts';
 import { Network, type NetworkGraph, type NetworkRuntime } from '../../graph/network.ts';
 import type { CompiledSession } from '../../graph/session.ts';
+import type { LoraBinding } from '../../lora/adapters.ts';
 import type { CLIPTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 import type { PromptChunk } from '../../tokenizer/chunking.ts';
+import { applyEmphasis, encodeWeightedChunks } from '../../tokenizer/weightedChunks.ts';
 import { TEXT } from '../families/ldmFamily.ts';
 import type { StableDiffusionSpec, TextEncoderConfig } from '../spec.ts';
-import { type TextAttentionKernel, buildTextEncoderGraph, resolveClipSkip, textEncoderSignature } from './graph.ts';
+import type { Embedding } from '../../lora/embeddings.ts';
+import { EXTRA_TOKENS_INPUT, type TextAttentionKernel, buildTextEncoderGraph, resolveClipSkip, textEncoderSignature } from './graph.ts';
+
+function concatVectors(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 /** What the text encoder needs from a detected checkpoint. */
 export type TextEncoderSource = Pick<StableDiffusionSpec, 'family' | 'weights' | 'textEncoder'>;
@@ -15,6 +28,10 @@ export interface TextEncoderRuntime extends NetworkRuntime {
   /** Default clip skip for every call (1 = last layer); default: the family's (SD 1.x 1, SD 2.x single file 2). */
   clipSkip?: number;
   kernel?: TextAttentionKernel;
+  /** LoRAs on the encoder's layers: their multipliers are feeds, not graph. */
+  lora?: LoraBinding;
+  /** Textual-inversion embeddings a prompt may name (`lora/embeddings.ts`); widths must match. */
+  embeddings?: readonly Embedding[];
 }
 
 export interface EncodeOptions {
@@ -84,11 +101,12 @@ export class CLIPTextEncoder implements TextEncoder {
   }
 
   /** The graph for a clip skip (cached by checkpoint, layers run, heads, kernel, provider). */
-  private graph(clipSkip: number): NetworkGraph {
-    const opts = { clipSkip, kernel: this.runtime.kernel };
+  private graph(clipSkip: number, extraTokens = false): NetworkGraph {
+    const opts = { clipSkip, kernel: this.runtime.kernel, extraTokens };
+    const lora = this.runtime.lora;
     return {
-      signature: textEncoderSignature(this.config, opts),
-      build: (computeType) => buildTextEncoderGraph(this.spec.weights.scope(TEXT), this.config, { ...opts, computeType }),
+      signature: textEncoderSignature(this.config, opts) + (lora ? `;${lora.signature}` : ''),
+      build: (computeType) => buildTextEncoderGraph(this.spec.weights.scope(TEXT).withAdapters(lora?.adapters), this.config, { ...opts, computeType }),
     };
   }
 
@@ -97,9 +115,16 @@ export class CLIPTextEncoder implements TextEncoder {
   }
 
   async encodeIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, options: EncodeOptions = {}): Promise<TextEmbedding> {
-    const flat = this.checkIds(ids, batch);
+    return this.encodeWithVectors(ids, batch, options);
+  }
+
+  /** ids from vocabSize on pick rows of `vectors` [n, hidden] (textual inversion). */
+  private async encodeWithVectors(ids: BigInt64Array | readonly (readonly number[])[], batch: number | undefined, options: EncodeOptions, vectors?: Float32Array): Promise<TextEmbedding> {
+    const extra = vectors ? vectors.length / this.hiddenSize : 0;
+    const flat = this.checkIds(ids, batch, extra);
     const B = flat.length / this.sequenceLength;
-    const out = await this.network.run(this.graph(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip)), { ids: { data: flat, dims: [B, this.sequenceLength] } });
+    const feeds = { ids: { data: flat, dims: [B, this.sequenceLength] }, ...this.runtime.lora?.feeds(), ...(vectors ? { [EXTRA_TOKENS_INPUT]: { data: vectors, dims: [extra, this.hiddenSize] } } : {}) };
+    const out = await this.network.run(this.graph(resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip), Boolean(vectors)), feeds);
     const y = out.last_hidden_state;
     return { data: y.data as Float32Array, dims: [B, this.sequenceLength, this.hiddenSize] };
   }
@@ -115,10 +140,20 @@ export class CLIPTextEncoder implements TextEncoder {
   async encodePrompt(text: string, tokenizer: CLIPTokenizer, options: EncodeOptions & { commaBacktrack?: number } = {}): Promise<PromptEmbedding> {
     this.checkTokenizer(tokenizer);
     const clipSkip = resolveClipSkip(this.config, options.clipSkip ?? this.clipSkip);
-    const prompt = tokenizer.encodeChunks(text, options.commaBacktrack === undefined ? {} : { commaBacktrack: options.commaBacktrack });
+    // A1111 syntax: weights, emphasis, escapes, BREAK; extra-network tags never reach the encoder.
+    const embeddings = (this.runtime.embeddings ?? []).filter((e) => e.width === this.hiddenSize);
+    let firstId = this.config.vocabSize;
+    const named = embeddings.map((e) => {
+      const at = firstId;
+      firstId += e.count;
+      return { ids: tokenizer.tokenize(e.name).ids, firstId: at, count: e.count };
+    });
+    const prompt = encodeWeightedChunks(tokenizer, text, { ...(options.commaBacktrack === undefined ? {} : { commaBacktrack: options.commaBacktrack }), embeddings: named });
     const ids = prompt.chunks.map((c) => c.ids);
+    const vectors = prompt.usedEmbeddings.length ? concatVectors(embeddings.map((e) => e.vectors)) : undefined;
     // The chunks are independent sequences: one batched run is the same as N runs.
-    const out = await this.encodeIds(ids, ids.length, { clipSkip });
+    const out = await this.encodeWithVectors(ids, ids.length, { clipSkip }, vectors);
+    if (prompt.weighted) applyEmphasis(out.data, prompt.multipliers, this.hiddenSize);
     return {
       data: out.data,
       dims: [1, ids.length * this.sequenceLength, this.hiddenSize],
@@ -171,7 +206,7 @@ export class CLIPTextEncoder implements TextEncoder {
   }
 
   /** ids as one flat int64 array of batch × P, or a SHAPE_MISMATCH / INVALID_REQUEST naming the problem. */
-  private checkIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number): BigInt64Array {
+  private checkIds(ids: BigInt64Array | readonly (readonly number[])[], batch?: number, extra = 0): BigInt64Array {
     const P = this.sequenceLength;
     const shapeError = (got: string) =>
       new StudioError('SHAPE_MISMATCH', `text encoder takes token ids [batch, ${P}], got ${got}`, { expected: ['batch', P] });
@@ -191,7 +226,7 @@ export class CLIPTextEncoder implements TextEncoder {
       }));
     }
     // Gather would wrap negative ids and fail late on large ones; say which id is wrong instead.
-    const V = BigInt(this.config.vocabSize);
+    const V = BigInt(this.config.vocabSize + extra);
     for (let i = 0; i < flat.length; i++) {
       if (flat[i] < 0n || flat[i] >= V) {
         throw new StudioError('INVALID_REQUEST', `token id ${flat[i]} at [${Math.floor(i / P)}, ${i % P}] is outside the vocabulary (0..${V - 1n})`);

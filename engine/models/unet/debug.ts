@@ -2,6 +2,8 @@ import { StudioError } from '../../api/errors.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadUNet } from './runner.ts';
+import { applyLoras, type LoraUse } from '../../lora/apply.ts';
+import type { LoraMode } from '../../lora/adapters.ts';
 import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
 import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
@@ -21,12 +23,13 @@ export const unetDebugModule = {
     { name: 't', meaning: 'int64 or float [B] DDPM timesteps (0..999)' },
     { name: 'context', meaning: 'float32 [B, 77·chunks, context_dim] text-encoder hidden states' },
   ],
-  async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number } } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
+  async load(checkpointPath: string, configPath?: string, options: { tokenMerging?: Partial<TokenMergingOptions> & { ratio: number }; loras?: readonly LoraUse[]; loraMode?: LoraMode } = {}): Promise<(inputs: Map<string, NpyArray>) => Promise<NpyArray>> {
     const spec = await detectModel(checkpointPath, configPath ? { configPath } : {});
     if (spec.family === 'taesd' || spec.family === 'pixart') throw new StudioError('INVALID_REQUEST', `${checkpointPath} has no UNet (it is a TAESD autoencoder)`);
     if (spec.family === 'sdxl') throw new StudioError('INVALID_REQUEST', `${checkpointPath} is SDXL, whose UNet also takes the vector y: use debug sdxl-unet`);
     const controllers = tokenMergingControllers(options.tokenMerging);
-    const unet = await loadUNet(spec, { controllers });
+    const lora = options.loras?.length ? (await applyLoras(spec, options.loras, options.loraMode)).unet : undefined;
+    const unet = await loadUNet(spec, { controllers, lora });
     return async (inputs) => {
       const x = need(inputs, 'x', 4);
       const t = need(inputs, 't', 1);

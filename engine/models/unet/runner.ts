@@ -6,6 +6,7 @@ import { checkpointIdentity } from '../../graph/identity.ts';
 import type { AttentionKernel } from '../../graph/ops/attention.ts';
 import type { NetworkRuntime } from '../../graph/network.ts';
 import type { CompiledSession, HostTensor, SessionCache } from '../../graph/session.ts';
+import type { LoraBinding } from '../../lora/adapters.ts';
 import type { SDXLSpec, StableDiffusionSpec, UNetConfig } from '../spec.ts';
 import { buildUNetGraph } from './graph.ts';
 import { type UNetSites, unetSites } from './sites.ts';
@@ -30,6 +31,8 @@ export interface LoadUNetOptions {
    */
   fixedShapes?: boolean;
   cache?: SessionCache;
+  /** LoRAs on the UNet's layers (`lora/bind.ts`): their multipliers are feeds, not graph. */
+  lora?: LoraBinding;
 }
 
 /** The LDM UNet as a Denoiser, plus the array-level calls its own tests and the bench use. */
@@ -45,9 +48,9 @@ export interface UNetRunner extends Denoiser {
 }
 
 /** The UNet as a backbone the shared graph denoiser runs. */
-function unetNetwork(spec: UNetSpec, kernel: AttentionKernel): DenoiserNetwork {
+function unetNetwork(spec: UNetSpec, kernel: AttentionKernel, lora?: LoraBinding): DenoiserNetwork {
   const config = spec.unet;
-  const w = spec.weights.scope(UNET_PREFIX);
+  const w = spec.weights.scope(UNET_PREFIX).withAdapters(lora?.adapters);
   return {
     architecture: `unet:${spec.family}`,
     label: 'UNet',
@@ -56,7 +59,7 @@ function unetNetwork(spec: UNetSpec, kernel: AttentionKernel): DenoiserNetwork {
     latentChannels: config.outChannels,
     contextDim: config.contextDim,
     sites: unetSites(config, {}, w.prefix),
-    signature: `kernel=${kernel}`,
+    signature: `kernel=${kernel}${lora ? `;${lora.signature}` : ''}`,
     build: (computeType, chain, extent) => buildUNetGraph(computeType, w, config, chain, { kernel, extent }),
     feeds(x, t, c) {
       const [B, C, h, wd] = checkInputs(config, x.data, x.dims, t, c.context.data, c.context.dims);
@@ -64,6 +67,7 @@ function unetNetwork(spec: UNetSpec, kernel: AttentionKernel): DenoiserNetwork {
         x: { data: x.data, dims: [B, C, h, wd] },
         t: { data: Float32Array.from(t), dims: [B] },
         context: { data: c.context.data, dims: [...c.context.dims] },
+        ...lora?.feeds(),
       };
       if (config.admInChannels > 0) {
         const micro = spec.family === 'sdxl' ? spec.microConditions : [];
@@ -81,7 +85,7 @@ function unetNetwork(spec: UNetSpec, kernel: AttentionKernel): DenoiserNetwork {
  */
 export async function loadUNet(spec: UNetSpec, options: LoadUNetOptions = {}): Promise<UNetRunner> {
   const rt = options.runtime ?? {};
-  const net = unetNetwork(spec, options.kernel ?? 'fused');
+  const net = unetNetwork(spec, options.kernel ?? 'fused', options.lora);
   const d = await graphDenoiser(net, {
     controllers: options.controllers,
     runtime: { ...rt, cache: options.cache },

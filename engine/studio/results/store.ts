@@ -23,6 +23,8 @@ export interface Recipe {
   operation: string;
   request: Record<string, unknown>;
   modelHash: string | null;
+  /** LoRA files the result used: name, file, A1111 hash and multiplier. */
+  loras?: Array<{ name: string; file: string; hash: string; scale: number }>;
 }
 
 /** How many results stay in memory; older ones must be exported to be kept. */

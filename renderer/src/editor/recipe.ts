@@ -17,6 +17,8 @@ export interface RunSettings {
   /** img2img/inpaint: how much of the source is re-noised (1 = all). */
   strength: number;
   maskFeather: number;
+  /** LoRAs picked from the models folder's `loras/`, each with its multiplier. */
+  loras: Array<{ name: string; scale: number }>;
 }
 
 /** The prompt editor's values. Weights live inside the prompt text as `(word:1.3)`. */
@@ -47,6 +49,7 @@ export const DEFAULT_RUN: RunSettings = {
   tokenMergingRatio: 0.5,
   strength: 1,
   maskFeather: 4,
+  loras: [],
 };
 
 /** The engine's (and the prompt-to-prompt reference's) local-blend threshold. */
@@ -95,6 +98,7 @@ export function buildJobRequest(
     seed,
     sampler: run.sampler,
     ...(run.tokenMerging ? { tokenMerging: { ratio: run.tokenMergingRatio } } : {}),
+    ...(run.loras.length ? { loras: run.loras.map((l) => ({ ...l })) } : {}),
     ...inputs.imagePrompt,
   };
   const size = { width: run.width, height: run.height };
@@ -153,6 +157,10 @@ export function settingsFromRecipe(operation: string, request: Record<string, un
   const tome = request.tokenMerging as { ratio?: number } | undefined;
   run.tokenMerging = Boolean(tome);
   if (tome?.ratio !== undefined) run.tokenMergingRatio = tome.ratio;
+
+  run.loras = Array.isArray(request.loras)
+    ? request.loras.filter((l): l is { name: string; scale: number } => typeof l?.name === 'string' && typeof l?.scale === 'number').map((l) => ({ name: l.name, scale: l.scale }))
+    : [];
 
   const prompt: Partial<PromptSettings> = {};
   const isEdit = operation.endsWith('edit');

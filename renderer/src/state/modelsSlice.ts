@@ -1,10 +1,12 @@
 import type { StateCreator } from 'zustand';
-import type { ModelEntry } from '../../../engine/api/schemas.ts';
+import type { LoraEntry, ModelEntry } from '../../../engine/api/schemas.ts';
 import type { StudioState } from './store.ts';
 
 export interface ModelsSlice {
   modelsDir: string | null;
   models: ModelEntry[];
+  /** LoRA files of the models folder, for the run panel's picker. */
+  loras: LoraEntry[];
   modelsLoading: boolean;
   modelsError: string | null;
   refreshModels(): Promise<void>;
@@ -68,16 +70,17 @@ export const listedIpAdapters = (models: readonly ModelEntry[]): string[] => ipA
 export const createModelsSlice: StateCreator<StudioState, [], [], ModelsSlice> = (set, get) => ({
   modelsDir: null,
   models: [],
+  loras: [],
   modelsLoading: false,
   modelsError: null,
   async refreshModels() {
     set({ modelsLoading: true, modelsError: null });
     try {
-      const { dir, models } = await get().connection.client['models.list']({});
+      const { dir, models, loras = [] } = await get().connection.client['models.list']({});
       const current = get().run.model;
       const keep = models.some((m) => m.path === current && isImageModel(m));
       const model = keep ? current : (models.find(isImageModel)?.path ?? null);
-      set((s) => ({ modelsDir: dir, models, run: runFor(s.run, models, model) }));
+      set((s) => ({ modelsDir: dir, models, loras, run: runFor(s.run, models, model) }));
     } catch (e) {
       set({ modelsError: `Could not list the models: ${(e as Error).message}` });
     } finally {

@@ -76,4 +76,14 @@ describe('job requests and recipes', () => {
     expect(formatDuration(125)).toBe('2m 05s');
     expect(formatDuration(null)).toBe('–');
   });
+
+  it('the LoRA picker\'s choices travel in every job request and come back from a recipe', () => {
+    const withLoras = { ...run, loras: [{ name: 'inkStyle', scale: 0.7 }] };
+    for (const kind of ['generate', 'edit'] as const) {
+      expect(buildJobRequest(kind, withLoras, DEFAULT_PROMPT, 1).request).toMatchObject({ loras: [{ name: 'inkStyle', scale: 0.7 }] });
+    }
+    expect(buildJobRequest('generate', run, DEFAULT_PROMPT, 1).request).not.toHaveProperty('loras');
+    expect(settingsFromRecipe('jobs.generate', { prompt: 'x', loras: [{ name: 'inkStyle', scale: 0.7 }, { bad: 1 }] }).run.loras).toEqual([{ name: 'inkStyle', scale: 0.7 }]);
+    expect(settingsFromRecipe('jobs.generate', { prompt: 'x' }).run.loras).toEqual([]);
+  });
 });

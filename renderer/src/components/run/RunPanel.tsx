@@ -3,6 +3,7 @@ import { isImageModel, modelSizes, unsupportedOperations } from '../../state/mod
 import type { StudioState } from '../../state/store.ts';
 import { useStudioState } from '../StoreContext.ts';
 import { Slider } from '../ui/Slider.tsx';
+import { LoraPicker } from './LoraPicker.tsx';
 
 const SAMPLERS = [
   { id: 'ddim', label: 'DDIM' },
@@ -110,6 +111,7 @@ export function RunPanel() {
       {run.tokenMerging && (
         <Slider label="Merge ratio" value={Math.round(run.tokenMergingRatio * 100)} min={0} max={75} format={(v) => `${v}%`} title="Fraction of tokens merged (higher is faster)" onChange={(v) => setRun({ tokenMergingRatio: v / 100 })} />
       )}
+      <LoraPicker />
       <Slider label="Inpaint strength" value={Math.round(run.strength * 100)} min={0} max={100} format={(v) => `${v}%`} title="How much of the masked region is regenerated (100% = from scratch)" onChange={(v) => setRun({ strength: v / 100 })} />
     </section>
   );
