@@ -15,6 +15,8 @@ interface BenchCliOptions extends TomeCliOptions {
   interleave: boolean;
   ratios: string;
   sizes: string;
+  weightCastRounds?: string;
+  firstImage: boolean;
 }
 
 /** Outside the repository: the synthetic checkpoint is 2 GB. */
@@ -39,7 +41,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--tome-only', 'only the token-merging rows (and the MatMul ceiling)')
     .option('--no-interleave', 'token-merging rows one after another instead of in rounds alternating off and every ratio')
     .option('--ratios <list>', 'token-merging ratios to measure; empty = none', '0.3,0.5,0.6')
-    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024');
+    .option('--sizes <list>', 'image sizes (px) for the token-merging rows', '512,1024')
+    .option('--weight-cast-rounds <n>', 'rounds of the fp16 weight-cast A/B per network (cast per layer vs folded at load); 0 = skip (default 3, --quick 1)')
+    .option('--no-first-image', 'skip time to first image (fresh generate processes at 512², 2 steps, cold and warm, both weight-cast modes)');
   addTomeOptions(cmd, { ratio: false });
   cmd.action(async (o: BenchCliOptions) => {
     const dir = resolve(o.dir ?? defaultBenchDir());
@@ -55,6 +59,7 @@ export function registerBenchCommand(program: Command): void {
     const results = await runBench({
       dir, threads: Number(o.threads), repeats, repeatsLarge: 2, tomeOnly: Boolean(o.tomeOnly), interleave: o.interleave,
       tomeRatios: ratios, tomeSizes: sizes, tome,
+      weightCastRounds: Number(o.weightCastRounds ?? (o.quick ? 1 : 3)), firstImage: o.firstImage,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const file = join(dir, 'bench-results.json');
