@@ -75,7 +75,7 @@ export class SessionCache {
     const rt = { ...this.opts, ...options, placement: { ...this.opts.placement, ...options.placement } };
     const provider = await resolveProvider(rt.provider ?? 'auto');
     const threads = rt.intraOpNumThreads ?? envThreads();
-    const weightCast = resolveWeightCast(rt.weightCast);
+    const weightCast = resolveWeightCast(rt.weightCast, key.architecture);
     const id = JSON.stringify([key.checkpoint, key.architecture, key.signature ?? '', key.shapes ?? '', provider.name, provider.computeType, threads ?? 0, rt.graphOptimizationLevel ?? 'all', rt.memArena ?? true, weightCastKey(weightCast)]);
     const found = this.entries.get(id);
     if (found) {

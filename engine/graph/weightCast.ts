@@ -28,12 +28,25 @@ export interface WeightCastPolicy {
 /** What every session uses unless told otherwise (see the README's Benchmark for the measurements). */
 export const DEFAULT_WEIGHT_CAST: WeightCastPolicy = { mode: 'run', minElements: 65536 };
 
-/** `LATENT_STUDIO_WEIGHT_CAST=load|run` overrides the default mode (A/B measurements, a fallback). */
-export function resolveWeightCast(p: WeightCastPolicy | WeightCastMode | undefined): WeightCastPolicy {
+/**
+ * Networks made almost only of convolutions keep the casts at load: onnxruntime's fast
+ * blocked-layout (NCHWc) convolution needs constant weights, and run-time weights measured
+ * slower on the SD 1.5 VAE decoder (README Benchmark), while their float32 weights are small
+ * (VAE 0.3 GiB) and fold in seconds. Keyed by the session key's architecture prefix.
+ */
+const CONVOLUTIONAL = ['vae-decoder', 'vae-encoder', 'taesd-decoder', 'taesd-encoder'];
+
+/**
+ * The policy for a session: the one asked for, else `LATENT_STUDIO_WEIGHT_CAST=load|run`
+ * (A/B measurements, a fallback), else the network's default.
+ */
+export function resolveWeightCast(p: WeightCastPolicy | WeightCastMode | undefined, architecture = ''): WeightCastPolicy {
   if (typeof p === 'string') return { ...DEFAULT_WEIGHT_CAST, mode: p };
   if (p) return p;
   const env = process.env.LATENT_STUDIO_WEIGHT_CAST;
-  return env === 'load' || env === 'run' ? { ...DEFAULT_WEIGHT_CAST, mode: env } : DEFAULT_WEIGHT_CAST;
+  if (env === 'load' || env === 'run') return { ...DEFAULT_WEIGHT_CAST, mode: env };
+  const network = architecture.split(':')[0];
+  return CONVOLUTIONAL.includes(network) ? { ...DEFAULT_WEIGHT_CAST, mode: 'load' } : DEFAULT_WEIGHT_CAST;
 }
 
 /** A stable text for the session cache key. */

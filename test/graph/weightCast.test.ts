@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../engine/graph/builder.ts';
 import * as op from '../../engine/graph/ops/index.ts';
 import { SessionCache, runSession } from '../../engine/graph/session.ts';
-import type { WeightCastPolicy } from '../../engine/graph/weightCast.ts';
+import { type WeightCastPolicy, resolveWeightCast } from '../../engine/graph/weightCast.ts';
 import { loadTextEncoder } from '../../engine/models/clip/textEncoder.ts';
 import { detectModel } from '../../engine/models/detect.ts';
 import type { StableDiffusionSpec } from '../../engine/models/spec.ts';
@@ -39,6 +39,23 @@ function heldInitializers(path: string): Map<string, number> {
 }
 
 describe('fp16 weights cast at run time', () => {
+  it('per network: convolution-only networks fold at load, the rest cast per layer; the environment overrides both', () => {
+    const saved = process.env.LATENT_STUDIO_WEIGHT_CAST;
+    try {
+      delete process.env.LATENT_STUDIO_WEIGHT_CAST;
+      expect(resolveWeightCast(undefined, 'unet:sd1').mode).toBe('run');
+      expect(resolveWeightCast(undefined, 'text-encoder:sd1').mode).toBe('run');
+      expect(resolveWeightCast(undefined, 'vae-decoder:first_stage_model').mode).toBe('load');
+      expect(resolveWeightCast(undefined, 'taesd-decoder').mode).toBe('load');
+      expect(resolveWeightCast('run', 'vae-decoder:first_stage_model').mode).toBe('run');
+      process.env.LATENT_STUDIO_WEIGHT_CAST = 'load';
+      expect(resolveWeightCast(undefined, 'unet:sd1').mode).toBe('load');
+    } finally {
+      if (saved === undefined) delete process.env.LATENT_STUDIO_WEIGHT_CAST;
+      else process.env.LATENT_STUDIO_WEIGHT_CAST = saved;
+    }
+  });
+
   // x [2, 64] · Wᵀ (W [128, 64] fp16) plus a gathered fp16 embedding row.
   const weight = randomArray(128 * 64, 1, 0.5);
   const table = randomArray(10 * 128, 2, 0.5);
