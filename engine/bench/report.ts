@@ -13,6 +13,18 @@ export function formatBench(r: BenchResults): string {
   if (r.textEncoder) rows.push(['text encoder, batch 2', `${r.textEncoder.seconds.toFixed(3)} s`, 'CLIP ViT-L/14, 77 tokens']);
   if (r.vaeDecode) rows.push(['VAE decode 512²', `${r.vaeDecode.seconds.toFixed(2)} s`, 'KL-f8 decoder, one image']);
   if (r.peakRssMiB512 !== undefined) rows.push(['peak RSS, SD 1.5 at 512²', gib(r.peakRssMiB512), 'text encoder + UNet + VAE loaded (target < 6 GB)']);
+  const start = [['text encoder', r.textEncoder?.sessionSeconds], ['UNet', r.unetSessionSeconds], ['VAE decoder', r.vaeDecode?.sessionSeconds]] as const;
+  for (const [name, sec] of start) if (sec !== undefined) rows.push([`session start, ${name}`, `${sec.toFixed(1)} s`, 'onnxruntime session creation (default weight cast)']);
+  for (const w of r.weightCast ?? []) {
+    rows.push([
+      `${w.network}, weights cast at ${w.config}`,
+      `${w.seconds.toFixed(2)} s/run`,
+      `${w.pairedVsLoad !== undefined ? `×${w.pairedVsLoad.toFixed(2)} vs load (median of paired rounds), ` : ''}session ${w.sessionSeconds.toFixed(1)} s, +${gib(w.loadPeakMiB)} peak loading, +${gib(w.residentMiB)} resident`,
+    ]);
+  }
+  for (const f of r.firstImage ?? []) {
+    rows.push([`first image ${f.size}², ${f.steps} steps, ${f.cache}, cast at ${f.weightCast}`, `${f.seconds.toFixed(1)} s`, `process start → PNG; whole-process peak RSS ${gib(f.peakRssMiB)}`]);
+  }
   for (const t of r.tome) {
     rows.push([
       `ToMe ${t.size}², ratio ${t.ratio || 'off'}`,

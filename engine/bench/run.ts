@@ -17,6 +17,9 @@ import { peakRssMiB, resetPeakRss } from './memory.ts';
 import { ensureSd15Checkpoint } from './syntheticCheckpoint.ts';
 import { timeOnce, timeRuns } from './timing.ts';
 import { rand } from './randomInput.ts';
+import { type FirstImageRun, firstImageRows } from './firstImage.ts';
+import { type WeightCastRow, weightCastRows } from './weightCastAB.ts';
+import { onGraphEvent } from '../graph/events.ts';
 
 export interface BenchOptions {
   /** Cache folder: the synthetic checkpoint, its graph files and bench-results.json. */
@@ -35,6 +38,10 @@ export interface BenchOptions {
   tome: Partial<TokenMergingOptions>;
   /** Token-merging rows in rounds that alternate off and every ratio (see interleaved.ts); else one row after another. */
   interleave: boolean;
+  /** Rounds of the weight-cast A/B (fp16 cast per layer vs folded at load, per network); 0 = skip. */
+  weightCastRounds: number;
+  /** Time to first image: fresh `generate` processes, cold and warm, for both weight-cast modes. */
+  firstImage: boolean;
   log: (line: string) => void;
 }
 
@@ -73,8 +80,12 @@ export interface BenchResults {
   matmul: { n: number; gflops: number; bestGflops: number; atEnd?: number };
   /** ratioToMatmul: median against median; bestRatioToMatmul: fastest run against fastest MatMul. */
   unet?: UNetRow & { ratioToMatmul: number; bestGflops: number; bestRatioToMatmul: number };
-  textEncoder?: { batch: number; seconds: number; loadSeconds: number; peakRssMiB: number };
-  vaeDecode?: { size: number; seconds: number; loadSeconds: number; peakRssMiB: number };
+  textEncoder?: { batch: number; seconds: number; loadSeconds: number; sessionSeconds: number; peakRssMiB: number };
+  vaeDecode?: { size: number; seconds: number; loadSeconds: number; sessionSeconds: number; peakRssMiB: number };
+  /** onnxruntime session creation of the UNet (the plain 512² row). */
+  unetSessionSeconds?: number;
+  weightCast?: WeightCastRow[];
+  firstImage?: FirstImageRun[];
   /** Text encoder + UNet + VAE loaded together, one 512² guided step each: the app's working set. */
   peakRssMiB512?: number;
   tome: UNetRow[];
@@ -147,17 +158,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     return row;
   };
 
+  // Seconds onnxruntime spends creating sessions, per graph name, for the session-start rows.
+  const sessionSeconds = new Map<string, number>();
+  const stopListening = onGraphEvent((e) => {
+    if (e.kind === 'session-created') sessionSeconds.set(e.graph, (sessionSeconds.get(e.graph) ?? 0) + e.ms / 1000);
+  });
   if (!o.tomeOnly) {
     // The app's working set at 512²: all three networks loaded, one pass of each.
     resetPeakRss();
     const te = await timeOnce(() => loadTextEncoder(spec, { threads: o.threads, cache: auxCache, placement }));
     const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 ? 49406 : i % T < 8 ? 320 + (i % T) : 49407));
     const teT = await timeRuns(() => te.value.encodeIds(ids, B), o.repeats);
-    results.textEncoder = { batch: B, seconds: teT.median, loadSeconds: te.seconds, peakRssMiB: peakRssMiB() };
+    results.textEncoder = { batch: B, seconds: teT.median, loadSeconds: te.seconds, sessionSeconds: sessionSeconds.get('text-encoder') ?? NaN, peakRssMiB: peakRssMiB() };
     log(`text encoder (CLIP ViT-L/14, batch ${B}): ${teT.median.toFixed(3)} s`);
 
     const base = await unetRow(512, 0, o.repeats);
     const bestGflops = base.gflopPerStep / base.bestSeconds;
+    results.unetSessionSeconds = sessionSeconds.get('unet');
     results.unet = { ...base, ratioToMatmul: base.gflops / mm.gflops, bestGflops, bestRatioToMatmul: bestGflops / mm.bestGflops };
     log(`  → ${(results.unet.ratioToMatmul * 100).toFixed(0)}% of the MatMul ceiling (medians); best run ${bestGflops.toFixed(1)} GFLOP/s = ${(results.unet.bestRatioToMatmul * 100).toFixed(0)}% of the best MatMul`);
 
@@ -165,12 +182,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const z = { data: rand(4 * 64 * 64, 3), dims: [1, 4, 64, 64] };
     const vl = await timeOnce(() => vae.decode(z));
     const vT = await timeRuns(() => vae.decode(z), Math.max(1, o.repeats - 1), 0);
-    results.vaeDecode = { size: 512, seconds: vT.median, loadSeconds: vl.seconds, peakRssMiB: peakRssMiB() };
+    results.vaeDecode = { size: 512, seconds: vT.median, loadSeconds: vl.seconds, sessionSeconds: sessionSeconds.get('vae-decoder') ?? NaN, peakRssMiB: peakRssMiB() };
     results.peakRssMiB512 = Math.max(results.textEncoder.peakRssMiB, base.loadPeakRssMiB, base.peakRssMiB, results.vaeDecode.peakRssMiB);
     log(`VAE decode 512²: ${vT.median.toFixed(2)} s (first call incl. build ${vl.seconds.toFixed(1)} s); peak RSS with all three networks ${(results.peakRssMiB512 / 1024).toFixed(2)} GiB`);
     if (o.tomeRatios.length && o.tomeSizes.includes(512)) results.tome.push(base);
   }
+  stopListening();
   await auxCache.clear();
+  if (!o.tomeOnly && o.weightCastRounds > 0) {
+    await cache.clear();
+    results.weightCast = await weightCastRows(spec, { threads: o.threads, placement, rounds: o.weightCastRounds, log });
+  }
+  if (!o.tomeOnly && o.firstImage) {
+    await cache.clear();
+    results.firstImage = await firstImageRows({ checkpoint: ckpt, dir: o.dir, threads: o.threads, size: 512, steps: 2 }, ['run', 'load'], log);
+  }
 
   // Merging off at every size with the plain session, then every ratio and size with the one
   // token-merging session (the ratio is a feed): two UNet loads, one UNet in memory at a time.

@@ -19,6 +19,8 @@ interface BenchCliOptions extends TomeCliOptions {
   t5Layers: string;
   loraRank?: string;
   loraSize: string;
+  weightCastRounds?: string;
+  firstImage: boolean;
 }
 
 /** Outside the repository: the synthetic checkpoint is 2 GB. */
@@ -47,7 +49,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--pixart', 'the DiT rows instead: full-size PixArt-α 512 (random fp16 weights, 1.2 GB) one guided step at 512², and T5-XXL per prompt')
     .option('--t5-layers <n>', 'T5-XXL layers built for --pixart (all 24 need ~9.5 GB); time and memory are extrapolated to 24', '4')
     .option('--lora-rank <r>', 'only the LoRA rows: a LoRA of this rank on every attention and feed-forward linear, as branches and merged, against none')
-    .option('--lora-size <px>', 'image size for the LoRA rows', '512');
+    .option('--lora-size <px>', 'image size for the LoRA rows', '512')
+    .option('--weight-cast-rounds <n>', 'rounds of the fp16 weight-cast A/B per network (cast per layer vs folded at load); 0 = skip (default 3, --quick 1)')
+    .option('--no-first-image', 'skip time to first image (fresh generate processes at 512², 2 steps, cold and warm, both weight-cast modes)');
   addTomeOptions(cmd, { ratio: false });
   cmd.action(async (o: BenchCliOptions) => {
     const dir = resolve(o.dir ?? defaultBenchDir());
@@ -79,6 +83,7 @@ export function registerBenchCommand(program: Command): void {
     const results = await runBench({
       dir, threads: Number(o.threads), repeats, repeatsLarge: 2, tomeOnly: Boolean(o.tomeOnly), interleave: o.interleave,
       tomeRatios: ratios, tomeSizes: sizes, tome,
+      weightCastRounds: Number(o.weightCastRounds ?? (o.quick ? 1 : 3)), firstImage: o.firstImage,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const file = join(dir, 'bench-results.json');

@@ -3,6 +3,7 @@ import type { TensorInfo } from '../safetensors/types.ts';
 import { StudioError } from '../api/errors.ts';
 import { numberToF16Bits } from '../safetensors/halfFloat.ts';
 import { type AnyTypedArray, type DType, ONNX_DTYPE, dtypeOfArray, dtypeOfSafetensors, isFloat } from './dtypes.ts';
+import { type WeightCastPolicy, type WeightCastSite, gateWeightCasts } from './weightCast.ts';
 
 const proto = onnxProto.onnx;
 
@@ -34,7 +35,8 @@ export interface GraphOptions {
   opset?: number;
   /**
    * Element type arithmetic runs in. Weights of another float type are cast to it right after
-   * their initializer, which onnxruntime constant-folds at load (the weights stay as stored on disk).
+   * their initializer; whether that cast runs at load or each run is chosen when the graph is
+   * encoded (weightCast.ts).
    */
   computeType?: 'float32' | 'float16';
 }
@@ -48,6 +50,10 @@ export interface ExternalWeight {
 
 /** Where an external weight's bytes are, relative to the written graph file. */
 export interface ExternalRef { location: string; offset: number; length: number }
+
+export interface EncodeOptions {
+  weightCast?: WeightCastPolicy;
+}
 
 export interface NodeOptions {
   domain?: string;
@@ -74,6 +80,8 @@ export class GraphBuilder {
   private readonly inline: onnx.ITensorProto[] = [];
   private readonly external = new Map<string, ExternalWeight>();
   private readonly weightValues = new Map<string, Value>();
+  /** The casts `weight()` added, by their output name. */
+  private readonly weightCasts = new Map<string, WeightCastSite>();
   private readonly usedNames = new Set<string>();
   // Node names live in their own namespace, so a node's output can carry the node's name.
   private readonly nodeNames = new Set<string>();
@@ -172,6 +180,7 @@ export class GraphBuilder {
     const v = isFloat(raw.dtype) && raw.dtype !== this.computeType
       ? this.op('Cast', [raw], { to: ONNX_DTYPE[this.computeType] }, { name: `${info.name}:${this.computeType}`, dtype: this.computeType })
       : raw;
+    if (v !== raw) this.weightCasts.set(v.name, { info });
     this.weightValues.set(info.name, v);
     return v;
   }
@@ -221,10 +230,14 @@ export class GraphBuilder {
     return [...this.external.values()];
   }
 
-  /** Serialises the graph; `place` says where each external weight's bytes are. */
-  toModel(place: (w: ExternalWeight) => ExternalRef): onnx.ModelProto {
+  /**
+   * Serialises the graph; `place` says where each external weight's bytes are, `weightCast`
+   * where the weight casts run (default: as built, i.e. folded at load).
+   */
+  toModel(place: (w: ExternalWeight) => ExternalRef, opts: EncodeOptions = {}): onnx.ModelProto {
     if (!this.outputs.length) throw new StudioError('RUNTIME_FAILURE', `Graph ${this.name} has no outputs`);
-    const initializer: onnx.ITensorProto[] = [...this.inline];
+    const gated = gateWeightCasts(this.nodes.map((n) => n.proto), this.weightCasts, opts.weightCast ?? { mode: 'load' });
+    const initializer: onnx.ITensorProto[] = [...this.inline, ...gated.initializers];
     for (const w of this.external.values()) {
       const ref = place(w);
       initializer.push({
@@ -247,7 +260,7 @@ export class GraphBuilder {
       opsetImport,
       graph: {
         name: this.name,
-        node: this.nodes.map((n) => n.proto),
+        node: gated.nodes,
         initializer,
         input: this.inputs,
         output: this.outputs,
@@ -255,9 +268,9 @@ export class GraphBuilder {
     });
   }
 
-  /** Serialised bytes of `toModel(place)`. */
-  encode(place: (w: ExternalWeight) => ExternalRef): Uint8Array {
-    return proto.ModelProto.encode(this.toModel(place)).finish();
+  /** Serialised bytes of `toModel(place, opts)`. */
+  encode(place: (w: ExternalWeight) => ExternalRef, opts: EncodeOptions = {}): Uint8Array {
+    return proto.ModelProto.encode(this.toModel(place, opts)).finish();
   }
 }
 

@@ -6,4 +6,5 @@ export * from './identity.ts';
 export * from './placement.ts';
 export * from './provider.ts';
 export * from './session.ts';
+export * from './weightCast.ts';
 export * as op from './ops/index.ts';

@@ -1,6 +1,7 @@
 import type { GraphBuilder } from './builder.ts';
 import type { PlacementOptions } from './placement.ts';
 import type { ProviderPreference } from './provider.ts';
+import type { WeightCastMode, WeightCastPolicy } from './weightCast.ts';
 import { type CompiledSession, type HostTensor, type RuntimeOptions, type SessionCache, runSession, sessionCache } from './session.ts';
 
 /** How a network's sessions are made: the onnxruntime options and the cache that owns them. */
@@ -11,6 +12,8 @@ export interface NetworkRuntime {
   placement?: PlacementOptions;
   /** false returns activations to the OS after each run (large one-off graphs such as the VAE). */
   memArena?: boolean;
+  /** Where fp16 weights become float32 (graph/weightCast.ts); default fp16 in memory, cast per layer. */
+  weightCast?: WeightCastPolicy | WeightCastMode;
   /** Session cache to use; default the process-wide one. */
   cache?: SessionCache;
 }
@@ -30,6 +33,7 @@ export function sessionOptions(rt: NetworkRuntime): RuntimeOptions {
     ...(rt.provider ? { provider: rt.provider } : {}),
     ...(rt.placement ? { placement: rt.placement } : {}),
     ...(rt.memArena === false ? { memArena: false } : {}),
+    ...(rt.weightCast ? { weightCast: rt.weightCast } : {}),
   };
 }
 

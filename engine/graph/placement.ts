@@ -5,7 +5,7 @@ import { studioHome } from '../paths.ts';
 import { removeStaleTempsOnceSync, writeBytesAtomicallySync } from '../safetensors/atomicWrite.ts';
 import type { TensorInfo } from '../safetensors/types.ts';
 import { convertBf16ToFile, convertBf16InMemory } from './bf16.ts';
-import type { ExternalRef, ExternalWeight, GraphBuilder } from './builder.ts';
+import type { EncodeOptions, ExternalRef, ExternalWeight, GraphBuilder } from './builder.ts';
 import { emitGraphEvent } from './events.ts';
 import { fileIdentity, sha256 } from './identity.ts';
 import { packWeights } from './pack.ts';
@@ -43,7 +43,7 @@ export function defaultGraphCacheDir(): string {
   return process.env.LATENT_STUDIO_GRAPH_CACHE ?? join(studioHome(), 'cache', 'graphs');
 }
 
-export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions = {}): Promise<MaterializedGraph> {
+export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions = {}, encoding: EncodeOptions = {}): Promise<MaterializedGraph> {
   const mode = opts.mode ?? 'auto';
   const cacheDir = resolve(opts.cacheDir ?? defaultGraphCacheDir());
   const weights = g.externalWeights();
@@ -57,7 +57,7 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
         : !isWritableDir(dir, opts.readOnlyDirs) ? `${dir} is read-only` : undefined;
     if (!why) {
       try {
-        return writeBeside(g, dir!);
+        return writeBeside(g, dir!, encoding);
       } catch (e) {
         if (mode === 'beside') throw toStudioError(e);
       }
@@ -65,18 +65,18 @@ export async function materializeGraph(g: GraphBuilder, opts: PlacementOptions =
       throw new StudioError('RUNTIME_FAILURE', `Cannot write graph ${g.name} beside its checkpoint: ${why}`);
     }
   }
-  if (mode === 'memory') return inMemory(g, 'requested');
+  if (mode === 'memory') return inMemory(g, 'requested', encoding);
   try {
-    return await writeInCache(g, cacheDir);
+    return await writeInCache(g, cacheDir, encoding);
   } catch (e) {
-    return inMemory(g, `cache folder ${cacheDir} unusable: ${(e as Error).message}`);
+    return inMemory(g, `cache folder ${cacheDir} unusable: ${(e as Error).message}`, encoding);
   }
 }
 
-function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
+function writeBeside(g: GraphBuilder, dir: string, encoding: EncodeOptions): MaterializedGraph {
   removeStaleTempsOnceSync(dir);
   const place = (w: ExternalWeight): ExternalRef => ({ location: basename(realFile(w.info.file)), offset: w.info.offset, length: w.info.byteLength });
-  const bytes = g.encode(place);
+  const bytes = g.encode(place, encoding);
   const hash = sha256(bytes);
   const firstWeight = g.externalWeights()[0];
   const first = basename(firstWeight ? realFile(firstWeight.info.file) : g.name);
@@ -86,7 +86,7 @@ function writeBeside(g: GraphBuilder, dir: string): MaterializedGraph {
   return { mode: 'beside', modelPath, hash };
 }
 
-async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<MaterializedGraph> {
+async function writeInCache(g: GraphBuilder, cacheDir: string, encoding: EncodeOptions): Promise<MaterializedGraph> {
   mkdirSync(cacheDir, { recursive: true });
   removeStaleTempsOnceSync(cacheDir);
   const weights = g.externalWeights();
@@ -101,7 +101,7 @@ async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<Material
     const location = converted.has(w.info.name) ? basename(info.file) : links.get(info.file)!;
     return { location, offset: info.offset, length: info.byteLength };
   };
-  const bytes = g.encode(place);
+  const bytes = g.encode(place, encoding);
   const hash = sha256(bytes);
   const modelPath = join(cacheDir, `${g.name}.${hash.slice(0, 16)}.onnx`);
   writeOnce(modelPath, bytes, hash);
@@ -109,16 +109,16 @@ async function writeInCache(g: GraphBuilder, cacheDir: string): Promise<Material
   return { mode: 'cache', modelPath, hash };
 }
 
-async function inMemory(g: GraphBuilder, reason: string): Promise<MaterializedGraph> {
+async function inMemory(g: GraphBuilder, reason: string, encoding: EncodeOptions): Promise<MaterializedGraph> {
   const weights = g.externalWeights();
   if (weights.length === 0) {
-    const bytes = g.encode(() => { throw new Error('unreachable: no external weights'); });
+    const bytes = g.encode(() => { throw new Error('unreachable: no external weights'); }, encoding);
     return { mode: 'memory', modelBytes: bytes, hash: sha256(bytes) };
   }
   const converted = await convertBf16InMemory(weights.filter((w) => w.info.dtype === 'BF16').map((w) => w.info));
   const location = `${g.name}.weights`;
   const { data, refs } = await packWeights(weights.map((w) => w.info), converted);
-  const bytes = g.encode((w) => ({ location, ...refs.get(w.info.name)! }));
+  const bytes = g.encode((w) => ({ location, ...refs.get(w.info.name)! }), encoding);
   if (reason !== 'requested') emitGraphEvent({ kind: 'graph-placement', graph: g.name, mode: 'memory', path: location, reason });
   return { mode: 'memory', modelBytes: bytes, externalData: [{ path: location, data }], hash: sha256(bytes) };
 }

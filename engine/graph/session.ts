@@ -5,6 +5,7 @@ import { type AnyTypedArray, type DType, dtypeOfArray } from './dtypes.ts';
 import { emitGraphEvent } from './events.ts';
 import { type MaterializedGraph, type PlacementOptions, materializeGraph } from './placement.ts';
 import { type ProviderPreference, type ResolvedProvider, resolveProvider } from './provider.ts';
+import { type WeightCastMode, type WeightCastPolicy, resolveWeightCast, weightCastKey } from './weightCast.ts';
 
 export interface RuntimeOptions {
   provider?: ProviderPreference;
@@ -18,6 +19,10 @@ export interface RuntimeOptions {
    */
   memArena?: boolean;
   placement?: PlacementOptions;
+  /** onnxruntime writes the graph it runs (after its optimisations) here: tests and debugging. */
+  optimizedModelFilePath?: string;
+  /** Where fp16/bf16 weights become the compute type (weightCast.ts); default DEFAULT_WEIGHT_CAST. */
+  weightCast?: WeightCastPolicy | WeightCastMode;
 }
 
 /**
@@ -70,7 +75,8 @@ export class SessionCache {
     const rt = { ...this.opts, ...options, placement: { ...this.opts.placement, ...options.placement } };
     const provider = await resolveProvider(rt.provider ?? 'auto');
     const threads = rt.intraOpNumThreads ?? envThreads();
-    const id = JSON.stringify([key.checkpoint, key.architecture, key.signature ?? '', key.shapes ?? '', provider.name, provider.computeType, threads ?? 0, rt.graphOptimizationLevel ?? 'all', rt.memArena ?? true]);
+    const weightCast = resolveWeightCast(rt.weightCast, key.architecture);
+    const id = JSON.stringify([key.checkpoint, key.architecture, key.signature ?? '', key.shapes ?? '', provider.name, provider.computeType, threads ?? 0, rt.graphOptimizationLevel ?? 'all', rt.memArena ?? true, weightCastKey(weightCast)]);
     const found = this.entries.get(id);
     if (found) {
       this.hits++;
@@ -79,7 +85,7 @@ export class SessionCache {
       return found;
     }
     this.misses++;
-    const p = compile(id, build, provider, threads, rt);
+    const p = compile(id, build, provider, threads, { ...rt, weightCast });
     this.entries.set(id, p);
     p.catch(() => this.entries.delete(id));
     await this.evict();
@@ -109,13 +115,14 @@ export class SessionCache {
 /** The process-wide cache the models use unless handed another. */
 export const sessionCache = new SessionCache();
 
-async function compile(key: string, build: (ctx: BuildContext) => GraphBuilder | Promise<GraphBuilder>, provider: ResolvedProvider, threads: number | undefined, rt: RuntimeOptions): Promise<CompiledSession> {
+async function compile(key: string, build: (ctx: BuildContext) => GraphBuilder | Promise<GraphBuilder>, provider: ResolvedProvider, threads: number | undefined, rt: RuntimeOptions & { weightCast: WeightCastPolicy }): Promise<CompiledSession> {
   const g = await build({ provider, computeType: provider.computeType });
-  const graph = await materializeGraph(g, rt.placement);
+  const graph = await materializeGraph(g, rt.placement, { weightCast: rt.weightCast });
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: provider.name === 'cpu' ? ['cpu'] : [provider.name, 'cpu'],
     graphOptimizationLevel: rt.graphOptimizationLevel ?? 'all',
     ...(rt.memArena === false ? { enableCpuMemArena: false } : {}),
+    ...(rt.optimizedModelFilePath ? { optimizedModelFilePath: rt.optimizedModelFilePath } : {}),
     ...(threads ? { intraOpNumThreads: threads } : {}),
   };
   const t0 = performance.now();
