@@ -6,6 +6,7 @@ import { dispatch } from '../../engine/api/dispatch.ts';
 import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { createStudio } from '../../engine/studio/create.ts';
+import { allowFolders } from '../support/allowFolders.ts';
 import { hasShared, sharedPath } from '../support/shared.ts';
 
 describe.skipIf(!hasShared('golden', 'sd15-tiny'))('a symlinked checkpoint (issue 23 item 4)', () => {
@@ -19,7 +20,8 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('a symlinked checkpoint (issu
     copyFileSync(sharedPath('golden', 'sd15-tiny', 'config.json'), join(dir, 'store', 'config.json'));
     const link = join(dir, 'models', 'linked.safetensors');
     symlinkSync(real, link);
-    const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+    // The models folder holds only the link; the real file is outside it, which the path policy allows.
+    const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(join(dir, 'models')) });
     const handlers = createHandlers(studio);
 
     const list = await dispatch(handlers, 'models.list', { dir: join(dir, 'models') });

@@ -92,6 +92,8 @@ try {
   step('job end', finished);
   const imageId = finished.images?.[0]?.imageId;
 
+  // Exports are confined to the output folder (issue 23 item 7): the user points it at this folder first, as in Settings.
+  step('settings.set outputDir', await studio.settings.set({ outputDir: exportDir }));
   const out = `${exportDir}/generated.png`;
   step('images.export', await studio.images.export({ image: { imageId }, path: out, format: 'png' }));
   step('images.export from a foreign page', await call('studio:images.export', { image: { imageId }, path: `${exportDir}/evil.png` }, frame('https://evil.example/')));
