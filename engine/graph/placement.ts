@@ -164,7 +164,9 @@ function writeOnce(path: string, bytes: Uint8Array, hash: string): void {
 export function isWritableDir(dir: string, readOnlyDirs: readonly string[] = []): boolean {
   const env = (process.env.LATENT_STUDIO_READONLY_DIRS ?? '').split(delimiter).filter(Boolean);
   const abs = resolve(dir);
-  for (const ro of [...readOnlyDirs, ...env].map((d) => resolve(d))) {
+  // Both sides as real paths: `dir` comes from the checkpoint's real file, and an install may sit behind a link.
+  const realOf = (d: string) => { try { return realpathSync(resolve(d)); } catch { return resolve(d); } };
+  for (const ro of [...readOnlyDirs, ...env].flatMap((d) => [resolve(d), realOf(d)])) {
     if (abs === ro || abs.startsWith(ro + sep)) return false;
   }
   try {
