@@ -10,6 +10,11 @@ interface JobPaths {
   content?: ImageInput;
   style?: ImageInput;
   imagePrompts?: ReadonlyArray<{ image: ImageInput }>;
+  /** A VAE file or folder for models that take one apart (PixArt). */
+  vae?: string;
+  /** LoRAs by name, or by path (a name with a separator). */
+  loras?: ReadonlyArray<{ name: string }>;
+  embeddingsDir?: string;
 }
 
 /** Refuses a job before it is queued when any file it names is outside the policy, so the error comes back at once. */
@@ -19,5 +24,8 @@ export async function confineJob(paths: PathPolicy, request: JobPaths): Promise<
     await paths.modelFile(request.ipAdapter.path);
     if (request.ipAdapter.imageEncoder) await paths.model(request.ipAdapter.imageEncoder);
   }
+  if (request.vae) await paths.model(request.vae);
+  for (const l of request.loras ?? []) if (/[\\/]/.test(l.name)) await paths.modelFile(l.name);
+  if (request.embeddingsDir) await paths.modelsFolder(request.embeddingsDir);
   await paths.images([request.image, request.mask, request.content, request.style, ...(request.imagePrompts ?? []).map((p) => p.image)]);
 }

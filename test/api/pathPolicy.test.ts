@@ -101,6 +101,10 @@ describe('images read by path', () => {
     expectRefused(await call('jobs.generate', { model: join(foreign, 'shadow'), prompt: 'x' }), 'outside');
     expectRefused(await call('jobs.img2img', { model: join(models, 'not-a-model.safetensors'), prompt: 'x', image: { path: join(foreign, 'photo.png') } }), 'outside');
     expectRefused(await call('jobs.generate', { model: join(models, 'not-a-model.safetensors'), prompt: 'x', ipAdapter: { path: join(foreign, 'shadow') } }), 'outside');
+    // Fields added with PixArt and LoRAs name files too.
+    expectRefused(await call('jobs.generate', { model: join(models, 'not-a-model.safetensors'), prompt: 'x', vae: join(foreign, 'shadow') }), 'outside');
+    expectRefused(await call('jobs.generate', { model: join(models, 'not-a-model.safetensors'), prompt: 'x', loras: [{ name: join(foreign, 'shadow'), scale: 1 }] }), 'outside');
+    expectRefused(await call('jobs.generate', { model: join(models, 'not-a-model.safetensors'), prompt: 'x', embeddingsDir: foreign }), 'outside');
     const after = (await call('jobs.list', {})) as { ok: true; result: { jobs: unknown[] } };
     expect(after.result.jobs.length).toBe(before.result.jobs.length);
   });

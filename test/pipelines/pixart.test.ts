@@ -13,13 +13,14 @@ import { SettingsStore } from '../../engine/studio/settings/store.ts';
 import { createStudio } from '../../engine/studio/create.ts';
 import { createHandlers } from '../../engine/studio/handlers.ts';
 import { maxAbsDiff } from '../graph/reference.ts';
-import { hasShared } from '../support/shared.ts';
+import { allowFolders } from '../support/allowFolders.ts';
+import { hasShared, SHARED_DIR } from '../support/shared.ts';
 import { pixartTiny, sd15Tiny, writeTinyPixArtFolder } from './pixartFolder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ls-pixart-'));
 const models = join(dir, 'models');
 const folder = join(models, 'pixart-tiny');
-const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')) });
+const studio = createStudio({ settings: new SettingsStore(join(dir, 'settings.json')), paths: allowFolders(dir, SHARED_DIR) });
 const handlers = createHandlers(studio);
 
 async function run(op: 'jobs.generate' | 'jobs.img2img' | 'jobs.inpaint', req: Record<string, unknown>) {
