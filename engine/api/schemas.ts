@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StyleInjectionOptionsSchema } from '../controllers/styleInjection/options.ts';
+import { StyleInjectionOptionsSchema, StyleLayersSchema } from '../controllers/styleInjection/options.ts';
 import { TokenMergingOptionsSchema } from '../controllers/tome/options.ts';
 
 /**
@@ -190,7 +190,7 @@ export const StylizeRequestSchema = z
     temperature: StyleInjectionOptionsSchema.shape.temperature,
     steps: StepsSchema.default(50),
     /** Default the decoder's two finest attention levels (6–11 on SD). */
-    layers: StyleInjectionOptionsSchema.shape.layers.optional(),
+    layers: StyleLayersSchema.optional(),
     /** Start from the AdaIN of the two inverted latents (the reference's default) rather than the content's. */
     adain: z.boolean().default(true),
     mask: ImageInputSchema.optional(),

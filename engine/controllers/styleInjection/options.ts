@@ -5,6 +5,9 @@ import { StudioError } from '../../api/errors.ts';
  * StyleID (Chung et al., CVPR 2024), ALGORITHMS §4: the options and their defaults, written
  * once (the reference's `run_styleid.py`); the API schema and the CLI derive from this.
  */
+/** Decoder block numbers, without a default: requests leave them out to get the network's own (`defaultStyleLayers`). */
+export const StyleLayersSchema = z.array(z.number().int().min(0).max(63)).min(1).max(64);
+
 export const StyleInjectionOptionsSchema = z.object({
   /** Query preservation γ: q̃ = γ·q_content + (1 − γ)·q_stylised (0.3 for stronger style, per the reference README). */
   gamma: z.number().min(0).max(1).default(0.75),
@@ -15,7 +18,7 @@ export const StyleInjectionOptionsSchema = z.object({
    * takes the style's K/V (default 6–11 on SD: the two finest decoder levels; pipelines pass
    * `defaultStyleLayers` of the network).
    */
-  layers: z.array(z.number().int().min(0).max(63)).min(1).max(64).default([6, 7, 8, 9, 10, 11]),
+  layers: StyleLayersSchema.default([6, 7, 8, 9, 10, 11]),
   /** Substitute K and V with the style's (the method); false keeps the stylised branch's own, for checks. */
   substituteKV: z.boolean().default(true),
 });
