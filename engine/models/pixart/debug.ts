@@ -1,14 +1,9 @@
-import { StudioError } from '../../api/errors.ts';
+import { namedInput } from '../../npy/namedInput.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { openPixArt } from './open.ts';
 import { loadPixArt } from './runner.ts';
 
-const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
-  const a = inputs.get(name);
-  if (!a) throw new StudioError('INVALID_REQUEST', `dit: missing input ${name}`);
-  if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `dit: ${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);
-  return a;
-};
+const need = (inputs: Map<string, NpyArray>, name: string, rank: number) => namedInput('dit', inputs, name, rank);
 
 /**
  * `latent-studio debug dit`: one PixArt transformer evaluation on .npy inputs (golden layout,

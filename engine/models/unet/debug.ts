@@ -1,4 +1,5 @@
 import { StudioError } from '../../api/errors.ts';
+import { namedInput } from '../../npy/namedInput.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { detectModel } from '../detect.ts';
 import { loadUNet } from './runner.ts';
@@ -7,13 +8,7 @@ import type { LoraMode } from '../../lora/adapters.ts';
 import type { TokenMergingOptions } from '../../controllers/tome/options.ts';
 import { tokenMergingControllers } from '../../controllers/tome/tokenMerging.ts';
 
-/** A named input of the given rank, or a typed error naming what is wrong. */
-export const need = (inputs: Map<string, NpyArray>, name: string, rank: number): NpyArray => {
-  const a = inputs.get(name);
-  if (!a) throw new StudioError('INVALID_REQUEST', `unet: missing input ${name}`);
-  if (a.shape.length !== rank) throw new StudioError('SHAPE_MISMATCH', `unet: ${name} must have rank ${rank}, got [${a.shape.join(', ')}]`);
-  return a;
-};
+const need = (inputs: Map<string, NpyArray>, name: string, rank: number) => namedInput('unet', inputs, name, rank);
 
 /** `latent-studio debug unet`: one UNet evaluation on .npy inputs (golden layout, see golden/README.md). */
 export const unetDebugModule = {

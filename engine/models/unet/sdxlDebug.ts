@@ -2,9 +2,11 @@ import { StudioError } from '../../api/errors.ts';
 import type { Tensor } from '../../denoiser/denoiser.ts';
 import { type NpyArray, npyToFloat32 } from '../../npy/npy.ts';
 import { sdxlSpecFor } from '../clip/sdxlDebug.ts';
-import { need } from './debug.ts';
+import { namedInput } from '../../npy/namedInput.ts';
 import { loadUNet } from './runner.ts';
 import { SDXL_EXTRA, vectorConditioning } from './vectorConditioning.ts';
+
+const need = (inputs: Map<string, NpyArray>, name: string, rank: number) => namedInput('sdxl-unet', inputs, name, rank);
 
 function float(inputs: Map<string, NpyArray>, name: string, rank: number): Tensor {
   const a = need(inputs, name, rank);
