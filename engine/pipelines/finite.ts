@@ -44,11 +44,13 @@ export function guardNonFinite<B extends ModelBundle>(bundle: B): B {
     vaeEncoder: guard(bundle.vaeEncoder, { encode: (r: HostTensor) => assertFinite(r.data, 'VAE encoder') }),
   };
   if (!('textEncoder' in bundle)) return guarded;
-  return {
-    ...guarded,
-    textEncoder: guard(bundle.textEncoder, {
-      encodeIds: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
-      encodePrompt: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
-    }),
-  };
+  return { ...guarded, textEncoder: guardTextEncoder(bundle.textEncoder) };
+}
+
+/** A CLIP text encoder whose outputs are checked for NaN/Inf (one swapped in later, e.g. with a LoRA, needs its own). */
+export function guardTextEncoder<T extends { encodeIds: unknown; encodePrompt: unknown }>(encoder: T): T {
+  return guard(encoder, {
+    encodeIds: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
+    encodePrompt: (r: { data: Float32Array }) => assertFinite(r.data, 'text encoder'),
+  } as Partial<Record<keyof T, (result: never, args: unknown[]) => void>>);
 }

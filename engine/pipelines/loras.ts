@@ -9,7 +9,7 @@ import { loadTextEncoder } from '../models/clip/textEncoder.ts';
 import { loadDenoiser } from '../models/families/loadDenoiser.ts';
 import { loraTags } from '../tokenizer/promptSyntax.ts';
 import type { Recipe } from '../studio/results/store.ts';
-import { guardNonFinite } from './finite.ts';
+import { guardTextEncoder } from './finite.ts';
 import { StudioError } from '../api/errors.ts';
 import { clipConditioner } from './conditioner.ts';
 import { type ModelBundle, requireStableDiffusion, runtimeFromSettings } from './modelBundle.ts';
@@ -72,7 +72,7 @@ export async function withRequestLoras(
   const textEncoder = newEncoder ? await loadTextEncoder(sd.spec, { ...rt, lora: applied.text, embeddings }) : sd.textEncoder;
   const denoiser = applied.unet ? await loadDenoiser(sd.spec, { runtime: rt, lora: applied.unet }) : sd.denoiser;
   // Only the new text encoder needs the NaN guard; the rest of the bundle is guarded already.
-  const guarded = newEncoder ? guardNonFinite({ ...sd, textEncoder }).textEncoder : textEncoder;
+  const guarded = newEncoder ? guardTextEncoder(textEncoder) : textEncoder;
   const parameters: Record<string, string> = {
     ...(used.length ? { 'Lora hashes': formatHashes(used) } : {}),
     ...(embeddings.length ? { 'TI hashes': formatHashes(await embeddingHashes(embeddings)) } : {}),
