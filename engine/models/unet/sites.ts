@@ -99,18 +99,19 @@ export function unetSites(c: UNetConfig, extent: LatentExtent = {}, prefix = 'mo
     const outputBlock = p.stage === 'up' ? Number(ldmBlock.split('.')[1]) : undefined;
     for (let depth = 0; depth < p.depth; depth++) {
       const path = `${prefix}.${p.path}.transformer_blocks.${depth}`;
-      const tagsFor = (sub: number): SiteTags => ({
+      const blockTags: SiteTags = {
         diffusersBlock: diffusersBlockName(p, placements, c.channelMult.length),
-        processorOrder: processorBase.get(p)! + 2 * depth + sub,
         ...(outputBlock !== undefined ? { decoderBlock: outputBlock } : {}),
         family: { stage: p.stage, level: p.level, ldmBlock, blockIndex: p.blockIndex, depth },
-      });
+      };
+      // attn1 and attn2 are consecutive processors in diffusers' order.
+      const tagsFor = (sub: number): SiteTags => ({ ...blockTags, processorOrder: processorBase.get(p)! + 2 * depth + sub });
       const common = { block: path, heads, dimHead: p.channels / heads, channels: p.channels, grid, queryTokens };
       const self: AttentionSite = { ...common, path: `${path}.attn1`, ordinal: attention.length, kind: 'self', keyTokens: queryTokens, tags: tagsFor(0) };
       attention.push(self);
       const cross: AttentionSite = { ...common, path: `${path}.attn2`, ordinal: attention.length, kind: 'cross', keyTokens: extent.tokens ?? 'tokens', tags: tagsFor(1) };
       attention.push(cross);
-      blocks.push({ path, ordinal: blocks.length, channels: p.channels, grid, queryTokens, self, cross, tags: { ...tagsFor(0), processorOrder: undefined } });
+      blocks.push({ path, ordinal: blocks.length, channels: p.channels, grid, queryTokens, self, cross, tags: blockTags });
     }
   }
   return indexSites('UNet', attention, blocks);
