@@ -17,7 +17,7 @@ export function describeModel(spec: ModelSpec): Architecture {
   }
   if (spec.family === 'pixart') return describePixArt(spec);
   const { unet } = spec;
-  const text = spec.family === 'sdxl' ? { textEncoders: { ...spec.textEncoders }, microConditions: spec.microConditions } : { textEncoder: { ...spec.textEncoder } };
+  const text = spec.family === 'sdxl' ? { textEncoders: { ...spec.textEncoders }, microConditions: spec.microConditions } : { textEncoder: { ...spec.textEncoders[0] } };
   const flags = [
     spec.inpainting ? 'inpainting' : null,
     spec.prediction === 'v' ? 'v-prediction' : 'eps',

@@ -125,7 +125,8 @@ interface LdmModelFields {
 
 export interface StableDiffusionSpec extends SpecBase, LdmModelFields {
   family: 'sd1' | 'sd2';
-  textEncoder: TextEncoderConfig;
+  /** The conditioner's encoders in order (SD 1.x/2.x: one CLIP text tower). */
+  textEncoders: [TextEncoderConfig];
 }
 
 export interface TAESDSpec extends SpecBase {

@@ -66,7 +66,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
       embedDim: 4,
       doubleZ: true,
     });
-    expect(s.textEncoder).toMatchObject({
+    expect(s.textEncoders[0]).toMatchObject({
       vocabSize: 49408,
       hiddenSize: 64,
       numLayers: 2,
@@ -86,8 +86,8 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
   it('F32 with an explicit config.json: every dimension of config.json, 4 text heads', async () => {
     const s = asSD(await detectModel(golden('sd15-tiny.f32.safetensors'), { configPath: golden('config.json') }));
     expectTinyDimensions(s);
-    expect(s.textEncoder.numHeads).toBe(4);
-    expect(s.textEncoder.headsSource).toBe('config');
+    expect(s.textEncoders[0].numHeads).toBe(4);
+    expect(s.textEncoders[0].headsSource).toBe('config');
     expect(s.configFile).toBe(golden('config.json'));
     expect(s.weightDType).toBe('F32');
     expect(s.warnings).toEqual([]);
@@ -96,15 +96,15 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
   it('F16 picks up the config.json beside it without being told', async () => {
     const s = asSD(await detectModel(golden('sd15-tiny.f16.safetensors')));
     expectTinyDimensions(s);
-    expect(s.textEncoder.numHeads).toBe(4);
+    expect(s.textEncoders[0].numHeads).toBe(4);
     expect(s.configFile).toBe(golden('config.json'));
     expect(s.weightDType).toBe('F16'); // position_ids (I64) does not make it 'mixed'
   });
 
   it('without any config, falls back to the SD1 convention (hidden / 64 text heads)', async () => {
     const s = asSD(await detectModel(golden('sd15-tiny.f32.safetensors'), { findConfig: false }));
-    expect(s.textEncoder.numHeads).toBe(1);
-    expect(s.textEncoder.headsSource).toBe('family-default');
+    expect(s.textEncoders[0].numHeads).toBe(1);
+    expect(s.textEncoders[0].headsSource).toBe('family-default');
     expect(s.unet.headsSource).toBe('family-default');
     expect(s.predictionSource).toBe('family-default');
   });
@@ -180,7 +180,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
           }),
         ),
       );
-      expect(s.textEncoder.hasPositionIds).toBe(false);
+      expect(s.textEncoders[0].hasPositionIds).toBe(false);
       expect(s.unexpectedKeys).toEqual(['model.diffusion_model.some_new_thing.weight']);
       expect(s.warnings.join('\n')).toContain('some_new_thing');
     });
@@ -204,7 +204,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('sd15-tiny single files', () 
           }),
         ),
       );
-      expect(s.textEncoder.numLayers).toBe(2);
+      expect(s.textEncoders[0].numLayers).toBe(2);
       const ln = s.weights.get('cond_stage_model.transformer.text_model.final_layer_norm.weight');
       expect(ln.sourceName).toBe('cond_stage_model.transformer.final_layer_norm.weight');
     });

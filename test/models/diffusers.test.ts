@@ -95,7 +95,7 @@ describe.skipIf(!hasShared('golden', 'sd15-tiny'))('diffusers pipeline folder (s
     expect(s.unet.headsPerLevel).toEqual([8, 8, 8, 8]);
     expect(s.unet.headsSource).toBe('config');
     expect(s.vae.chMult).toEqual([1, 2, 3, 3]);
-    expect(s.textEncoder).toMatchObject({ numHeads: 4, headsSource: 'config', numLayers: 2, hasPositionIds: false });
+    expect(s.textEncoders[0]).toMatchObject({ numHeads: 4, headsSource: 'config', numLayers: 2, hasPositionIds: false });
     expect(s.prediction).toBe('eps');
     expect(s.predictionSource).toBe('config');
     expect(s.tokenizerDir).toBe(join(pipeline, 'tokenizer'));

@@ -83,7 +83,7 @@ describe('full-size SD 1.5 layout, header only (sparse 4 GB file)', () => {
     const ms = performance.now() - t0;
     expect(s.family).toBe('sd1');
     expect(s.unet).toMatchObject({ modelChannels: 320, channelMult: [1, 2, 4, 4], contextDim: 768, headsPerLevel: [8, 8, 8, 8] });
-    expect(s.textEncoder).toMatchObject({ hiddenSize: 768, numLayers: 12, numHeads: 12 });
+    expect(s.textEncoders[0]).toMatchObject({ hiddenSize: 768, numLayers: 12, numHeads: 12 });
     expect(s.vae).toMatchObject({ ch: 128, chMult: [1, 2, 4, 4] });
     expect(ms).toBeLessThan(1000);
     expect(process.memoryUsage().rss - before).toBeLessThan(50 * 1024 * 1024);

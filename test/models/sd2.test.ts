@@ -80,7 +80,7 @@ describe('SD 2.x single file with an OpenCLIP text tower', () => {
     expect(s.family).toBe('sd2');
     expect(s.unet).toMatchObject({ modelChannels: 64, channelMult: [1, 2, 2], contextDim: 128, useLinearProjection: true, numHeads: null, numHeadChannels: 64 });
     expect(s.unet.headsPerLevel).toEqual([1, 2, 2]);
-    expect(s.textEncoder).toEqual({
+    expect(s.textEncoders[0]).toEqual({
       vocabSize: 1000,
       hiddenSize: 128,
       numLayers: 3,
@@ -140,7 +140,7 @@ describe('SD 2.x single file with an OpenCLIP text tower', () => {
     expect(s.predictionSource).toBe('config');
     expect(s.configFile).toBe(join(dir, 'tiny-768-v.yaml'));
     expect(s.unet.headsPerLevel).toEqual([2, 4, 4]);
-    expect(s.textEncoder.skipLastLayers).toBe(1);
+    expect(s.textEncoders[0].skipLastLayers).toBe(1);
     expect(s.warnings).toEqual([]);
   });
 

@@ -22,7 +22,7 @@ function concatVectors(parts: readonly Float32Array[]): Float32Array {
 }
 
 /** What the text encoder needs from a detected checkpoint. */
-export type TextEncoderSource = Pick<StableDiffusionSpec, 'family' | 'weights' | 'textEncoder'>;
+export type TextEncoderSource = Pick<StableDiffusionSpec, 'family' | 'weights' | 'textEncoders'>;
 
 export interface TextEncoderRuntime extends NetworkRuntime {
   /** Default clip skip for every call (1 = last layer); default: the family's (SD 1.x 1, SD 2.x single file 2). */
@@ -93,9 +93,9 @@ export class CLIPTextEncoder implements TextEncoder {
 
   constructor(private readonly spec: TextEncoderSource, private readonly runtime: TextEncoderRuntime = {}) {
     this.family = spec.family;
-    this.config = spec.textEncoder;
-    this.sequenceLength = spec.textEncoder.maxPositions;
-    this.hiddenSize = spec.textEncoder.hiddenSize;
+    [this.config] = spec.textEncoders;
+    this.sequenceLength = this.config.maxPositions;
+    this.hiddenSize = this.config.hiddenSize;
     this.clipSkip = resolveClipSkip(this.config, runtime.clipSkip);
     this.network = new Network(checkpointIdentity(spec.weights.scope(TEXT).files()), `text-encoder:${this.family}`, runtime);
   }

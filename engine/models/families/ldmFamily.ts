@@ -102,7 +102,7 @@ export function assembleStableDiffusion(record: LdmFamilyRecord, input: Assemble
     guidanceScale: hints?.guidanceScale ?? DEFAULT_GUIDANCE_SCALE,
     unet,
     vae,
-    textEncoder,
+    textEncoders: [textEncoder],
     ...(input.tokenizerDir ? { tokenizerDir: input.tokenizerDir } : {}),
   };
 }

@@ -42,7 +42,7 @@ async function sourceFrom(file: string, dropLayers: number[] = []): Promise<Text
   return {
     family: 'sd2',
     weights,
-    textEncoder: { ...shapes, numHeads: 4, headsSource: 'config', hiddenAct: 'gelu', skipLastLayers: sd2.defaults.textSkipLastLayers },
+    textEncoders: [{ ...shapes, numHeads: 4, headsSource: 'config', hiddenAct: 'gelu', skipLastLayers: sd2.defaults.textSkipLastLayers }],
   };
 }
 
@@ -66,7 +66,7 @@ afterAll(async () => {
 
 describe('SD 2.x OpenCLIP text tower', () => {
   it('detection maps the OpenCLIP keys: 3 layers, 49408 × 64, no text_projection', () => {
-    expect(source.textEncoder).toMatchObject({ vocabSize: 49408, hiddenSize: 64, numLayers: 3, intermediateSize: 256, maxPositions: 77 });
+    expect(source.textEncoders[0]).toMatchObject({ vocabSize: 49408, hiddenSize: 64, numLayers: 3, intermediateSize: 256, maxPositions: 77 });
     expect(source.weights.has('cond_stage_model.model.text_projection')).toBe(false);
     expect(source.weights.get(`${TEXT}.encoder.layers.0.self_attn.k_proj.weight`).shape).toEqual([64, 64]);
   });
@@ -92,7 +92,7 @@ describe('SD 2.x OpenCLIP text tower', () => {
   it('clip skip 2 equals the same tower with its last layer removed, at clip skip 1', async () => {
     const full = await loadTextEncoder(source, runtime());
     const cut = await sourceFrom(join(dir, 'sd2-text.safetensors'), [2]);
-    expect(cut.textEncoder.numLayers).toBe(2);
+    expect(cut.textEncoders[0].numLayers).toBe(2);
     const short = await loadTextEncoder(cut, { ...runtime(), clipSkip: 1 });
     const a = await full.encodeIds(IDS, 2, { clipSkip: 2 });
     const b = await short.encodeIds(IDS);
